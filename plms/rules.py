@@ -106,8 +106,8 @@ class Rules:
     periodicity_imi_max_s: float = 90.0
     #: ... that belong to runs of at least this many consecutive such IMIs.
     periodicity_min_run: int = 3
-    #: IMI counts are reported below ``imi_min_s`` ... and above ``imi_max_s``;
-    #: PLMS index at or above this is "significant PLMS" in adults.
+    #: The summary's ``imi_counts`` use the same fixed bounds (< 10, 10-90, > 90 s)
+    #: under every preset. A PLMS index at or above this is "significant PLMS" in adults.
     plms_index_threshold_per_h: float = 15.0
 
     def __post_init__(self) -> None:

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Set-up and everyday tasks, with nothing but Python 3.10+ on the machine.
+
+    python3 dev.py sample    # create .venv, install plms, score the embedded sample night
+    python3 dev.py test      # create .venv, install plms with test extras, run the test suite
+
+The virtual environment lives in ``.venv`` next to this file; installing is
+skipped when pyproject.toml has not changed since the last install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+SAMPLE = ROOT / "data_samples" / "sample.edf"
+SAMPLE_OUT = ROOT / "out" / "sample"
+
+
+def _run(*cmd: str | os.PathLike[str]) -> int:
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT)
+
+
+def ensure_env(extras: str) -> None:
+    """Create .venv and install the project (editable) with ``extras`` when needed."""
+    if sys.version_info < (3, 10):
+        sys.exit(f"plms needs Python 3.10 or newer; this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print(f"creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{extras or 'base'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    target = f".[{extras}]" if extras else "."
+    print(f"installing plms{'[' + extras + ']' if extras else ''} into {VENV}", flush=True)
+    code = _run(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target)
+    if code != 0:
+        sys.exit(f"installation failed (pip exit code {code})")
+    stamp.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    task = argv[0] if argv else "help"
+    if task == "sample":
+        ensure_env("")
+        return _run(BIN / "plms", "score", SAMPLE, "--out", SAMPLE_OUT, *argv[1:])
+    if task == "test":
+        ensure_env("test")
+        return _run(PYTHON, "-m", "pytest", *argv[1:])
+    print(__doc__)
+    return 0 if task == "help" else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,57 @@
+"""plms: score periodic leg movements in sleep from PSG recordings.
+
+The public API:
+
+- :func:`score_edf` scores an EDF/BDF night end to end;
+- :func:`score_lms` applies the rules to leg movements already detected or scored;
+- :func:`detect_lm` finds leg movements in one leg's EMG array;
+- :func:`apply_rules` and :func:`compute_summary` are the two halves of :func:`score_lms`;
+- :class:`Rules` with the presets ``"wasm2016"`` and ``"aasm"``, :class:`Hypnogram`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from plms._version import __version__
+
+__all__ = [
+    "AASM", "WASM2016", "Annotations", "Hypnogram", "PlmsError", "PlmsInputError", "Rules",
+    "ScoreResult", "__version__", "apply_rules", "compute_summary", "detect_lm", "detect_lm_raw",
+    "get_rules", "score_edf", "score_lms",
+]
+
+# Attributes are imported on first use, so that `import plms` (and the CLI)
+# only pays for the modules a job needs.
+_LAZY = {
+    "AASM": "plms.rules", "WASM2016": "plms.rules", "Rules": "plms.rules",
+    "get_rules": "plms.rules", "Hypnogram": "plms.hypnogram",
+    "Annotations": "plms.annotations", "PlmsError": "plms.errors",
+    "PlmsInputError": "plms.errors", "apply_rules": "plms.scoring",
+    "compute_summary": "plms.indices", "detect_lm": "plms.detect",
+    "detect_lm_raw": "plms.detect", "ScoreResult": "plms.result",
+    "score_edf": "plms.pipeline", "score_lms": "plms.pipeline",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from plms.annotations import Annotations
+    from plms.detect import detect_lm, detect_lm_raw
+    from plms.errors import PlmsError, PlmsInputError
+    from plms.hypnogram import Hypnogram
+    from plms.indices import compute_summary
+    from plms.pipeline import score_edf, score_lms
+    from plms.result import ScoreResult
+    from plms.rules import AASM, WASM2016, Rules, get_rules
+    from plms.scoring import apply_rules
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'plms' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

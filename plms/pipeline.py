@@ -1,0 +1,235 @@
+"""Scoring a night end to end: read, condition, detect, apply the rules, sum up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from plms._version import __version__
+from plms.annotations import Annotations
+from plms.detect import DetectorSettings, LegDetection, detect_leg
+from plms.errors import PlmsInputError
+from plms.hypnogram import Hypnogram
+from plms.indices import compute_summary
+from plms.result import ScoreResult
+from plms.rules import Rules, get_rules
+from plms.scoring import apply_rules
+
+#: A leg channel whose robust spread is below this is flat (no EMG at all), µV.
+FLAT_CHANNEL_UV = 0.05
+#: Share of samples at the physical limits above which a channel is unusable ...
+SATURATED_ERROR_FRACTION = 0.5
+#: ... and above which a warning is given.
+SATURATED_WARN_FRACTION = 0.001
+SIDES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class LegSignal:
+    """One leg's EMG, ready for detection."""
+
+    label: str
+    data_uv: np.ndarray
+    fs: float
+    saturated_fraction: float = 0.0
+
+
+def score_lms(
+    lms: pd.DataFrame,
+    rules: str | Rules = "wasm2016",
+    *,
+    hypnogram: Hypnogram | None = None,
+    respiratory: pd.DataFrame | None = None,
+    arousals: pd.DataFrame | None = None,
+    stem: str = "night",
+    extra_summary: dict[str, Any] | None = None,
+) -> ScoreResult:
+    """Apply the rules to per-leg leg movements and compute the night's figures.
+
+    Parameters
+    ----------
+    lms : DataFrame
+        ``onset``, ``duration`` (s), ``side`` (``left``/``right``), optional ``peak_uv``.
+    rules : {"wasm2016", "aasm"} or Rules
+    hypnogram : Hypnogram, optional
+    respiratory, arousals : DataFrame, optional
+        ``None`` means "not scored"; an empty table means "scored, none found".
+    stem : str
+        Base name of the output files.
+
+    Examples
+    --------
+    >>> lms = pd.DataFrame({"onset": [600.0, 620, 640, 660], "duration": 2.0, "side": "right"})
+    >>> r = score_lms(lms, hypnogram=Hypnogram.from_labels(["N2"] * 240))
+    >>> r.summary["plms_index"]
+    2.0
+    """
+    rules = get_rules(rules)
+    events = apply_rules(lms, rules, hypnogram=hypnogram, respiratory=respiratory,
+                         arousals=arousals)
+    summary = compute_summary(events, rules, hypnogram,
+                              respiratory_scored=respiratory is not None,
+                              arousals_scored=arousals is not None)
+    head = {"plms_version": __version__}
+    if extra_summary:
+        warnings = list(extra_summary.get("warnings", [])) + summary["warnings"]
+        head.update({k: v for k, v in extra_summary.items() if k != "warnings"})
+        summary["warnings"] = warnings
+    return ScoreResult(events=events, summary={**head, **summary}, per_leg=lms.copy(),
+                       hypnogram=hypnogram, stem=stem)
+
+
+def check_leg(leg: LegSignal, rules: Rules, path: str | None) -> list[str]:
+    """Refuse a flat or saturated channel; warn on a low rate or partial saturation."""
+    warnings = []
+    x = leg.data_uv
+    if x.size == 0:
+        raise PlmsInputError(f"leg channel '{leg.label}' holds no samples", path=path)
+    spread = float(np.subtract(*np.percentile(x[:: max(1, x.size // 200_000)], [75, 25])))
+    if spread < FLAT_CHANNEL_UV:
+        raise PlmsInputError(f"leg channel '{leg.label}' is flat (no signal): cannot score it",
+                             path=path)
+    if leg.saturated_fraction > SATURATED_ERROR_FRACTION:
+        raise PlmsInputError(
+            f"leg channel '{leg.label}' is saturated ({100 * leg.saturated_fraction:.0f}% of "
+            "samples at the physical limits): cannot score it", path=path)
+    if leg.saturated_fraction > SATURATED_WARN_FRACTION:
+        warnings.append(f"leg channel '{leg.label}': {100 * leg.saturated_fraction:.1f}% of "
+                        "samples at the physical limits (clipped)")
+    if leg.fs < rules.min_sampling_rate_hz:
+        warnings.append(
+            f"leg channel '{leg.label}' is sampled at {leg.fs:g} Hz, below the "
+            f"{rules.min_sampling_rate_hz:g} Hz the standards ask for: scored anyway, "
+            "amplitudes above the Nyquist frequency are lost")
+    return warnings
+
+
+def detect_legs(
+    legs: dict[str, LegSignal],
+    rules: Rules,
+    *,
+    heartbeats_s: np.ndarray | None,
+    settings: DetectorSettings,
+) -> tuple[pd.DataFrame, dict[str, LegDetection], list[str]]:
+    """Detect on each leg; return the per-leg table, the detections and warnings."""
+    tables, detections, warnings = [], {}, []
+    for side, leg in legs.items():
+        det = detect_leg(leg.data_uv, leg.fs, rules=rules, heartbeats_s=heartbeats_s,
+                         settings=settings)
+        detections[side] = det
+        tables.append(det.events.assign(side=side))
+        excluded_min = float(det.excluded["duration"].sum()) / 60.0
+        if excluded_min > 0:
+            warnings.append(
+                f"leg channel '{leg.label}': {excluded_min:.1f} min look like a detached "
+                "electrode (strong mains pick-up) and were not scored")
+    lms = pd.concat(tables, ignore_index=True).sort_values("onset", kind="stable")
+    return lms.reset_index(drop=True), detections, warnings
+
+
+def resolve_annotations(
+    path: Path, embedded: Annotations, annotations: str | os.PathLike[str] | Annotations | None,
+    duration_s: float,
+) -> tuple[Annotations, str]:
+    """Pick the annotations to use: given > sidecar file > the EDF+'s own."""
+    from plms.io import find_sidecar, read_annotations
+
+    if isinstance(annotations, Annotations):
+        chosen, source = annotations, "given in Python"
+    elif annotations is not None:
+        chosen, source = read_annotations(annotations, duration_s=duration_s), str(annotations)
+    elif (sidecar := find_sidecar(path)) is not None:
+        chosen, source = read_annotations(sidecar, duration_s=duration_s), str(sidecar)
+    else:
+        chosen, source = embedded, "EDF+ annotations" if embedded.hypnogram else "none"
+    return chosen.cropped(duration_s), source
+
+
+def score_edf(
+    path: str | os.PathLike[str],
+    rules: str | Rules = "wasm2016",
+    annotations: str | os.PathLike[str] | Annotations | None = None,
+    *,
+    left: str | None = None,
+    right: str | None = None,
+    ecg: str | None = None,
+    unit: str | None = None,
+    settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
+) -> ScoreResult:
+    """Score a PSG night in EDF, EDF+ or BDF end to end.
+
+    Parameters
+    ----------
+    path : path
+        The recording.
+    rules : {"wasm2016", "aasm"} or Rules
+    annotations : path or Annotations, optional
+        Hypnogram, respiratory events and arousals (NSRR XML or EDF+). When
+        absent, a sidecar ``STEM.xml`` / ``STEM-nsrr.xml`` beside the EDF is
+        used, else the EDF+'s own annotations.
+    left, right, ecg : str, optional
+        Channel labels overriding the automatic choice.
+    unit : str, optional
+        Physical unit of the leg channels when the header does not say it.
+
+    Returns
+    -------
+    ScoreResult
+
+    Raises
+    ------
+    PlmsInputError
+        For any problem with the inputs, with the file and the problem named.
+    """
+    from plms.cardiac import detect_r_peaks
+    from plms.io.edf import read_recording
+
+    rules = get_rules(rules)
+    path = Path(path)
+    rec = read_recording(path, left=left, right=right, ecg=ecg, unit=unit)
+    warnings = list(rec.warnings)
+    legs = {side: LegSignal(ch.label, ch.data, ch.fs, ch.saturated_fraction)
+            for side, ch in (("left", rec.left), ("right", rec.right))}
+    for leg in legs.values():
+        warnings += [w for w in check_leg(leg, rules, str(path)) if w not in warnings]
+    beats = None
+    if rec.ecg is not None:
+        beats = detect_r_peaks(rec.ecg.data, rec.ecg.fs)
+    else:
+        warnings.append("no ECG channel found: cardiac artifact in the leg channels was not "
+                        "removed (name one with --ecg)")
+    lms, detections, det_warnings = detect_legs(legs, rules, heartbeats_s=beats,
+                                                settings=settings)
+    ann, ann_source = resolve_annotations(path, rec.annotations, annotations, rec.duration_s)
+    extra = {
+        "file": str(path),
+        "recording_start": rec.start.isoformat() if rec.start is not None else None,
+        "recording_duration_s": rec.duration_s,
+        "modality": "emg",
+        "channels": {
+            "left": rec.left.label, "right": rec.right.label,
+            "ecg": rec.ecg.label if rec.ecg is not None else None,
+            "reason": rec.choice.reason,
+        },
+        "fs_hz": {"left": rec.left.fs, "right": rec.right.fs},
+        "units": {"left": rec.left.unit, "right": rec.right.unit},
+        "mains_hz": {side: det.mains_hz for side, det in detections.items()},
+        "excluded_min": {side: float(det.excluded["duration"].sum()) / 60.0
+                         for side, det in detections.items()},
+        "annotations_source": ann_source,
+        "warnings": warnings + det_warnings + list(ann.warnings),
+    }
+    result = score_lms(
+        lms, rules, hypnogram=ann.hypnogram,
+        respiratory=ann.respiratory if ann.respiratory_scored else None,
+        arousals=ann.arousals if ann.arousals_scored else None,
+        stem=path.stem, extra_summary=extra,
+    )
+    result.details["detections"] = detections
+    result.details["annotations"] = ann
+    return result

@@ -1,0 +1,104 @@
+"""The result of scoring one night: events, summary, and the means to save them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from plms.hypnogram import Hypnogram
+from plms.outputs import events_sidecar, events_to_tsv, summary_to_json, write_all_or_nothing
+
+#: The figures printed by :meth:`ScoreResult.key_figures`, with their labels and units.
+KEY_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("tst_min", "Total sleep time", "min"),
+    ("n_lm", "Leg movements (all)", ""),
+    ("n_plms", "PLM in sleep", ""),
+    ("plms_index", "PLMS index", "/h"),
+    ("plms_index_incl_resp", "PLMS index, resp.-related kept", "/h"),
+    ("plmw_index", "PLMW index", "/h"),
+    ("plms_arousal_index", "PLMS-arousal index", "/h"),
+    ("periodicity_index", "Periodicity index", ""),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreResult:
+    """A scored night.
+
+    Attributes
+    ----------
+    events : DataFrame
+        One row per leg movement after bilateral combination (``docs/CONTRACT.md``).
+    summary : dict
+        Night-level figures, JSON-ready; ``None`` marks a figure that could
+        not be computed (``summary["warnings"]`` says why).
+    per_leg : DataFrame
+        The movements of each leg before combination (``onset``, ``duration``,
+        ``side``, ``peak_uv``...).
+    hypnogram : Hypnogram or None
+    stem : str
+        Base name for output files.
+    details : dict
+        Intermediate results (e.g. per-leg envelopes) for plots; not written.
+    """
+
+    events: pd.DataFrame
+    summary: dict[str, Any]
+    per_leg: pd.DataFrame
+    hypnogram: Hypnogram | None = None
+    stem: str = "night"
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Human-readable problems met while scoring."""
+        return list(self.summary.get("warnings", []))
+
+    def summary_frame(self) -> pd.DataFrame:
+        """The scalar figures of the summary as a one-row DataFrame."""
+        flat = {k: v for k, v in self.summary.items()
+                if not isinstance(v, (dict, list, tuple))}
+        for key, value in (self.summary.get("imi_counts") or {}).items():
+            flat[f"imi_{key}"] = value
+        return pd.DataFrame([flat], index=pd.Index([self.stem], name="night"))
+
+    def key_figures(self) -> pd.DataFrame:
+        """The figures a lab reads first, as a small table (None shown as n/a)."""
+        rows = []
+        for key, label, unit in KEY_FIGURES:
+            value = self.summary.get(key)
+            shown = "n/a" if value is None else (f"{value:.1f}" if isinstance(value, float)
+                                                 else str(value))
+            rows.append({"figure": label, "value": shown, "unit": unit})
+        return pd.DataFrame(rows).set_index("figure")
+
+    def output_paths(self, out_dir: str | Path) -> dict[str, Path]:
+        """Where :meth:`write` puts each file."""
+        out = Path(out_dir)
+        return {
+            "events": out / f"{self.stem}.events.tsv",
+            "events_json": out / f"{self.stem}.events.json",
+            "summary": out / f"{self.stem}.summary.json",
+        }
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write ``STEM.events.tsv`` (+ its BIDS ``.json``) and ``STEM.summary.json``.
+
+        All files appear together or not at all (temporary names, then renames).
+        """
+        paths = self.output_paths(out_dir)
+        write_all_or_nothing({
+            paths["events"]: events_to_tsv(self.events),
+            paths["events_json"]: events_sidecar(list(self.events.columns)),
+            paths["summary"]: summary_to_json(self.summary),
+        })
+        return paths
+
+    def __repr__(self) -> str:
+        idx = self.summary.get("plms_index")
+        shown = "n/a" if idx is None else f"{idx:.1f}/h"
+        return (f"ScoreResult({self.stem!r}, rules={self.summary.get('rules')!r}, "
+                f"{len(self.events)} LMs, PLMS index {shown})")
