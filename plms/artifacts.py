@@ -18,28 +18,43 @@ ARTIFACT_BLOCK_S = 2.0
 ELECTRODE_OFF_MAINS_UV = 50.0
 #: ... and this multiple of the channel's median mains amplitude.
 ELECTRODE_OFF_RATIO = 10.0
+#: ... and this multiple of the amplitude at the neighbouring frequencies (EMG is
+#: broadband: a strong movement raises them all alike; hum raises one line).
+ELECTRODE_OFF_LINE_RATIO = 5.0
+#: Offsets (Hz) of the neighbouring frequencies the mains line is compared with.
+NEIGHBOUR_OFFSETS_HZ = (-7.0, -4.0, 4.0, 7.0)
 #: Flagged stretches are widened by this much on each side.
 ARTIFACT_MARGIN_S = 2.0
 
 
-def mains_amplitude(x_uv: npt.ArrayLike, fs: float, block_s: float = ARTIFACT_BLOCK_S
+def _line_amplitude(frames: npt.NDArray[np.float32], fs: float, f0: float
                     ) -> npt.NDArray[np.float64]:
-    """Largest mains (50 or 60 Hz) sine amplitude in each block, µV."""
+    """Amplitude of the sine at ``f0`` in every row of ``frames``, µV."""
+    t = np.arange(frames.shape[1]) / fs
+    basis = np.exp(-2j * np.pi * f0 * t)
+    proj = frames @ basis.real.astype(np.float32) + 1j * (frames @ basis.imag.astype(np.float32))
+    return 2.0 * np.abs(proj) / frames.shape[1]
+
+
+def mains_amplitude(x_uv: npt.ArrayLike, fs: float, block_s: float = ARTIFACT_BLOCK_S
+                    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per block: the largest mains (50 or 60 Hz) sine amplitude, and the mean
+    amplitude at the neighbouring frequencies of that line, both in µV."""
     x = np.asarray(x_uv, dtype=np.float32)
     n = max(1, int(round(block_s * fs)))
     n_blocks = x.size // n
     if n_blocks == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
     frames = x[: n_blocks * n].reshape(n_blocks, n)
-    t = np.arange(n) / fs
-    amp = np.zeros(n_blocks)
+    amp, around = np.zeros(n_blocks), np.ones(n_blocks)
     for f0 in MAINS_CANDIDATES_HZ:
-        if f0 >= fs / 2:
+        if f0 + max(NEIGHBOUR_OFFSETS_HZ) >= fs / 2:
             continue
-        basis = np.exp(-2j * np.pi * f0 * t)
-        proj = frames @ basis.real.astype(np.float32) + 1j * (frames @ basis.imag.astype(np.float32))
-        amp = np.maximum(amp, 2.0 * np.abs(proj) / n)
-    return amp
+        line = _line_amplitude(frames, fs, f0)
+        near = np.mean([_line_amplitude(frames, fs, f0 + d) for d in NEIGHBOUR_OFFSETS_HZ], axis=0)
+        better = line > amp
+        amp[better], around[better] = line[better], near[better]
+    return amp, around
 
 
 def electrode_off_intervals(x_uv: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
@@ -54,11 +69,11 @@ def electrode_off_intervals(x_uv: npt.ArrayLike, fs: float) -> npt.NDArray[np.fl
     >>> electrode_off_intervals(x, fs).tolist()
     [[18.0, 42.0]]
     """
-    amp = mains_amplitude(x_uv, fs)
+    amp, around = mains_amplitude(x_uv, fs)
     if amp.size == 0:
         return np.zeros((0, 2))
     limit = max(ELECTRODE_OFF_MAINS_UV, ELECTRODE_OFF_RATIO * float(np.median(amp)))
-    bad = amp > limit
+    bad = (amp > limit) & (amp > ELECTRODE_OFF_LINE_RATIO * around)
     edges = np.diff(np.r_[0, bad.astype(np.int8), 0])
     starts = np.flatnonzero(edges == 1) * ARTIFACT_BLOCK_S - ARTIFACT_MARGIN_S
     ends = np.flatnonzero(edges == -1) * ARTIFACT_BLOCK_S + ARTIFACT_MARGIN_S

@@ -47,8 +47,11 @@ LM_COLUMNS = ("onset", "duration", "peak_uv", "baseline_uv")
 class DetectorSettings:
     """Choices of the detector that are not scoring rules (those live in :class:`Rules`)."""
 
-    #: Width of the moving average that smooths the rectified envelope, s.
+    #: Width of the moving average that smooths the rectified envelope on
+    #: which onsets and offsets are decided, s.
     envelope_smoothing_s: float = 0.2
+    #: Width of the lighter smoothing on which the decided edges are placed, s.
+    edge_smoothing_s: float = 0.05
     #: Samples from this long before a heart beat ...
     qrs_gate_before_s: float = 0.06
     #: ... to this long after it are left out of the envelope.
@@ -91,13 +94,38 @@ def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArr
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
+def quiet_from(level: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
+               rate_hz: float, rules: Rules) -> npt.NDArray[np.bool_]:
+    """Per bin: whether the EMG stays quiet for the offset period starting there.
+
+    RULES.md section 1: an offset starts a period of >= 0.5 s in which the EMG
+    stays < 2 µV above the resting baseline. On a real envelope, which
+    fluctuates by 10-35 % at rest, "every moment below" would hang on noise
+    peaks at high resting tone; the period is quiet when the *mean* of the
+    envelope's excess over the baseline (dips below it count as 0, so they
+    cannot hide a burst) is below the threshold.
+    """
+    q = max(1, int(np.ceil(rules.lm_offset_quiet_s * rate_hz - TIME_TOLERANCE_S)))
+    c = np.concatenate([[0.0], np.cumsum(np.clip(level - base, 0.0, None))])
+    idx = np.arange(level.size)
+    hi = np.minimum(idx + q, level.size)
+    mean = (c[hi] - c[idx]) / (hi - idx)
+    return mean < rules.lm_offset_above_baseline_uv
+
+
 def find_movements(
     env: npt.NDArray[np.float64],
     base: npt.NDArray[np.float64],
     rate_hz: float,
     rules: Rules,
+    level: npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Onset and offset bins of the LMs in an envelope, by the rules' thresholds.
+
+    Onset: first bin of ``env`` >= baseline + 8 µV; offset: first later bin
+    where a quiet period starts (:func:`quiet_from` on ``level``, the lightly
+    smoothed envelope, ``env`` when not given); the next onset is searched
+    from the offset on. LMs shorter than the minimum duration are dropped.
 
     Examples
     --------
@@ -105,27 +133,43 @@ def find_movements(
     >>> env = np.full(1000, 2.0); env[300:420] = 30.0; env[440:470] = 30.0
     >>> on, off = find_movements(env, np.full(1000, 2.0), 100.0, WASM2016)
     >>> (on / 100).tolist(), (off / 100).tolist()
-    ([3.0], [4.7])
+    ([3.0], [4.67])
     """
-    above_onset = env >= base + rules.lm_onset_above_baseline_uv
-    below_offset = env < base + rules.lm_offset_above_baseline_uv
-    q_start, q_end = _runs(below_offset)
-    quiet_len = int(np.ceil(rules.lm_offset_quiet_s * rate_hz - TIME_TOLERANCE_S))
-    long_runs = (q_end - q_start) >= quiet_len
-    mark = np.zeros(env.size + 1, dtype=np.int32)
-    np.add.at(mark, q_start[long_runs], 1)
-    np.add.at(mark, q_end[long_runs], -1)
-    active = np.cumsum(mark[:-1]) == 0
-    a_start, a_end = _runs(active)
-    hits = np.flatnonzero(above_onset)
-    k = np.searchsorted(hits, a_start)
-    has = k < hits.size
-    has[has] = hits[k[has]] < a_end[has]
-    onsets = hits[k[has]]
-    offsets = a_end[has]
-    min_bins = rules.lm_min_duration_s * rate_hz - TIME_TOLERANCE_S
-    long_enough = (offsets - onsets) >= min_bins
-    return onsets[long_enough], offsets[long_enough]
+    level = env if level is None else level
+    hits = np.flatnonzero(env >= base + rules.lm_onset_above_baseline_uv)
+    quiet = np.flatnonzero(quiet_from(level, base, rate_hz, rules))
+    onsets, offsets = [], []
+    k = 0
+    while k < hits.size:
+        on = int(hits[k])
+        j = np.searchsorted(quiet, on + 1)
+        off = int(quiet[j]) if j < quiet.size else env.size
+        onsets.append(on)
+        offsets.append(off)
+        k = int(np.searchsorted(hits, off))
+    on_arr, off_arr = np.asarray(onsets, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+    long_enough = (off_arr - on_arr) >= rules.lm_min_duration_s * rate_hz - TIME_TOLERANCE_S
+    return on_arr[long_enough], off_arr[long_enough]
+
+
+def refine_onsets(
+    on: npt.NDArray[np.int64], off: npt.NDArray[np.int64], fine: npt.NDArray[np.float64],
+    base: npt.NDArray[np.float64], smoothing_bins: int, rules: Rules,
+) -> npt.NDArray[np.int64]:
+    """Place onsets on a lightly smoothed envelope.
+
+    Smoothing over ``w`` bins moves a rising edge up to ``w/2`` earlier; the
+    onset becomes the first bin of the light envelope at or above the onset
+    threshold, searched from ``w/2`` before the decided onset.
+    """
+    half = smoothing_bins // 2
+    new_on = on.copy()
+    for i, (a, b) in enumerate(zip(on, off)):
+        lo = max(0, a - half)
+        hit = np.flatnonzero(fine[lo:b] >= base[lo:b] + rules.lm_onset_above_baseline_uv)
+        if hit.size:
+            new_on[i] = lo + hit[0]
+    return new_on
 
 
 def _passes_morphology(env: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
@@ -175,14 +219,19 @@ def detect_leg(
                                settings.qrs_gate_after_s)
     rate = ENVELOPE_RATE_HZ
     sums, counts = binned_rectified(y, fs, valid, rate)
-    env = envelope(sums, counts, max(1, int(round(settings.envelope_smoothing_s * rate))))
+    width = max(1, int(round(settings.envelope_smoothing_s * rate)))
+    env = envelope(sums, counts, width)
+    fine = envelope(sums, counts, max(1, int(round(settings.edge_smoothing_s * rate))))
     off_iv = (electrode_off_intervals(x, fs) if settings.exclude_electrode_off
               else np.zeros((0, 2)))
     excluded = np.zeros(env.size, dtype=bool)
     for a, b in off_iv:
         excluded[int(a * rate): int(np.ceil(b * rate))] = True
     base = resting_baseline(env, rate, excluded=excluded, settings=settings.baseline)
-    on, off = find_movements(env, base, rate, rules)
+    on, off = find_movements(env, base, rate, rules, level=fine)
+    on = refine_onsets(on, off, fine, base, width, rules)
+    long_enough = (off - on) >= rules.lm_min_duration_s * rate - TIME_TOLERANCE_S
+    on, off = on[long_enough], off[long_enough]
     keep = np.array([not excluded[a:b].any() for a, b in zip(on, off)], dtype=bool)
     if rules.apply_morphology:
         keep &= np.array([_passes_morphology(env, base, a, b, rate, rules)
