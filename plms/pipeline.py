@@ -132,22 +132,34 @@ def detect_legs(
     return lms.reset_index(drop=True), detections, warnings
 
 
-def resolve_annotations(
-    path: Path, embedded: Annotations, annotations: str | os.PathLike[str] | Annotations | None,
-    duration_s: float,
-) -> tuple[Annotations, str]:
-    """Pick the annotations to use: given > sidecar file > the EDF+'s own."""
-    from plms.io import find_sidecar, read_annotations
+def external_annotations(
+    path: Path, annotations: str | os.PathLike[str] | Annotations | None
+) -> tuple[str | os.PathLike[str] | Annotations | None, str | None]:
+    """The annotations to use instead of the EDF+'s own: given > sidecar file."""
+    from plms.io import find_sidecar
 
     if isinstance(annotations, Annotations):
-        chosen, source = annotations, "given in Python"
-    elif annotations is not None:
-        chosen, source = read_annotations(annotations, duration_s=duration_s), str(annotations)
-    elif (sidecar := find_sidecar(path)) is not None:
-        chosen, source = read_annotations(sidecar, duration_s=duration_s), str(sidecar)
+        return annotations, "given in Python"
+    if annotations is not None:
+        return annotations, str(annotations)
+    sidecar = find_sidecar(path)
+    return (sidecar, str(sidecar)) if sidecar is not None else (None, None)
+
+
+def load_annotations(
+    chosen: str | os.PathLike[str] | Annotations | None, embedded: Annotations,
+    duration_s: float,
+) -> Annotations:
+    """Read the chosen annotations (or take the EDF+'s own) and crop them to the recording."""
+    from plms.io import read_annotations
+
+    if isinstance(chosen, Annotations):
+        ann = chosen
+    elif chosen is not None:
+        ann = read_annotations(chosen, duration_s=duration_s)
     else:
-        chosen, source = embedded, "EDF+ annotations" if embedded.hypnogram else "none"
-    return chosen.cropped(duration_s), source
+        ann = embedded
+    return ann.cropped(duration_s)
 
 
 def score_edf(
@@ -191,7 +203,12 @@ def score_edf(
 
     rules = get_rules(rules)
     path = Path(path)
-    rec = read_recording(path, left=left, right=right, ecg=ecg, unit=unit)
+    chosen, ann_source = external_annotations(path, annotations)
+    rec = read_recording(path, left=left, right=right, ecg=ecg, unit=unit,
+                         read_annotations=chosen is None)
+    ann = load_annotations(chosen, rec.annotations, rec.duration_s)
+    if ann_source is None:
+        ann_source = "EDF+ annotations" if ann.hypnogram is not None else "none"
     warnings = list(rec.warnings)
     legs = {side: LegSignal(ch.label, ch.data, ch.fs, ch.saturated_fraction)
             for side, ch in (("left", rec.left), ("right", rec.right))}
@@ -205,7 +222,6 @@ def score_edf(
                         "removed (name one with --ecg)")
     lms, detections, det_warnings = detect_legs(legs, rules, heartbeats_s=beats,
                                                 settings=settings)
-    ann, ann_source = resolve_annotations(path, rec.annotations, annotations, rec.duration_s)
     extra = {
         "file": str(path),
         "recording_start": rec.start.isoformat() if rec.start is not None else None,
