@@ -31,6 +31,11 @@ class BaselineSettings:
     window_s: float = 30.0
 
 
+#: A window holding fewer usable blocks than this share of its length (at the
+#: ends of the record, around excluded stretches) does not vote.
+MIN_WINDOW_SHARE = 0.5
+
+
 def _running_nanmedian(levels: npt.NDArray[np.float64], width: int, forward: bool
                        ) -> npt.NDArray[np.float64]:
     """Median of the ``width`` blocks before (or after) each block, itself excluded."""
@@ -42,7 +47,7 @@ def _running_nanmedian(levels: npt.NDArray[np.float64], width: int, forward: boo
         padded = np.concatenate([pad, levels[:-1]])
         windows = np.lib.stride_tricks.sliding_window_view(padded, width)[: levels.size]
     out = np.full(levels.size, np.nan)
-    has = ~np.isnan(windows).all(axis=1)
+    has = (~np.isnan(windows)).sum(axis=1) >= max(1, int(MIN_WINDOW_SHARE * width))
     if has.any():
         out[has] = np.nanmedian(windows[has], axis=1)
     return out
@@ -91,10 +96,12 @@ def resting_baseline(
     width = max(1, int(round(settings.window_s / settings.block_s)))
     past = _running_nanmedian(level, width, forward=False)
     future = _running_nanmedian(level, width, forward=True)
-    trio = np.stack([past, future, level])
-    base = np.full(n_blocks, np.nan)
-    has = ~np.isnan(trio).all(axis=0)
-    base[has] = np.nanmedian(trio[:, has], axis=0)
+    # Both windows vote: median of the three. One window only (ends of the
+    # record): that window. Neither: the block's own level.
+    base = np.where(np.isnan(past), future, np.where(np.isnan(future), past, np.nan))
+    both = ~np.isnan(past) & ~np.isnan(future)
+    base[both] = np.nanmedian(np.stack([past, future, level])[:, both], axis=0)
+    base = np.where(np.isnan(base), level, base)
     ok = ~np.isnan(base)
     centers = (np.arange(n_blocks) + 0.5) * block
     return np.interp(np.arange(e.size), centers[ok], base[ok])

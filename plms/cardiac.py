@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from plms.conditioning import row_nanquantile
+from plms.conditioning import moving_sum, row_nanquantile
 
 #: Integration window of the squared ECG slope (about one QRS width).
 QRS_INTEGRATION_S = 0.08
@@ -23,6 +23,9 @@ R_THRESHOLD_BLOCK_S = 10.0
 R_THRESHOLD_PERCENTILE = 99.0
 #: Two beats are at least this far apart (a heart rate of 200 bpm at most).
 R_REFRACTORY_S = 0.3
+#: Beats are sought on the ECG averaged down to at least this rate (QRS energy
+#: lies below ~40 Hz; a coarser grid cuts the cost of a night fourfold at 512 Hz).
+R_DETECTION_RATE_HZ = 128.0
 
 
 def detect_r_peaks(ecg: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
@@ -41,14 +44,15 @@ def detect_r_peaks(ecg: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
     (25, True)
     """
     x = np.asarray(ecg, dtype=np.float32)
+    factor = max(1, int(fs // R_DETECTION_RATE_HZ))
+    if factor > 1:
+        x = x[: x.size // factor * factor].reshape(-1, factor).mean(axis=1)
+        fs = fs / factor
     if x.size < 3:
         return np.zeros(0)
     energy = np.diff(x, prepend=x[:1]) ** 2
     width = max(1, int(round(QRS_INTEGRATION_S * fs)))
-    c = np.concatenate([[0.0], np.cumsum(energy, dtype=np.float64)])
-    half = width // 2
-    idx = np.arange(x.size)
-    smooth = c[np.clip(idx - half + width, 0, x.size)] - c[np.clip(idx - half, 0, x.size)]
+    smooth = moving_sum(energy, width)
     block = max(1, int(R_THRESHOLD_BLOCK_S * fs))
     n_blocks = -(-x.size // block)
     padded = np.full(n_blocks * block, np.nan)
@@ -71,7 +75,8 @@ def detect_r_peaks(ecg: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
             keep.append(i)
         elif smooth[peaks[i]] > smooth[peaks[keep[-1]]]:
             keep[-1] = i
-    return peaks[keep] / fs
+    # the centre of a decimation block is (factor - 1) / 2 samples after its start
+    return (peaks[keep] + 0.5 * (factor - 1) / factor) / fs
 
 
 def qrs_valid_mask(

@@ -35,7 +35,6 @@ from plms.conditioning import (
     design_fir,
     detect_mains,
     envelope,
-    fir_filter,
 )
 from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
 
@@ -212,13 +211,16 @@ def detect_leg(
     if x.ndim != 1:
         raise ValueError(f"expected a 1-D signal, got shape {x.shape}")
     mains = detect_mains(x, fs)
-    y = fir_filter(x, design_fir(choose_band(fs, mains)))
-    valid = None
-    if heartbeats_s is not None:
-        valid = qrs_valid_mask(x.size, fs, heartbeats_s, settings.qrs_gate_before_s,
-                               settings.qrs_gate_after_s)
+    taps = design_fir(choose_band(fs, mains))
     rate = ENVELOPE_RATE_HZ
-    sums, counts = binned_rectified(y, fs, valid, rate)
+    sums, counts = binned_rectified(x, fs, None, rate, taps=taps)
+    if heartbeats_s is not None:
+        # The gate works on the 10-ms bins: every bin touching a QRS window is
+        # left out (the gate is at most one bin wider on each side).
+        gated = ~qrs_valid_mask(sums.size, rate, heartbeats_s, settings.qrs_gate_before_s,
+                                settings.qrs_gate_after_s)
+        sums[gated] = 0.0
+        counts[gated] = 0.0
     width = max(1, int(round(settings.envelope_smoothing_s * rate)))
     env = envelope(sums, counts, width)
     fine = envelope(sums, counts, max(1, int(round(settings.edge_smoothing_s * rate))))

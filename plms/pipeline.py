@@ -117,10 +117,17 @@ def detect_legs(
     settings: DetectorSettings,
 ) -> tuple[pd.DataFrame, dict[str, LegDetection], list[str]]:
     """Detect on each leg; return the per-leg table, the detections and warnings."""
+    from concurrent.futures import ThreadPoolExecutor
+
     tables, detections, warnings = [], {}, []
+    # One thread per leg: the heavy steps (FFT, reductions) release the GIL,
+    # so two legs take about the time of one on two cores.
+    with ThreadPoolExecutor(max_workers=max(1, len(legs))) as pool:
+        futures = {side: pool.submit(detect_leg, leg.data_uv, leg.fs, rules=rules,
+                                     heartbeats_s=heartbeats_s, settings=settings)
+                   for side, leg in legs.items()}
     for side, leg in legs.items():
-        det = detect_leg(leg.data_uv, leg.fs, rules=rules, heartbeats_s=heartbeats_s,
-                         settings=settings)
+        det = futures[side].result()
         detections[side] = det
         tables.append(det.events.assign(side=side))
         excluded_min = float(det.excluded["duration"].sum()) / 60.0

@@ -63,7 +63,7 @@ class Channel:
     Attributes
     ----------
     label : str
-    data : ndarray of float64
+    data : ndarray of float32
         Samples in µV (read-only).
     fs : float
         Sampling rate in Hz.
@@ -78,7 +78,7 @@ class Channel:
     """
 
     label: str
-    data: npt.NDArray[np.float64]
+    data: npt.NDArray[np.float32]
     fs: float
     unit: str
     physical_min: float
@@ -195,8 +195,10 @@ def read_channel(
         digital = source.digital(sig)
     gain = (sig.physical_max - sig.physical_min) / (sig.digital_max - sig.digital_min)
     offset = sig.physical_min - sig.digital_min * gain
-    data = np.multiply(digital, gain * scale, dtype=np.float64)
-    data += offset * scale
+    # float32 holds 16- and 24-bit samples with room to spare (~1e-7 relative)
+    # and halves the memory of a night (118 -> 59 MB per 8-h channel at 512 Hz).
+    data = np.multiply(digital, np.float32(gain * scale), dtype=np.float32)
+    data += np.float32(offset * scale)
     data.setflags(write=False)
     clipped = np.count_nonzero(digital <= sig.digital_min)
     clipped += np.count_nonzero(digital >= sig.digital_max)

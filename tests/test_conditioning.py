@@ -1,0 +1,106 @@
+"""Signal conditioning building blocks against straightforward references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from plms.baseline import resting_baseline
+from plms.cardiac import detect_r_peaks, qrs_valid_mask
+from plms.conditioning import (
+    binned_rectified,
+    choose_band,
+    design_fir,
+    detect_mains,
+    fir_filter,
+    moving_sum,
+    row_nanquantile,
+)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 19, 20, 21, 200])
+@pytest.mark.parametrize("width", [1, 2, 5, 20])
+def test_moving_sum_matches_a_plain_loop(n, width):
+    x = np.random.default_rng(n).standard_normal(n)
+    half = width // 2
+    expected = [x[max(0, i - half): max(0, i - half + width)].sum() for i in range(n)]
+    np.testing.assert_allclose(moving_sum(x, width), expected, atol=1e-9)
+
+
+def test_row_nanquantile_matches_numpy_lower():
+    rng = np.random.default_rng(0)
+    frames = rng.standard_normal((50, 37))
+    frames[rng.random(frames.shape) < 0.1] = np.nan
+    frames[3] = np.nan
+    expected = np.nanquantile(frames, 0.3, axis=1, method="lower")
+    np.testing.assert_array_equal(row_nanquantile(frames, 0.3), expected)
+
+
+@pytest.mark.parametrize("fs", [128.0, 200.0, 256.0, 512.0])
+def test_fir_passes_the_band_with_zero_phase_and_stops_drift(fs):
+    t = np.arange(int(20 * fs)) / fs
+    in_band = np.sin(2 * np.pi * 30.0 * t)
+    drift = 100.0 * np.sin(2 * np.pi * 0.5 * t)
+    y = fir_filter(in_band + drift, design_fir(choose_band(fs, None)))
+    core = slice(int(2 * fs), int(18 * fs))
+    np.testing.assert_allclose(y[core], in_band[core], atol=0.02)
+
+
+def test_fir_notches_mains():
+    fs = 512.0
+    t = np.arange(int(20 * fs)) / fs
+    hum = 50.0 * np.sin(2 * np.pi * 50.0 * t)
+    y = fir_filter(hum, design_fir(choose_band(fs, 50.0)))
+    assert np.abs(y[int(2 * fs): int(18 * fs)]).max() < 0.5
+
+
+@pytest.mark.parametrize("mains", [50.0, 60.0])
+def test_detect_mains_finds_the_line(mains):
+    fs = 256.0
+    rng = np.random.default_rng(1)
+    t = np.arange(int(120 * fs)) / fs
+    x = rng.standard_normal(t.size) * 5 + 3.0 * np.sin(2 * np.pi * mains * t)
+    assert detect_mains(x, fs) == mains
+    assert detect_mains(rng.standard_normal(t.size) * 5, fs) is None
+
+
+def test_binned_rectified_chunks_equal_one_pass():
+    fs = 250.0
+    x = np.random.default_rng(2).standard_normal(int(fs * 300)).astype(np.float32)
+    taps = design_fir(choose_band(fs, 50.0))
+    whole = binned_rectified(fir_filter(x, taps), fs)
+    chunked = binned_rectified(x, fs, taps=taps, chunk_bins=777)
+    np.testing.assert_allclose(chunked[0], whole[0], rtol=1e-4)
+    np.testing.assert_array_equal(chunked[1], whole[1])
+    assert whole[0].size == 300 * 100
+
+
+def test_r_peaks_on_a_realistic_ecg_with_wander():
+    fs = 512.0
+    rng = np.random.default_rng(3)
+    t = np.arange(int(60 * fs)) / fs
+    beats = np.cumsum(rng.uniform(0.7, 1.1, 80))
+    beats = beats[beats < 59.5]
+    ecg = 200 * np.sin(2 * np.pi * 0.2 * t) + rng.standard_normal(t.size) * 10
+    for b in beats:
+        ecg += 1000 * np.exp(-0.5 * ((t - b) / 0.012) ** 2)          # R
+        ecg += 250 * np.exp(-0.5 * ((t - b - 0.25) / 0.04) ** 2)     # T
+    found = detect_r_peaks(ecg, fs)
+    assert len(found) == len(beats)
+    np.testing.assert_allclose(found, beats, atol=0.02)
+
+
+def test_qrs_gate_marks_the_window_around_each_beat():
+    valid = qrs_valid_mask(1000, 100.0, [2.0, 5.0], 0.06, 0.09)
+    assert not valid[194:210].any() and not valid[494:510].any()
+    assert valid[:194].all() and valid[210:494].all() and valid[510:].all()
+
+
+def test_baseline_ignores_movements_and_follows_tone_steps():
+    rate = 100.0
+    env = np.r_[np.full(9000, 2.0), np.full(9000, 9.0)]        # tone step at 90 s
+    for start in [*range(500, 5000, 2000), *range(9500, 18000, 2000)]:   # 3-s LMs
+        env[start:start + 300] += 60.0
+    base = resting_baseline(env, rate)
+    assert np.abs(base[:8950] - 2.0).max() < 1e-9              # up to the last block centre
+    assert np.abs(base[9050:] - 9.0).max() < 1e-9              # from the first one after
