@@ -46,7 +46,11 @@ def detect_r_peaks(ecg: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
     x = np.asarray(ecg, dtype=np.float32)
     factor = max(1, int(fs // R_DETECTION_RATE_HZ))
     if factor > 1:
-        x = x[: x.size // factor * factor].reshape(-1, factor).mean(axis=1)
+        frames = x[: x.size // factor * factor].reshape(-1, factor)
+        summed = frames[:, 0].copy()
+        for j in range(1, factor):   # column by column: far faster than .mean(axis=1)
+            summed += frames[:, j]
+        x = summed / factor
         fs = fs / factor
     if x.size < 3:
         return np.zeros(0)
