@@ -47,14 +47,6 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fmt(value: object, unit: str = "") -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.1f}{unit}"
-    return f"{value}{unit}"
-
-
 def _score_one(path: Path, args: argparse.Namespace) -> str:
     from plms.pipeline import score_edf
 
@@ -62,13 +54,20 @@ def _score_one(path: Path, args: argparse.Namespace) -> str:
                        right=args.right, ecg=args.ecg, unit=args.unit)
     paths = result.write(args.out)
     s = result.summary
-    lines = [
-        f"{path}: PLMS index {_fmt(s['plms_index'], '/h')} "
-        f"({_fmt(s['n_plms'])} PLM in {_fmt(s['tst_min'])} min of sleep), "
-        f"PLMW index {_fmt(s['plmw_index'], '/h')}, {s['n_lm']} LMs [{s['rules']}]",
-        f"  channels: left {s['channels']['left']}, right {s['channels']['right']} "
-        f"({s['channels']['reason']})",
-        f"  wrote {paths['events']} and {paths['summary']}",
+    lines = [f"{path}  [rules {s['rules']}, plms {s['plms_version']}]"]
+    for label, row in result.key_figures().iterrows():
+        unit = f" {row['unit']}" if row["unit"] else ""
+        lines.append(f"  {label:<32s}{row['value']:>8s}{unit}")
+    threshold = result.summary["rules_detail"]["plms_index_threshold_per_h"]
+    if s["plms_index"] is not None:
+        verdict = "at or above" if s["plms_index"] >= threshold else "below"
+        lines.append(f"  PLMS index is {verdict} the clinical threshold of {threshold:g}/h")
+    ch = s["channels"]
+    lines += [
+        f"  channels: left '{ch['left']}', right '{ch['right']}', ECG "
+        f"{repr(ch['ecg']) if ch['ecg'] else 'none'} ({ch['reason']})",
+        f"  annotations: {s['annotations_source']}",
+        f"  outputs: {paths['events']}, {paths['summary']}",
     ]
     lines += [f"  warning: {w}" for w in s["warnings"]]
     return "\n".join(lines)

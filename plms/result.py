@@ -12,15 +12,15 @@ from plms.hypnogram import Hypnogram
 from plms.outputs import events_sidecar, events_to_tsv, summary_to_json, write_all_or_nothing
 
 #: The figures printed by :meth:`ScoreResult.key_figures`, with their labels and units.
-KEY_FIGURES: tuple[tuple[str, str, str], ...] = (
-    ("tst_min", "Total sleep time", "min"),
-    ("n_lm", "Leg movements (all)", ""),
-    ("n_plms", "PLM in sleep", ""),
-    ("plms_index", "PLMS index", "/h"),
-    ("plms_index_incl_resp", "PLMS index, resp.-related kept", "/h"),
-    ("plmw_index", "PLMW index", "/h"),
-    ("plms_arousal_index", "PLMS-arousal index", "/h"),
-    ("periodicity_index", "Periodicity index", ""),
+KEY_FIGURES: tuple[tuple[str, str, str, int], ...] = (
+    ("tst_min", "Total sleep time", "min", 1),
+    ("n_lm", "Leg movements (all)", "", 0),
+    ("n_plms", "PLM in sleep", "", 0),
+    ("plms_index", "PLMS index", "/h", 1),
+    ("plms_index_incl_resp", "PLMS index, resp.-related kept", "/h", 1),
+    ("plmw_index", "PLMW index", "/h", 1),
+    ("plms_arousal_index", "PLMS-arousal index", "/h", 1),
+    ("periodicity_index", "Periodicity index", "", 2),
 )
 
 
@@ -68,10 +68,10 @@ class ScoreResult:
     def key_figures(self) -> pd.DataFrame:
         """The figures a lab reads first, as a small table (None shown as n/a)."""
         rows = []
-        for key, label, unit in KEY_FIGURES:
+        for key, label, unit, decimals in KEY_FIGURES:
             value = self.summary.get(key)
-            shown = "n/a" if value is None else (f"{value:.1f}" if isinstance(value, float)
-                                                 else str(value))
+            shown = "n/a" if value is None else (f"{value:.{decimals}f}"
+                                                 if isinstance(value, float) else str(value))
             rows.append({"figure": label, "value": shown, "unit": unit})
         return pd.DataFrame(rows).set_index("figure")
 
