@@ -16,21 +16,7 @@ from plms.hypnogram import Hypnogram
 from plms.indices import compute_summary
 from plms.rules import AASM, WASM2016
 from plms.scoring import apply_rules
-
-
-def lm_table(*rows):
-    """Rows of (onset, duration[, side]); side defaults to 'left'."""
-    recs = [
-        {"onset": float(r[0]), "duration": float(r[1]), "side": r[2] if len(r) > 2 else "left"}
-        for r in rows
-    ]
-    return pd.DataFrame(recs, columns=["onset", "duration", "side"]).astype(
-        {"onset": float, "duration": float}
-    )
-
-
-def train(onsets, duration=1.0, side="left"):
-    return lm_table(*[(o, duration, side) for o in onsets])
+from rules_helpers import lm_table, series_ids, train
 
 
 def events(*rows):
@@ -38,10 +24,6 @@ def events(*rows):
         [{"onset": float(o), "duration": float(d)} for o, d in rows],
         columns=["onset", "duration"],
     ).astype(float)
-
-
-def series_ids(df):
-    return [None if pd.isna(x) else int(x) for x in df["series"]]
 
 
 def warned(summary, *words):

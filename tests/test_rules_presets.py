@@ -9,6 +9,7 @@ import pytest
 
 from plms.rules import AASM, WASM2016, Rules, get_rules
 from plms.scoring import apply_rules
+from rules_helpers import flags, series_ids
 
 
 def train(onsets, duration=1.0, side="left"):
@@ -16,14 +17,6 @@ def train(onsets, duration=1.0, side="left"):
         {"onset": [float(o) for o in onsets], "duration": float(duration), "side": side},
         columns=["onset", "duration", "side"],
     )
-
-
-def flags(df, col):
-    return [bool(x) for x in df[col]]
-
-
-def series_ids(df):
-    return [None if pd.isna(x) else int(x) for x in df["series"]]
 
 
 def test_get_rules_unknown_name_raises_and_names_allowed_values():

@@ -14,24 +14,10 @@ import pandas as pd
 import pytest
 
 from plms.scoring import apply_rules
+from rules_helpers import flags, imis, lm_table, series_ids, train
 
 NAN = float("nan")
 PRESETS = ["wasm2016", "aasm"]
-
-
-def lm_table(*rows):
-    """Rows of (onset, duration[, side]); side defaults to 'left'."""
-    recs = [
-        {"onset": float(r[0]), "duration": float(r[1]), "side": r[2] if len(r) > 2 else "left"}
-        for r in rows
-    ]
-    return pd.DataFrame(recs, columns=["onset", "duration", "side"]).astype(
-        {"onset": float, "duration": float}
-    )
-
-
-def train(onsets, duration=1.0, side="left"):
-    return lm_table(*[(o, duration, side) for o in onsets])
 
 
 def events(*rows):
@@ -40,18 +26,6 @@ def events(*rows):
         [{"onset": float(o), "duration": float(d)} for o, d in rows],
         columns=["onset", "duration"],
     ).astype(float)
-
-
-def flags(df, col):
-    return [bool(x) for x in df[col]]
-
-
-def series_ids(df):
-    return [None if pd.isna(x) else int(x) for x in df["series"]]
-
-
-def imis(df):
-    return [float(x) for x in df["imi"]]
 
 
 # --- respiratory window edges ---------------------------------------------------
