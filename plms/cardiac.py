@@ -56,13 +56,16 @@ def detect_r_peaks(ecg: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
         return np.zeros(0)
     energy = np.diff(x, prepend=x[:1]) ** 2
     width = max(1, int(round(QRS_INTEGRATION_S * fs)))
-    smooth = moving_sum(energy, width)
+    smooth = moving_sum(energy, width).astype(np.float32)
+    del energy
     block = max(1, int(R_THRESHOLD_BLOCK_S * fs))
     n_blocks = -(-x.size // block)
-    padded = np.full(n_blocks * block, np.nan)
+    padded = np.full(n_blocks * block, np.nan, dtype=np.float32)
     padded[: x.size] = smooth
-    level = row_nanquantile(padded.reshape(n_blocks, block), R_THRESHOLD_PERCENTILE / 100.0)
-    above = smooth > R_THRESHOLD_FRACTION * np.repeat(level, block)[: x.size]
+    frames = padded.reshape(n_blocks, block)
+    level = row_nanquantile(frames, R_THRESHOLD_PERCENTILE / 100.0).astype(np.float32)
+    above = (frames > R_THRESHOLD_FRACTION * level[:, None]).reshape(-1)[: x.size]
+    del padded, frames
     edges = np.diff(np.r_[0, above.astype(np.int8), 0])
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     if starts.size == 0:

@@ -157,15 +157,15 @@ def _sum_bins(y: FloatArray, starts: npt.NDArray[np.int64], end: int,
         v = valid[:end]
         sums = np.add.reduceat(np.where(v, rect, 0.0), starts)
         counts = np.add.reduceat(v.astype(np.float32), starts)
-    return sums.astype(np.float64), counts.astype(np.float64)
+    return sums.astype(np.float32), counts.astype(np.float32)
 
 
 def binned_rectified(
     y: FloatArray, fs: float, valid: npt.NDArray[np.bool_] | None = None,
     rate_hz: float = ENVELOPE_RATE_HZ, taps: npt.NDArray[np.float32] | None = None,
     chunk_bins: int = CHUNK_BINS,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Sums of |y| and valid-sample counts per envelope bin.
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Sums of |y| and valid-sample counts per envelope bin (float32).
 
     With ``taps``, ``y`` is first filtered with them (zero phase), chunk by
     chunk with margins of half the filter on each side, which gives exactly
@@ -180,7 +180,8 @@ def binned_rectified(
     if taps is None:
         return _sum_bins(y, starts, end, valid)
     half = taps.size // 2
-    sums, counts = np.empty(n_bins), np.empty(n_bins)
+    # float32: a bin sums a handful of samples; exact counts up to 2**24
+    sums, counts = np.empty(n_bins, np.float32), np.empty(n_bins, np.float32)
     for k0 in range(0, n_bins, chunk_bins):
         k1 = min(n_bins, k0 + chunk_bins)
         a, b = int(starts[k0]), (int(starts[k1]) if k1 < n_bins else end)

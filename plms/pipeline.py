@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import pandas as pd
 
 from plms._version import __version__
 from plms.annotations import Annotations
-from plms.detect import DetectorSettings, LegDetection, detect_leg
+from plms.detect import DetectorSettings, LegDetection, condition_leg, detect_conditioned
 from plms.errors import PlmsInputError
 from plms.hypnogram import Hypnogram
 from plms.indices import compute_summary
@@ -116,18 +116,23 @@ def detect_legs(
     heartbeats_s: np.ndarray | None,
     settings: DetectorSettings,
 ) -> tuple[pd.DataFrame, dict[str, LegDetection], list[str]]:
-    """Detect on each leg; return the per-leg table, the detections and warnings."""
+    """Detect on each leg; return the per-leg table, the detections and warnings.
+
+    The legs' full-rate work runs in threads, one per leg (FFTs and
+    reductions release the GIL, chunking bounds their memory); the rules on
+    the 100-Hz bins, with the heart beats gated out, run one leg after the
+    other, which keeps the peak memory of a night low.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     tables, detections, warnings = [], {}, []
-    # One thread per leg: the heavy steps (FFT, reductions) release the GIL,
-    # so two legs take about the time of one on two cores.
     with ThreadPoolExecutor(max_workers=max(1, len(legs))) as pool:
-        futures = {side: pool.submit(detect_leg, leg.data_uv, leg.fs, rules=rules,
-                                     heartbeats_s=heartbeats_s, settings=settings)
+        futures = {side: pool.submit(condition_leg, leg.data_uv, leg.fs, settings=settings)
                    for side, leg in legs.items()}
+        conditioned = {side: job.result() for side, job in futures.items()}
     for side, leg in legs.items():
-        det = futures[side].result()
+        det = detect_conditioned(conditioned.pop(side), rules=rules, heartbeats_s=heartbeats_s,
+                                 settings=settings)
         detections[side] = det
         tables.append(det.events.assign(side=side))
         excluded_min = float(det.excluded["duration"].sum()) / 60.0
@@ -221,9 +226,10 @@ def score_edf(
             for side, ch in (("left", rec.left), ("right", rec.right))}
     for leg in legs.values():
         warnings += [w for w in check_leg(leg, rules, str(path)) if w not in warnings]
-    beats = None
+    ecg_label, beats = None, None
     if rec.ecg is not None:
-        beats = detect_r_peaks(rec.ecg.data, rec.ecg.fs)
+        ecg_label, beats = rec.ecg.label, detect_r_peaks(rec.ecg.data, rec.ecg.fs)
+        rec = replace(rec, ecg=None)   # frees the ECG samples before the legs' work
     else:
         warnings.append("no ECG channel found: cardiac artifact in the leg channels was not "
                         "removed (name one with --ecg)")
@@ -236,7 +242,7 @@ def score_edf(
         "modality": "emg",
         "channels": {
             "left": rec.left.label, "right": rec.right.label,
-            "ecg": rec.ecg.label if rec.ecg is not None else None,
+            "ecg": ecg_label,
             "reason": rec.choice.reason,
         },
         "fs_hz": {"left": rec.left.fs, "right": rec.right.fs},

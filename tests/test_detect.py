@@ -201,3 +201,16 @@ def test_detect_on_mne_raw_matches_arrays():
     left = _detect(night, "left").events
     got = both[both.side == "left"].reset_index(drop=True)
     np.testing.assert_allclose(got.onset, left.onset, atol=0.011)
+
+
+@pytest.mark.parametrize("n", [0, 1, 10, 49, 50, 51, 500])
+def test_quiet_period_test_matches_its_definition(n):
+    """Quiet from bin i: mean excess over the baseline (dips count 0) in [i, i + 0.5 s) < 2 µV."""
+    from plms.detect import quiet_from
+    from plms.rules import WASM2016
+
+    rng = np.random.default_rng(n)
+    level, base = rng.random(n) * 5, rng.random(n)
+    q = 50
+    expected = [np.clip(level[i:i + q] - base[i:i + q], 0, None).mean() < 2 for i in range(n)]
+    assert quiet_from(level, base, 100.0, WASM2016).tolist() == expected
