@@ -123,9 +123,9 @@ def test_edf_plus_d_record_without_time_keeping(tmp_path):
 
 
 def test_annotation_dispatch_refuses_unknown_formats(tmp_path):
-    path = tmp_path / "events.csv"
-    path.write_text("onset,duration\n")
-    with pytest.raises(PlmsInputError, match=r"'\.csv' are not supported.*NSRR XML.*EDF\+"):
+    path = tmp_path / "events.json"
+    path.write_text('{"onset": 1,\n "duration": 2}\n')
+    with pytest.raises(PlmsInputError, match=r"format was not recognised.*NSRR XML.*EDF\+"):
         read_annotations(path)
 
 

@@ -11,6 +11,8 @@ scoring.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from os import PathLike
 from pathlib import Path
 
@@ -23,27 +25,40 @@ from plms.io.channels import (
     is_leg_label,
     leg_side,
 )
+from plms.io._textfiles import read_text
+from plms.io.adapters import annotations_from_mne, annotations_from_yasa
 from plms.io.edf import Channel, Recording, read_recording, to_microvolts, unit_scale
 from plms.io.edf_annotations import annotations_from_tal, read_edf_annotations
+from plms.io.hypnogram_text import DIGIT_MAPPINGS, looks_like_hypnogram_text, read_hypnogram_text
 from plms.io.labels import RESPIRATORY_KINDS, classify_annotation
 from plms.io.nsrr import read_nsrr_xml
+from plms.io.remlogic import looks_like_remlogic, read_remlogic
+from plms.io.tables import looks_like_table, read_events_table
 
 __all__ = [
+    "ANNOTATION_FORMATS",
+    "DIGIT_MAPPINGS",
     "RESPIRATORY_KINDS",
     "Channel",
     "ChannelChoice",
     "Recording",
+    "annotations_from_mne",
     "annotations_from_tal",
+    "annotations_from_yasa",
     "choose_ecg_channel",
     "choose_leg_channels",
     "classify_annotation",
+    "detect_format",
     "find_sidecar",
     "is_leg_label",
     "leg_side",
     "read_annotations",
     "read_edf_annotations",
+    "read_events_table",
+    "read_hypnogram_text",
     "read_nsrr_xml",
     "read_recording",
+    "read_remlogic",
     "to_microvolts",
     "unit_scale",
 ]
@@ -51,35 +66,99 @@ __all__ = [
 #: Sidecar annotation names tried next to ``<stem>.edf``, in order of preference.
 SIDECAR_SUFFIXES = ("-nsrr.xml", ".xml")
 _EDF_SUFFIXES = (".edf", ".bdf", ".rec")
+#: Values of ``fmt`` in :func:`read_annotations`.
+ANNOTATION_FORMATS = ("auto", "remlogic", "nsrr", "edf", "tsv", "csv", "hypnogram")
+_TABLE_SUFFIXES = (".tsv", ".csv")
 
 
-def read_annotations(path: str | PathLike[str], *, duration_s: float | None = None) -> Annotations:
-    """Read scored annotations from an NSRR XML or an EDF+/BDF+ file.
+def detect_format(path: str | PathLike[str]) -> str:
+    """The annotation format of a file, from its suffix and, for text files, its content.
 
-    Parameters
-    ----------
-    path : path-like
-        ``.xml`` (NSRR) or ``.edf``/``.bdf`` (EDF+/BDF+ annotation signal).
-    duration_s : float, optional
-        Recording length; events outside it are dropped with a warning.
+    ``.xml`` is NSRR, ``.edf``/``.bdf``/``.rec`` EDF+, ``.tsv``/``.csv`` a
+    table; other files are read: a RemLogic export (first line ``RemLogic
+    Event Export`` or a RemLogic column header), a table (``onset`` and
+    ``duration`` columns) or a hypnogram text (one token per line).
 
     Raises
     ------
     PlmsInputError
-        Unsupported format, or any problem reading the file.
+        The file is none of these.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xml":
-        return read_nsrr_xml(path, duration_s=duration_s)
+        return "nsrr"
     if suffix in _EDF_SUFFIXES:
-        ann = read_edf_annotations(path)
-        return ann if duration_s is None else ann.cropped(duration_s)
+        return "edf"
+    if suffix in _TABLE_SUFFIXES:
+        return suffix[1:]
+    text = read_text(path)
+    if looks_like_remlogic(text):
+        return "remlogic"
+    if looks_like_table(text):
+        return "tsv"
+    if looks_like_hypnogram_text(text):
+        return "hypnogram"
     raise PlmsInputError(
-        f"annotation files of type {path.suffix or '(no suffix)'!r} are not supported; "
-        "plms reads NSRR XML (.xml) and EDF+/BDF+ annotations (.edf, .bdf)",
+        "the annotation format was not recognised; plms reads NSRR XML (.xml), EDF+/BDF+ "
+        "(.edf, .bdf), RemLogic event exports, hypnogram text (one stage per line) and "
+        "CSV/TSV tables with onset and duration columns",
         path=path,
     )
+
+
+def read_annotations(
+    path: str | PathLike[str],
+    *,
+    duration_s: float | None = None,
+    start: datetime | None = None,
+    fmt: str = "auto",
+    stage_mapping: Mapping[str, str] | str | None = None,
+) -> Annotations:
+    """Read scored annotations from any supported file.
+
+    Parameters
+    ----------
+    path : path-like
+        The annotation file.
+    duration_s : float, optional
+        Recording length; events outside it are dropped with a warning.
+    start : datetime, optional
+        Start of the recording (the EDF header's start). Used by formats
+        with clock times (RemLogic) to count onsets from it; other formats
+        already count from the recording start.
+    fmt : str
+        One of :data:`ANNOTATION_FORMATS`; ``"auto"`` detects it
+        (:func:`detect_format`). ``"hypnogram"`` is a text file of one stage
+        per line; ``"tsv"``/``"csv"`` an events table.
+    stage_mapping : str or mapping, optional
+        How a hypnogram text file's digits map to stages: a name from
+        :data:`DIGIT_MAPPINGS` or a dictionary. Without it digits are refused.
+
+    Raises
+    ------
+    ValueError
+        ``fmt`` is not one of :data:`ANNOTATION_FORMATS`.
+    PlmsInputError
+        Unrecognised format, or any problem reading the file.
+    """
+    if fmt not in ANNOTATION_FORMATS:
+        raise ValueError(
+            f"unknown annotation format {fmt!r}; allowed: {', '.join(ANNOTATION_FORMATS)}"
+        )
+    path = Path(path)
+    if fmt == "auto":
+        fmt = detect_format(path)
+    if fmt == "nsrr":
+        return read_nsrr_xml(path, duration_s=duration_s)
+    if fmt == "edf":
+        ann = read_edf_annotations(path)
+        return ann if duration_s is None else ann.cropped(duration_s)
+    if fmt == "remlogic":
+        return read_remlogic(path, start=start, duration_s=duration_s)
+    if fmt == "hypnogram":
+        return read_hypnogram_text(path, mapping=stage_mapping, duration_s=duration_s)
+    return read_events_table(path, duration_s=duration_s)
 
 
 def find_sidecar(edf_path: str | PathLike[str]) -> Path | None:
