@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from plms.outputs.atomic import write_paths_all_or_nothing
 
 #: BIDS: missing values are written as this.
 NA = "n/a"
@@ -99,10 +100,14 @@ def summary_to_json(summary: Mapping[str, Any]) -> str:
                       ensure_ascii=False) + "\n"
 
 
-def _temp_in(path: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return Path(name)
+def _text_writer(text: str) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    return write
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -114,22 +119,7 @@ def write_all_or_nothing(files: Mapping[Path, str]) -> list[Path]:
     """Write several text files so that either all appear complete or none changes.
 
     All contents go to temporary files first; only when every one is written
-    are they renamed into place. On any error the temporary files are removed.
+    are they renamed into place. On any error the temporary files are removed
+    (:func:`plms.outputs.atomic.write_paths_all_or_nothing`).
     """
-    temps: dict[Path, Path] = {}
-    try:
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = _temp_in(path)
-            temps[path] = tmp
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-        for path, tmp in temps.items():
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp in temps.values():
-            tmp.unlink(missing_ok=True)
-        raise
-    return list(files)
+    return write_paths_all_or_nothing({Path(p): _text_writer(t) for p, t in files.items()})

@@ -1,0 +1,341 @@
+"""EDF+ outputs: the detected leg movements and the hypnogram as annotations.
+
+- :func:`write_edf_annotations`: an EDF+ file that holds the annotations and
+  a single flat placeholder signal (see below);
+- :func:`write_annotated_copy`: the original signals with the annotations
+  added, for review in EDFbrowser or MNE.
+
+Both are written with pyedflib to a temporary file beside the target and
+renamed into place only when complete. Annotation onsets and durations are
+stored to 100 µs (:data:`TIME_RESOLUTION_S`); edflib cuts texts longer than
+40 characters.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pyedflib
+
+from plms.outputs._events import event_rows, leg_rows, lm_text, recording_start
+from plms.outputs.atomic import atomic_path
+
+if TYPE_CHECKING:  # pragma: no cover
+    from plms.hypnogram import Hypnogram
+    from plms.result import ScoreResult
+
+#: Digital ranges of EDF (16 bit) and BDF (24 bit).
+EDF_DIGITAL = (-32768, 32767)
+BDF_DIGITAL = (-8388608, 8388607)
+#: Data records written per block (memory vs. call overhead).
+RECORDS_PER_BLOCK = 600
+#: Upper bound of annotation signals in an EDF+ file.
+MAX_ANNOTATION_SIGNALS = 64
+#: Resolution of annotation onsets and durations written by pyedflib, s.
+TIME_RESOLUTION_S = 1e-4
+#: Texts of the hypnogram (EDF+ / EDFbrowser conventions).
+STAGE_TEXT = {"W": "Sleep stage W", "N1": "Sleep stage N1", "N2": "Sleep stage N2",
+              "N3": "Sleep stage N3", "R": "Sleep stage R", "MT": "Movement time",
+              "U": "Sleep stage ?"}
+LIGHTS_TEXT = ("Lights off", "Lights on")
+#: The placeholder signal of the annotations-only file.
+PLACEHOLDER_LABEL = "Annotations only"
+PLACEHOLDER_FS = 1
+#: Start written when the result does not know the recording start (EDF's
+#: conventional "unknown" date).
+UNKNOWN_START = datetime(1985, 1, 1, 0, 0, 0)
+#: Written in the header's equipment field.
+EQUIPMENT = "plms"
+
+Annotation = tuple[float, float, str]
+
+
+# -- annotation lists ---------------------------------------------------------
+def hypnogram_annotations(hypnogram: Hypnogram | None, *, lights: bool = True
+                          ) -> list[Annotation]:
+    """One ``Sleep stage X`` annotation per epoch, plus (``lights``) the lights markers."""
+    if hypnogram is None:
+        return []
+    items = [(float(t), float(hypnogram.epoch_s), STAGE_TEXT[s])
+             for t, s in zip(hypnogram.epoch_onsets, hypnogram.stages.tolist())]
+    for t, text in zip((hypnogram.lights_off_s, hypnogram.lights_on_s), LIGHTS_TEXT):
+        if lights and t is not None:
+            items.append((float(t), -1.0, text))
+    return items
+
+
+def lm_annotations(result: ScoreResult, *, split_bilateral: bool = True) -> list[Annotation]:
+    """One annotation per leg movement (``LM left``, ``PLM bilateral``, ``LM right (resp)``).
+
+    With ``split_bilateral`` (the default) a bilateral movement is written as
+    its leg parts (``LM left`` + ``LM right``, ``PLM ...`` when the movement is
+    a PLM): what a technician reviews and corrects per leg, and what plms
+    reads back and rescores to the same events. Without it, as one
+    ``LM bilateral``, which names no single leg and cannot be rescored.
+    """
+    rows = leg_rows(result) if split_bilateral else event_rows(result)
+    return [(r.onset, r.duration, lm_text(r.side, plm=r.plm, resp=r.resp)) for r in rows]
+
+
+def result_annotations(result: ScoreResult, *, hypnogram: bool = True, lights: bool = True,
+                       split_bilateral: bool = True) -> list[Annotation]:
+    """Leg movements (and the hypnogram with its lights markers), sorted by onset."""
+    items = lm_annotations(result, split_bilateral=split_bilateral)
+    if hypnogram:
+        items += hypnogram_annotations(result.hypnogram, lights=lights)
+    return sorted(items, key=lambda a: a[0])
+
+
+def _end_of(items: Iterable[Annotation]) -> float:
+    return max((on + max(du, 0.0) for on, du, _ in items), default=0.0)
+
+
+# -- writing ------------------------------------------------------------------
+def write_records(writer: pyedflib.EdfWriter,
+                  read_block: Callable[[int, int, int], npt.NDArray[np.integer]],
+                  samples_per_record: Sequence[int], n_records: int) -> None:
+    """Write ``n_records`` data records of digital samples, a block at a time.
+
+    ``read_block(k, first, count)`` returns the digital samples of signal
+    ``k`` for records ``first`` to ``first + count`` (``count *
+    samples_per_record[k]`` values), so that only one block of every signal
+    is in memory at a time.
+    """
+    widths = np.asarray(samples_per_record, dtype=int)
+    edges = np.concatenate([[0], np.cumsum(widths)])
+    block = np.zeros((min(RECORDS_PER_BLOCK, max(n_records, 1)), int(edges[-1])), dtype=np.int32)
+    for r0 in range(0, n_records, RECORDS_PER_BLOCK):
+        m = min(RECORDS_PER_BLOCK, n_records - r0)
+        for k, w in enumerate(widths):
+            data = np.asarray(read_block(k, r0, m))
+            if data.size != m * w:
+                raise OSError(f"signal {k} gave {data.size} samples for {m} data records "
+                              f"of {w} samples")
+            block[:m, edges[k]:edges[k + 1]] = data.reshape(m, w)
+        for row in block[:m]:
+            if writer.blockWriteDigitalSamples(np.ascontiguousarray(row)) != 0:
+                raise OSError(f"pyedflib could not write data record {r0}")
+
+
+def annotation_signals_needed(n_annotations: int, n_records: int) -> int:
+    """Annotation signals needed to hold ``n_annotations`` in ``n_records`` records.
+
+    edflib stores one annotation per annotation signal and data record.
+    """
+    return min(MAX_ANNOTATION_SIGNALS,
+               max(1, math.ceil(n_annotations / max(n_records, 1)) + 1))
+
+
+def _write_annotations(writer: pyedflib.EdfWriter, items: Iterable[Annotation]) -> None:
+    for onset, duration, text in items:
+        duration = duration if duration is not None and math.isfinite(duration) else -1.0
+        if writer.writeAnnotation(onset, duration if duration >= 0 else -1, text) != 0:
+            raise OSError(f"pyedflib could not write the annotation {text!r} at {onset:g} s")
+
+
+def write_edf_annotations(result: ScoreResult, path: str | os.PathLike[str], *,
+                          duration_s: float | None = None, start: datetime | None = None,
+                          hypnogram: bool = True, split_bilateral: bool = True) -> Path:
+    """Write the leg movements and the hypnogram of ``result`` as an EDF+ file.
+
+    EDF+ allows a file without ordinary signals, but MNE then reads it as
+    1 s long and drops every later annotation, so the file holds one flat
+    1-Hz placeholder signal labelled ``Annotations only`` that spans the
+    recording.
+
+    Annotation texts: ``LM left``/``LM right``/``LM bilateral``, ``PLM ...``
+    for members of a PLM series, `` (resp)`` appended for respiratory-related
+    movements; the hypnogram as ``Sleep stage W/N1/N2/N3/R``,
+    ``Movement time``, ``Sleep stage ?`` per epoch, plus ``Lights off`` /
+    ``Lights on``. Onsets are seconds from the recording start, stored to 100 µs.
+
+    Parameters
+    ----------
+    result : ScoreResult
+    path : path-like
+        Target file, replaced atomically.
+    duration_s : float, optional
+        Length of the file; default the recording length the result names
+        (``summary["recording_duration_s"]``), at least up to the end of the
+        last annotation.
+    start : datetime, optional
+        Start written in the header; default the result's recording start,
+        else 1 Jan 1985 (EDF's "unknown").
+    hypnogram : bool
+        Write the hypnogram too.
+    split_bilateral : bool
+        Write bilateral movements as their leg parts (see :func:`lm_annotations`).
+
+    Returns
+    -------
+    Path
+    """
+    items = result_annotations(result, hypnogram=hypnogram, split_bilateral=split_bilateral)
+    if duration_s is None:
+        duration_s = result.summary.get("recording_duration_s") or 0.0
+    duration = max(float(duration_s), _end_of(items), 1.0)
+    n_records = max(math.ceil(duration - 1e-9),
+                    math.ceil(len(items) / (MAX_ANNOTATION_SIGNALS - 1)))
+    final = Path(path)
+    with atomic_path(final) as tmp:
+        writer = pyedflib.EdfWriter(str(tmp), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
+        try:
+            writer.setSignalHeaders([{
+                "label": PLACEHOLDER_LABEL, "dimension": "", "sample_frequency": PLACEHOLDER_FS,
+                "physical_min": -1.0, "physical_max": 1.0,
+                "digital_min": EDF_DIGITAL[0], "digital_max": EDF_DIGITAL[1],
+                "transducer": "", "prefilter": ""}])
+            writer.setStartdatetime(start or recording_start(result) or UNKNOWN_START)
+            writer.setEquipment(EQUIPMENT)
+            writer.set_number_of_annotation_signals(
+                annotation_signals_needed(len(items), n_records))
+            write_records(writer, lambda k, r0, m: np.zeros(m * PLACEHOLDER_FS, np.int32),
+                          [PLACEHOLDER_FS], n_records)
+            _write_annotations(writer, items)
+        finally:
+            writer.close()
+    return final
+
+
+# -- annotated copy -----------------------------------------------------------
+def _ascii(text: str) -> str:
+    """Header text as printable ASCII (``µV`` -> ``uV``), as EDF requires."""
+    text = str(text).replace("\u00b5", "u").replace("\u03bc", "u")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return "".join(c if 32 <= ord(c) < 127 else "_" for c in text)
+
+
+def _reserved_field(path: Path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(256)
+    return head[192:236].decode("ascii", "replace").strip()
+
+
+def _source_annotations(reader: pyedflib.EdfReader) -> list[Annotation]:
+    onsets, durations, texts = reader.readAnnotations()
+    out = []
+    for on, du, text in zip(onsets, durations, texts):
+        text = str(text)
+        if not text.strip() or not float(on) >= 0:   # edflib cannot write negative onsets
+            continue
+        du = float(du)
+        out.append((float(on), du if math.isfinite(du) and du >= 0 else -1.0, text))
+    return out
+
+
+def write_annotated_copy(result: ScoreResult, source_edf: str | os.PathLike[str],
+                         path: str | os.PathLike[str], *, keep_source_annotations: bool = True,
+                         hypnogram: bool | None = None, split_bilateral: bool = True) -> Path:
+    """Write a copy of ``source_edf`` with the leg movements added as annotations.
+
+    Every ordinary signal is copied sample for sample (digital values), with
+    its label, rate, physical and digital range, unit, transducer and
+    prefilter, and the data-record length and start time of the source. An
+    EDF or EDF+ source gives an EDF+ file, a BDF or BDF+ source a BDF+ file.
+    The signals are copied a block of data records at a time, so memory
+    stays small whatever the length of the night.
+
+    Parameters
+    ----------
+    result : ScoreResult
+        The scoring of ``source_edf``.
+    source_edf : path-like
+        The recording (EDF, EDF+C, BDF, BDF+C). EDF+D is refused.
+    path : path-like
+        Target file, replaced atomically.
+    keep_source_annotations : bool
+        Copy the annotations of an EDF+/BDF+ source too.
+    hypnogram : bool, optional
+        Write the result's hypnogram as stage annotations. By default only
+        when the kept source annotations hold no sleep stage (so stages are
+        not written twice). Its lights markers are written only when the
+        kept source annotations hold none.
+    split_bilateral : bool
+        Write bilateral movements as their leg parts (see :func:`lm_annotations`).
+
+    Raises
+    ------
+    PlmsInputError
+        The source cannot be read or is discontinuous (EDF+D).
+    """
+    from plms.errors import PlmsInputError
+    from plms.io.labels import classify_annotation
+
+    source = Path(source_edf)
+    if not source.is_file():
+        raise PlmsInputError("the file does not exist", path=source)
+    reserved = _reserved_field(source)
+    if reserved.startswith(("EDF+D", "BDF+D")):
+        raise PlmsInputError("discontinuous recordings (EDF+D/BDF+D) cannot be copied with "
+                             "annotations; convert them to a continuous file first", path=source)
+    try:
+        reader = pyedflib.EdfReader(str(source))
+    except OSError as exc:
+        raise PlmsInputError(f"the EDF file cannot be read ({exc})", path=source) from None
+    final = Path(path)
+    try:
+        bdf = reader.filetype in (pyedflib.FILETYPE_BDF, pyedflib.FILETYPE_BDFPLUS)
+        n_signals = reader.signals_in_file
+        record_s = float(reader.datarecord_duration)
+        n_records = int(reader.datarecords_in_file)
+        spr = [int(reader.samples_in_datarecord(k)) for k in range(n_signals)]
+        source_items = _source_annotations(reader) if keep_source_annotations else []
+        kinds = {classify_annotation(t)[0] for _, _, t in source_items}
+        if hypnogram is None:
+            hypnogram = "stage" not in kinds
+        ours = result_annotations(result, hypnogram=hypnogram, split_bilateral=split_bilateral,
+                                  lights=not kinds & {"lights_off", "lights_on"})
+        items = sorted(source_items + ours, key=lambda a: a[0])
+        needed = math.ceil(len(items) / max(n_records, 1)) + 1
+        if needed > MAX_ANNOTATION_SIGNALS:
+            raise ValueError(f"{len(items)} annotations do not fit in the {n_records} data "
+                             f"records of {source.name}")
+        headers = [{
+            "label": _ascii(reader.getLabel(k)),
+            "dimension": _ascii(reader.getPhysicalDimension(k)),
+            "sample_frequency": spr[k] / record_s,
+            "physical_min": float(reader.getPhysicalMinimum(k)),
+            "physical_max": float(reader.getPhysicalMaximum(k)),
+            "digital_min": int(reader.getDigitalMinimum(k)),
+            "digital_max": int(reader.getDigitalMaximum(k)),
+            "transducer": _ascii(reader.getTransducer(k)),
+            "prefilter": _ascii(reader.getPrefilter(k))} for k in range(n_signals)]
+        file_type = pyedflib.FILETYPE_BDFPLUS if bdf else pyedflib.FILETYPE_EDFPLUS
+
+        def read_block(k: int, r0: int, m: int) -> npt.NDArray[np.integer]:
+            return reader.readSignal(k, start=r0 * spr[k], n=m * spr[k], digital=True)
+
+        with atomic_path(final) as tmp:
+            writer = pyedflib.EdfWriter(str(tmp), n_signals, file_type=file_type)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    writer.setDatarecordDuration(record_s)
+                    writer.setSignalHeaders(headers)
+                    for setter, getter in (
+                            (writer.setPatientCode, reader.getPatientCode),
+                            (writer.setPatientName, reader.getPatientName),
+                            (writer.setPatientAdditional, reader.getPatientAdditional),
+                            (writer.setTechnician, reader.getTechnician),
+                            (writer.setAdmincode, reader.getAdmincode),
+                            (writer.setRecordingAdditional, reader.getRecordingAdditional)):
+                        setter(_ascii(getter()))
+                    writer.setEquipment(_ascii(reader.getEquipment()) or EQUIPMENT)
+                    writer.setStartdatetime(reader.getStartdatetime())
+                    writer.set_number_of_annotation_signals(needed)
+                write_records(writer, read_block, spr, n_records)
+                _write_annotations(writer, items)
+            finally:
+                writer.close()
+    finally:
+        reader.close()
+    return final
