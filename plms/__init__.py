@@ -3,7 +3,9 @@
 The public API:
 
 - :func:`score_edf` scores an EDF/BDF night end to end;
-- :func:`score_lms` applies the rules to leg movements already detected or scored;
+- :func:`score_lms` applies the rules to leg movements already detected or scored
+  (the entry point on DataFrames);
+- :func:`rescore` applies them to the leg movements scored in an annotation file;
 - :func:`detect_lm` finds leg movements in one leg's EMG array;
 - :func:`apply_rules` and :func:`compute_summary` are the two halves of :func:`score_lms`;
 - :class:`Rules` with the presets ``"wasm2016"`` and ``"aasm"``, :class:`Hypnogram`.
@@ -18,7 +20,7 @@ from plms._version import __version__
 __all__ = [
     "AASM", "WASM2016", "Annotations", "Hypnogram", "PlmsError", "PlmsInputError", "Rules",
     "ScoreResult", "__version__", "apply_rules", "compute_summary", "detect_lm", "detect_lm_raw",
-    "get_rules", "score_edf", "score_lms",
+    "get_rules", "rescore", "score_edf", "score_lms",
 ]
 
 # Attributes are imported on first use, so that `import plms` (and the CLI)
@@ -30,7 +32,7 @@ _LAZY = {
     "PlmsInputError": "plms.errors", "apply_rules": "plms.scoring",
     "compute_summary": "plms.indices", "detect_lm": "plms.detect",
     "detect_lm_raw": "plms.detect", "ScoreResult": "plms.result",
-    "score_edf": "plms.pipeline", "score_lms": "plms.pipeline",
+    "score_edf": "plms.pipeline", "score_lms": "plms.pipeline", "rescore": "plms.rescoring",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from plms.hypnogram import Hypnogram
     from plms.indices import compute_summary
     from plms.pipeline import score_edf, score_lms
+    from plms.rescoring import rescore
     from plms.result import ScoreResult
     from plms.rules import AASM, WASM2016, Rules, get_rules
     from plms.scoring import apply_rules

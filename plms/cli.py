@@ -1,23 +1,35 @@
 """The ``plms`` command line: a thin layer over the Python API.
 
+``plms score`` detects and scores EDF/BDF nights (:func:`plms.score_edf`);
+``plms rescore`` scores the leg movements already marked in annotation files
+(:func:`plms.rescore`). Both write ``STEM.events.tsv`` and
+``STEM.summary.json``, plus the ``--write`` extras, all of a night or none.
+
 Every input problem is one line on stderr naming the file and the problem;
 ``--debug`` adds the traceback. With several inputs one bad file never stops
-the others; the exit code is 0 only when every input was scored.
+the others; the exit code is 0 only when every input was processed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+import tempfile
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from plms._version import __version__
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2
+#: ``plms rescore --format`` values (``plms.rescoring.FORMATS``, kept here so that
+#: building the parser imports nothing heavy).
+RESCORE_FORMATS = ("auto", "remlogic", "nsrr", "edf", "tsv", "csv")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -42,9 +54,99 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument("--unit", metavar="UNIT",
                        help="physical unit of the leg channels when the header lacks it "
                             "(uV, mV, V)")
+    _add_write_option(score)
     score.add_argument("--quiet", action="store_true", help="print errors only")
     score.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    rescore = sub.add_parser(
+        "rescore", help="apply the rules to leg movements already scored in annotation files",
+        description="Read the scored leg movements (per leg), hypnogram, respiratory events "
+                    "and arousals of each file, apply the rules and write OUT/STEM.events.tsv "
+                    "and OUT/STEM.summary.json, as 'plms score' does.")
+    rescore.add_argument("inputs", nargs="+", metavar="EVENTS_FILE",
+                         help="annotation file(s) holding scored leg movements")
+    rescore.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    rescore.add_argument("--rules", default="wasm2016", choices=("wasm2016", "aasm"),
+                         help="scoring rules (default: wasm2016)")
+    rescore.add_argument("--format", dest="fmt", default="auto", choices=RESCORE_FORMATS,
+                         help="format of the files (default: auto, from name and content)")
+    _add_write_option(rescore)
+    rescore.add_argument("--quiet", action="store_true", help="print errors only")
+    rescore.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
+
+
+def _write_list(text: str) -> tuple[str, ...]:
+    """Parse ``--write a,b``: known, distinct formats (argparse turns errors into exit 2)."""
+    from plms.outputs import EXTRA_FORMATS as allowed
+
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in allowed]
+    if not names or unknown:
+        shown = ", ".join(repr(n) for n in unknown) or repr(text)
+        raise argparse.ArgumentTypeError(
+            f"unknown format(s) {shown}; allowed: {', '.join(allowed)}")
+    return tuple(dict.fromkeys(names))
+
+
+def _add_write_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--write", type=_write_list, default=(), metavar="LIST",
+                        help="also write these, comma separated (edf-annotations, edf-copy, "
+                             "nsrr-xml)")
+
+
+def _write_outputs(result: Any, out_dir: str, formats: Sequence[str],
+                   source_edf: Path | None) -> list[Path]:
+    """Write the night's files, the extras too, all of them or none.
+
+    Everything is first written into a hidden staging folder inside
+    ``out_dir``; only when every file is complete are they moved into place.
+    """
+    if not formats:
+        paths = result.write(out_dir)
+        return [paths["events"], paths["summary"]]
+    from plms.outputs import write_extras
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{result.stem}.", suffix=".tmp", dir=out))
+    try:
+        write_extras(result, staging, list(formats), source_edf=source_edf)
+        main_paths = result.write(staging)
+        staged = [p for p in staging.rglob("*") if p.is_file()]
+        for path in staged:
+            final = out / path.relative_to(staging)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, final)
+        firsts = [main_paths["events"], main_paths["summary"]]
+        rest = [p for p in staged if p not in firsts and p != main_paths["events_json"]]
+        return [out / p.relative_to(staging) for p in firsts + sorted(rest)]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _report(path: Path, result: Any, written: list[Path]) -> str:
+    s = result.summary
+    lines = [f"{path}  [rules {s['rules']}, plms {s['plms_version']}]"]
+    for label, row in result.key_figures().iterrows():
+        unit = f" {row['unit']}" if row["unit"] else ""
+        lines.append(f"  {label:<32s}{row['value']:>8s}{unit}")
+    threshold = s["rules_detail"]["plms_index_threshold_per_h"]
+    if s["plms_index"] is not None:
+        verdict = "at or above" if s["plms_index"] >= threshold else "below"
+        lines.append(f"  PLMS index is {verdict} the clinical threshold of {threshold:g}/h")
+    ch = s.get("channels")
+    if ch:
+        lines.append(f"  channels: left '{ch['left']}', right '{ch['right']}', ECG "
+                     f"{repr(ch['ecg']) if ch['ecg'] else 'none'} ({ch['reason']})")
+    else:
+        lines.append("  leg movements: as scored in the file")
+    lines += [
+        f"  annotations: {s['annotations_source']}",
+        f"  outputs: {', '.join(str(p) for p in written)}",
+    ]
+    lines += [f"  warning: {w}" for w in s["warnings"]]
+    return "\n".join(lines)
 
 
 def _score_one(path: Path, args: argparse.Namespace) -> str:
@@ -52,39 +154,43 @@ def _score_one(path: Path, args: argparse.Namespace) -> str:
 
     result = score_edf(path, rules=args.rules, annotations=args.annotations, left=args.left,
                        right=args.right, ecg=args.ecg, unit=args.unit)
-    paths = result.write(args.out)
-    s = result.summary
-    lines = [f"{path}  [rules {s['rules']}, plms {s['plms_version']}]"]
-    for label, row in result.key_figures().iterrows():
-        unit = f" {row['unit']}" if row["unit"] else ""
-        lines.append(f"  {label:<32s}{row['value']:>8s}{unit}")
-    threshold = result.summary["rules_detail"]["plms_index_threshold_per_h"]
-    if s["plms_index"] is not None:
-        verdict = "at or above" if s["plms_index"] >= threshold else "below"
-        lines.append(f"  PLMS index is {verdict} the clinical threshold of {threshold:g}/h")
-    ch = s["channels"]
-    lines += [
-        f"  channels: left '{ch['left']}', right '{ch['right']}', ECG "
-        f"{repr(ch['ecg']) if ch['ecg'] else 'none'} ({ch['reason']})",
-        f"  annotations: {s['annotations_source']}",
-        f"  outputs: {paths['events']}, {paths['summary']}",
-    ]
-    lines += [f"  warning: {w}" for w in s["warnings"]]
-    return "\n".join(lines)
+    written = _write_outputs(result, args.out, args.write, source_edf=path)
+    return _report(path, result, written)
 
 
-def _cmd_score(args: argparse.Namespace) -> int:
+_EDF_SUFFIXES = (".edf", ".bdf")
+
+
+def _rescore_one(path: Path, args: argparse.Namespace) -> str:
+    from plms.errors import PlmsInputError
+    from plms.rescoring import rescore
+
+    source_edf = path if path.suffix.lower() in _EDF_SUFFIXES else None
+    if "edf-copy" in args.write and source_edf is None:
+        raise PlmsInputError("--write edf-copy needs an EDF recording, and this file is "
+                             "not one: nothing written for it", path=path)
+    result = rescore(path, rules=args.rules, fmt=args.fmt)
+    written = _write_outputs(result, args.out, args.write, source_edf=source_edf)
+    return _report(path, result, written)
+
+
+def _run_all(args: argparse.Namespace, one: Callable[[Path, argparse.Namespace], str],
+             done: str) -> int:
+    """Process every input; one bad input never stops the others."""
     from plms.errors import PlmsError
 
-    if args.annotations and len(args.inputs) > 1:
-        print("error: --annotations names one file, so it needs exactly one NIGHT",
-              file=sys.stderr)
-        return EXIT_USAGE
     failed = 0
+    stems: dict[str, Path] = {}
     for name in args.inputs:
         path = Path(name)
+        first = stems.setdefault(path.stem, path)
         try:
-            report = _score_one(path, args)
+            if first is not path:
+                raise PlmsError(
+                    f"{path}: has the same name stem as {first}, so its outputs would "
+                    f"overwrite those of {first}: not processed (rename it or run it with "
+                    "another --out)")
+            report = one(path, args)
         except PlmsError as exc:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
@@ -100,8 +206,20 @@ def _cmd_score(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(report)
     if len(args.inputs) > 1 and not args.quiet:
-        print(f"{len(args.inputs) - failed} of {len(args.inputs)} night(s) scored")
+        print(f"{len(args.inputs) - failed} of {len(args.inputs)} night(s) {done}")
     return EXIT_OK if failed == 0 else EXIT_SOME_FAILED
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    if args.annotations and len(args.inputs) > 1:
+        print("error: --annotations names one file, so it needs exactly one NIGHT",
+              file=sys.stderr)
+        return EXIT_USAGE
+    return _run_all(args, _score_one, "scored")
+
+
+def _cmd_rescore(args: argparse.Namespace) -> int:
+    return _run_all(args, _rescore_one, "rescored")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     if args.command == "score":
         return _cmd_score(args)
+    if args.command == "rescore":
+        return _cmd_rescore(args)
     return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands
 
 

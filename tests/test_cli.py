@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cli_helpers import output_names, run_cli
 from plms.cli import main
 from plms.simulate import NightSpec, simulate_night, write_edf, write_nsrr_xml
 
@@ -35,14 +36,8 @@ def edf(tmp_path_factory, night):
     return path
 
 
-def _run(args, capsys):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _outputs(out_dir: Path) -> list[str]:
-    return sorted(p.name for p in out_dir.iterdir()) if out_dir.exists() else []
+_run = run_cli
+_outputs = output_names
 
 
 def test_score_writes_events_and_summary(edf, night, tmp_path, capsys):
