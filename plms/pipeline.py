@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -160,15 +161,19 @@ def external_annotations(
 
 def load_annotations(
     chosen: str | os.PathLike[str] | Annotations | None, embedded: Annotations,
-    duration_s: float,
+    duration_s: float, start: datetime | None = None,
 ) -> Annotations:
-    """Read the chosen annotations (or take the EDF+'s own) and crop them to the recording."""
+    """Read the chosen annotations (or take the EDF+'s own) and crop them to the recording.
+
+    Formats with clock times (RemLogic) are aligned to ``start``, the EDF's
+    start date and time.
+    """
     from plms.io import read_annotations
 
     if isinstance(chosen, Annotations):
         ann = chosen
     elif chosen is not None:
-        ann = read_annotations(chosen, duration_s=duration_s)
+        ann = read_annotations(chosen, duration_s=duration_s, start=start)
     else:
         ann = embedded
     return ann.cropped(duration_s)
@@ -218,7 +223,7 @@ def score_edf(
     chosen, ann_source = external_annotations(path, annotations)
     rec = read_recording(path, left=left, right=right, ecg=ecg, unit=unit,
                          read_annotations=chosen is None)
-    ann = load_annotations(chosen, rec.annotations, rec.duration_s)
+    ann = load_annotations(chosen, rec.annotations, rec.duration_s, rec.start)
     if ann_source is None:
         ann_source = "EDF+ annotations" if ann.hypnogram is not None else "none"
     warnings = list(rec.warnings)

@@ -109,3 +109,26 @@ def test_score_edf_matches_score_lms_on_its_own_detections(night, tmp_path):
     again = plms.score_lms(result.per_leg, hypnogram=result.hypnogram,
                            respiratory=night.respiratory, arousals=night.arousals)
     pd.testing.assert_frame_equal(result.events, again.events)
+
+
+def test_remlogic_clock_times_are_aligned_to_the_edf_start(night, tmp_path):
+    """A RemLogic export is in wall-clock time: its first stage epoch at 22:31:00
+    lies 60 s after an EDF that starts at 22:30:00, so every epoch moves by 60 s."""
+    from datetime import datetime
+
+    start = datetime(2024, 1, 1, 22, 30, 0)
+    path = write_edf(night, tmp_path / "r.edf", extra_channels=False, annotations=False,
+                     start=start)
+    lines = ["RemLogic Event Export", "Patient ID:\tX", "Recording Date:\t1/1/2024", "",
+             "Time [hh:mm:ss]\tEvent\tDuration[s]\tLocation"]
+    for k in range(20):
+        t = datetime(2024, 1, 1, 22, 31, 0).timestamp() + 30 * k
+        stamp = datetime.fromtimestamp(t).strftime("%Y-%m-%dT%H:%M:%S.000000")
+        lines.append(f"{stamp}\t{'SLEEP-S0' if k < 2 else 'SLEEP-S2'}\t30\tEEG-C4-A1")
+    remlogic = tmp_path / "r-events.txt"
+    remlogic.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    result = plms.score_edf(path, annotations=remlogic)
+    hyp = result.hypnogram
+    assert hyp.start_s == pytest.approx(60.0)
+    assert hyp.stage_at([59.0, 61.0, 121.0]).tolist() == ["n/a", "W", "N2"]
+    assert result.summary["tst_min"] == pytest.approx(9.0)
