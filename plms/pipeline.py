@@ -28,6 +28,9 @@ SATURATED_ERROR_FRACTION = 0.5
 #: ... and above which a warning is given.
 SATURATED_WARN_FRACTION = 0.001
 SIDES = ("left", "right")
+#: Threads for the legs' full-rate work when ``threads`` is not given (``None``:
+#: one per leg). The batch workers set 1 so that N processes use N cores.
+LEG_THREADS: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,21 +119,29 @@ def detect_legs(
     *,
     heartbeats_s: np.ndarray | None,
     settings: DetectorSettings,
+    threads: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, LegDetection], list[str]]:
     """Detect on each leg; return the per-leg table, the detections and warnings.
 
     The legs' full-rate work runs in threads, one per leg (FFTs and
     reductions release the GIL, chunking bounds their memory); the rules on
     the 100-Hz bins, with the heart beats gated out, run one leg after the
-    other, which keeps the peak memory of a night low.
+    other, which keeps the peak memory of a night low. ``threads`` caps the
+    threads (default :data:`LEG_THREADS`, else one per leg); 1 works in this thread.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     tables, detections, warnings = [], {}, []
-    with ThreadPoolExecutor(max_workers=max(1, len(legs))) as pool:
-        futures = {side: pool.submit(condition_leg, leg.data_uv, leg.fs, settings=settings)
-                   for side, leg in legs.items()}
-        conditioned = {side: job.result() for side, job in futures.items()}
+    threads = threads if threads is not None else LEG_THREADS
+    if threads is not None and threads <= 1:
+        conditioned = {side: condition_leg(leg.data_uv, leg.fs, settings=settings)
+                       for side, leg in legs.items()}
+    else:
+        workers = max(1, min(len(legs), threads or len(legs)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {side: pool.submit(condition_leg, leg.data_uv, leg.fs, settings=settings)
+                       for side, leg in legs.items()}
+            conditioned = {side: job.result() for side, job in futures.items()}
     for side, leg in legs.items():
         det = detect_conditioned(conditioned.pop(side), rules=rules, heartbeats_s=heartbeats_s,
                                  settings=settings)
@@ -189,6 +200,7 @@ def score_edf(
     ecg: str | None = None,
     unit: str | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
+    threads: int | None = None,
 ) -> ScoreResult:
     """Score a PSG night in EDF, EDF+ or BDF end to end.
 
@@ -205,6 +217,9 @@ def score_edf(
         Channel labels overriding the automatic choice.
     unit : str, optional
         Physical unit of the leg channels when the header does not say it.
+    threads : int, optional
+        Threads for the two legs (default one per leg, :data:`LEG_THREADS`);
+        1 when several nights run in parallel processes.
 
     Returns
     -------
@@ -217,6 +232,7 @@ def score_edf(
     """
     from plms.cardiac import detect_r_peaks
     from plms.io.edf import read_recording
+    from plms.plots import emg_excerpt   # numpy/pandas only: matplotlib stays unloaded
 
     rules = get_rules(rules)
     path = Path(path)
@@ -239,7 +255,7 @@ def score_edf(
         warnings.append("no ECG channel found: cardiac artifact in the leg channels was not "
                         "removed (name one with --ecg)")
     lms, detections, det_warnings = detect_legs(legs, rules, heartbeats_s=beats,
-                                                settings=settings)
+                                                settings=settings, threads=threads)
     extra = {
         "file": str(path),
         "recording_start": rec.start.isoformat() if rec.start is not None else None,
@@ -266,4 +282,7 @@ def score_edf(
     )
     result.details["detections"] = detections
     result.details["annotations"] = ann
+    result.details["emg_excerpt"] = emg_excerpt(
+        {side: (leg.data_uv, leg.fs) for side, leg in legs.items()}, result.events,
+        duration_s=rec.duration_s, labels={side: leg.label for side, leg in legs.items()})
     return result

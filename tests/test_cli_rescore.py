@@ -175,8 +175,9 @@ def fake_writer(monkeypatch):
 
 def test_write_extras_all_or_nothing(fake_writer, nights, tmp_path, capsys):
     out_dir = tmp_path / "out"
+    # --jobs 1: in this process, where the writers are stubbed (workers would not see it)
     code, out, err = _run(["rescore", *nights, "--out", out_dir, "--write",
-                           "nsrr-xml,edf-annotations"], capsys)
+                           "nsrr-xml,edf-annotations", "--jobs", "1"], capsys)
     assert code == 1
     assert "night2" in err and "disk full" in err and len(err.strip().splitlines()) == 1
     # night1 complete with its extras; night2: nothing, not even its main files

@@ -119,4 +119,4 @@ def test_bad_remlogic_line_is_named(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
     assert str(bad) in err and "line 11" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "good.events.json", "good.events.tsv", "good.summary.json"]
+        "good.events.json", "good.events.tsv", "good.summary.json", "summary.csv"]

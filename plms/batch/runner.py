@@ -1,0 +1,517 @@
+"""Running a batch: plan the nights, skip the finished ones, run the rest, keep a table.
+
+:func:`run_batch` is the Python entry point, :func:`run_cli` the one of
+``plms score`` / ``plms rescore``; both call :func:`execute`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from plms.batch.discover import find_inputs
+from plms.batch.engines import Engine, make_engine
+from plms.batch.worker import (
+    COUNT_COLUMNS,
+    FLOAT_COLUMNS,
+    SUMMARY_COLUMNS,
+    NightTask,
+    error_row,
+    expected_outputs,
+    run_task,
+    summary_row,
+)
+
+#: The run's table, in the output folder.
+SUMMARY_CSV = "summary.csv"
+#: ``summary.csv`` is rewritten at most this often while the run goes on, s.
+SUMMARY_INTERVAL_S = 2.0
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch did.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per night processed or found complete (:data:`SUMMARY_COLUMNS`).
+    failed, skipped, ran : int
+        Nights that failed, that were already complete, that were processed now.
+    interrupted : bool
+        The run stopped before the end (Ctrl-C, ``stop_after``).
+    seconds : float
+    peak_rss_mb : float or None
+        The largest resident-memory high-water mark reported by a worker.
+    night_seconds : list of float
+        Time each night processed took in its worker.
+    """
+
+    table: pd.DataFrame
+    failed: int = 0
+    skipped: int = 0
+    ran: int = 0
+    interrupted: bool = False
+    seconds: float = 0.0
+    peak_rss_mb: float | None = None
+    summary_path: Path | None = None
+    engine: str = ""
+    workers: int = 0
+    night_seconds: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Hooks:
+    """What to show while the batch runs (the command line prints; the API is silent)."""
+
+    error: Callable[[str, str | None], None] = lambda message, tb: None
+    report: Callable[[str], None] = lambda text: None
+    skipped: Callable[[NightTask], None] = lambda task: None
+    progress: Any = None
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """The same dtypes whichever rows the table holds (and after a CSV round trip)."""
+    for column in COUNT_COLUMNS:
+        df[column] = pd.to_numeric(df[column]).astype("Int64")
+    for column in FLOAT_COLUMNS:
+        df[column] = pd.to_numeric(df[column]).astype(float)
+    for column in ("error", "extra_outputs"):
+        df[column] = df[column].fillna("").astype(str)
+    text = [c for c in SUMMARY_COLUMNS
+            if c not in COUNT_COLUMNS + FLOAT_COLUMNS + ("error", "extra_outputs")]
+    df[text] = df[text].astype(object).where(df[text].notna(), None)
+    return df
+
+
+def _table(rows: Mapping[int, dict[str, Any]]) -> pd.DataFrame:
+    return _typed(pd.DataFrame([rows[i] for i in sorted(rows)], columns=list(SUMMARY_COLUMNS)))
+
+
+def write_summary(table: pd.DataFrame, path: Path) -> Path:
+    """Write the table atomically (temporary name, then rename)."""
+    from plms.outputs import atomic_write_text
+
+    return atomic_write_text(path, table.to_csv(index=False, lineterminator="\n"))
+
+
+def read_summary(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a ``summary.csv`` back with the dtypes it was written with."""
+    return _typed(pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str))
+
+
+def _previous_rows(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.exists():
+        return {}
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception:  # noqa: BLE001 - an unreadable table only means nothing is skipped
+        return {}
+    if "input" not in df.columns or "status" not in df.columns:
+        return {}
+    return {row["input"]: row for row in df.to_dict("records")}
+
+
+def _complete(task: NightTask, previous: Mapping[str, dict[str, Any]]) -> bool:
+    """The night's files exist and the last table says it went well with the same rules."""
+    row = previous.get(task.path)
+    if not row or row.get("status") != "ok":
+        return False
+    if row.get("rules") != str(getattr(task.args, "rules", row.get("rules"))):
+        return False
+    return all(p.is_file() for p in expected_outputs(task).values())
+
+
+def clean_partial(tasks: Sequence[NightTask]) -> None:
+    """Remove the temporary files a killed worker may have left for these nights.
+
+    They are hidden names beside the outputs, ``.STEM....tmp`` (files or the
+    staging folder of ``--write``); finished outputs are never touched.
+    """
+    import shutil
+
+    by_dir: dict[str, set[str]] = {}
+    for task in tasks:
+        by_dir.setdefault(task.out_dir, set()).add(task.stem)
+    for folder, stems in by_dir.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if not (name.startswith(".") and name.endswith(".tmp")):
+                continue
+            if not any(name.startswith(f".{stem}.") for stem in stems):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                try:
+                    os.remove(entry.path)
+                except OSError:
+                    pass
+
+
+def plan(inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], out: Path,
+         command: str, args: argparse.Namespace,
+         faults: Mapping[str, str] | None = None) -> tuple[list[NightTask], dict[int, dict]]:
+    """The tasks of a batch, and the rows of the inputs refused before any work."""
+    from plms.batch.worker import FAULTS
+
+    tasks: list[NightTask] = []
+    refused: dict[int, dict[str, Any]] = {}
+    owners: dict[tuple[str, str], str] = {}
+    for index, found in enumerate(find_inputs(inputs, command)):
+        path = str(found.path)
+        if found.error is not None:
+            refused[index] = error_row(path, found.path.stem, found.error)
+            continue
+        out_dir = out / found.subdir
+        key = (str(out_dir), found.path.stem)
+        first = owners.setdefault(key, path)
+        if first != path:
+            refused[index] = error_row(path, found.path.stem, (
+                f"{path}: has the same name stem as {first}, so its outputs would overwrite "
+                f"those of {first}: not processed (rename it or run it with another --out)"))
+            continue
+        fault = (faults or {}).get(found.path.stem)
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; allowed: {', '.join(FAULTS)}")
+        tasks.append(NightTask(index=index, command=command, path=path,
+                               out_dir=str(out_dir), args=args, out_root=str(out),
+                               fault=fault))
+    return tasks, refused
+
+
+def execute(
+    tasks: Sequence[NightTask],
+    refused: Mapping[int, dict[str, Any]],
+    out: Path,
+    *,
+    jobs: int | None = None,
+    scheduler: Any = None,
+    engine: Engine | None = None,
+    force: bool = False,
+    stop_after: int | None = None,
+    hooks: Hooks | None = None,
+) -> BatchOutcome:
+    """Run the tasks not yet complete; keep ``OUT/summary.csv`` up to date."""
+    from dataclasses import replace
+
+    hooks = hooks or Hooks()
+    start = time.perf_counter()
+    csv_path = out / SUMMARY_CSV
+    rows: dict[int, dict[str, Any]] = dict(refused)
+    for row in refused.values():
+        hooks.error(row["error"], None)
+    previous = {} if force else _previous_rows(csv_path)
+    todo: list[NightTask] = []
+    skipped = 0
+    for task in tasks:
+        if _complete(task, previous):
+            try:
+                rows[task.index] = summary_row(task, out)
+            except (OSError, ValueError):
+                todo.append(task)
+                continue
+            skipped += 1
+            hooks.skipped(task)
+        else:
+            todo.append(task)
+    if engine is None:
+        engine = make_engine(jobs, scheduler, n_tasks=len(todo))
+    if engine.name != "inline":
+        todo = [replace(t, threads=1) for t in todo]
+    clean_partial(todo)
+    out.mkdir(parents=True, exist_ok=True)
+
+    outcome = BatchOutcome(table=_table(rows), skipped=skipped, summary_path=csv_path,
+                           engine=engine.name)
+    failed = len(refused)
+    last_write = 0.0
+    finished: set[int] = set()
+    progress = hooks.progress
+    if progress is not None:
+        progress.start(len(todo), engine)
+    runs = engine.run(run_task, todo)
+    try:
+        for position, value, crash in runs:
+            task = todo[position]
+            finished.add(position)
+            if crash is not None:
+                message = (f"{task.path}: {crash}; nothing was written for it (a corrupt file "
+                           "can crash a reading library: check it, or rerun it alone with "
+                           "--debug)")
+                rows[task.index] = error_row(task.path, task.stem, message)
+                clean_partial([task])
+                hooks.error(message, None)
+            else:
+                rows[task.index] = value["row"]
+                outcome.night_seconds.append(value["seconds"])
+                if value.get("peak_rss_mb") is not None:
+                    outcome.peak_rss_mb = max(outcome.peak_rss_mb or 0.0, value["peak_rss_mb"])
+                if value["row"]["status"] == "ok":
+                    if value["report"]:
+                        hooks.report(value["report"])
+                else:
+                    hooks.error(value["row"]["error"], value["traceback"])
+            if rows[task.index]["status"] != "ok":
+                failed += 1
+            outcome.ran += 1
+            if progress is not None:
+                progress.update(task, rows[task.index]["status"], failed - len(refused))
+            now = time.perf_counter()
+            if now - last_write >= SUMMARY_INTERVAL_S:
+                write_summary(_table(rows), csv_path)
+                last_write = now
+            if stop_after is not None and outcome.ran >= stop_after:
+                outcome.interrupted = len(finished) < len(todo)
+                break
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+    finally:
+        runs.close()  # stops the workers still busy
+        if progress is not None:
+            progress.close()
+        unfinished = [t for i, t in enumerate(todo) if i not in finished]
+        clean_partial(unfinished)
+        outcome.table = _table(rows)
+        write_summary(outcome.table, csv_path)
+    outcome.failed = failed
+    outcome.seconds = time.perf_counter() - start
+    outcome.workers = engine.workers
+    return outcome
+
+
+def namespace(command: str, out: str | os.PathLike[str], options: Mapping[str, Any]
+              ) -> argparse.Namespace:
+    """The options of ``plms COMMAND`` with their defaults, updated by ``options``."""
+    from plms.cli import _build_parser, _write_list
+
+    args = _build_parser().parse_args([command, "NIGHT", "--out", os.fspath(out)])
+    for key, value in options.items():
+        if key == "format":
+            key = "fmt"
+        if not hasattr(args, key) or key in ("inputs", "out", "command"):
+            raise TypeError(f"unknown option {key!r} of plms {command}")
+        if key == "write":
+            value = _write_list(value) if isinstance(value, str) else tuple(value or ())
+        setattr(args, key, value)
+    return args
+
+
+def run_batch(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    command: str = "score",
+    jobs: int | None = None,
+    scheduler: Any = None,
+    force: bool = False,
+    progress: bool = False,
+    stop_after: int | None = None,
+    _faults: Mapping[str, str] | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """Score (or rescore) many nights, as ``plms score DIR --out OUT`` does.
+
+    Parameters
+    ----------
+    inputs : path, glob pattern or list of them
+        Folders are searched recursively (EDF/BDF for ``score``; XML, TXT,
+        TSV, CSV for ``rescore``); a night's outputs go to the same subfolder
+        of ``out`` as the night's below the folder searched.
+    out : path
+        Output folder; ``OUT/summary.csv`` is the table returned.
+    command : {"score", "rescore"}
+    jobs : int, optional
+        Worker processes (default: the cores); 1 runs in this process.
+    scheduler : str or distributed.Client, optional
+        Run on this Dask cluster instead (needs ``plms[dask]``).
+    force : bool
+        Redo nights whose outputs are already complete (by default skipped).
+    progress : bool
+        Show a progress bar (on stderr).
+    stop_after : int, optional
+        Stop (killing the nights in progress) after this many nights, as if
+        the run had been killed; for trying out resuming.
+    _faults : mapping, optional
+        TEST ONLY: ``{stem: fault}`` makes the worker of that night fail on
+        purpose (:data:`plms.batch.worker.FAULTS`).
+    **options
+        Options of ``plms score`` / ``plms rescore``: ``rules``, ``left``,
+        ``right``, ``ecg``, ``unit``, ``annotations``, ``write``, ``fmt``...
+
+    Notes
+    -----
+    The worker processes re-import the main module: in a script, call this
+    under ``if __name__ == "__main__":`` (notebooks need nothing).
+
+    Returns
+    -------
+    DataFrame
+        One row per night (:data:`plms.batch.SUMMARY_COLUMNS`): ``status``
+        ``ok`` or ``error``, ``error`` the message, the key figures and the
+        paths of the outputs (relative to ``out``).
+    """
+    if command not in ("score", "rescore"):
+        raise ValueError(f"command must be 'score' or 'rescore', not {command!r}")
+    out_path = Path(out)
+    args = namespace(command, out_path, options)
+    tasks, refused = plan(inputs, out_path, command, args, faults=_faults)
+    if getattr(args, "annotations", None) and len(tasks) + len(refused) > 1:
+        raise ValueError("annotations names one file, so it needs exactly one night")
+    hooks = Hooks(progress=Progress(quiet=False, lines=False) if progress else None)
+    return execute(tasks, refused, out_path, jobs=jobs, scheduler=scheduler, force=force,
+                   stop_after=stop_after, hooks=hooks).table
+
+
+def _eta(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class Progress:
+    """Nights done, failures so far and time left: a bar on a terminal, else lines.
+
+    Parameters
+    ----------
+    quiet : bool
+        Show nothing.
+    lines : bool or None
+        Plain lines (on stdout) instead of a bar; default: when stderr is not
+        a terminal.
+    """
+
+    def __init__(self, quiet: bool = False, lines: bool | None = None) -> None:
+        self.quiet = quiet
+        self.lines = (not sys.stderr.isatty()) if lines is None else lines
+        self.bar: Any = None
+        self.total = 0
+        self.done = 0
+        self.start_time = 0.0
+
+    def start(self, total: int, engine: Engine) -> None:
+        self.total, self.done, self.start_time = total, 0, time.perf_counter()
+        if self.quiet or total == 0 or self.lines:
+            return
+        import tqdm
+
+        tqdm.tqdm.monitor_interval = 0  # no monitor thread (workers are forked)
+        self.bar = tqdm.tqdm(total=total, unit="night", file=sys.stderr, dynamic_ncols=True,
+                             desc=f"plms ({engine.name})", postfix={"failed": 0})
+
+    def update(self, task: NightTask, status: str, failed: int) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.set_postfix(failed=failed, refresh=False)
+            self.bar.update(1)
+        elif self.lines and not self.quiet and self.total > 1:
+            elapsed = time.perf_counter() - self.start_time
+            left = elapsed / self.done * (self.total - self.done)
+            print(f"[{self.done}/{self.total}] {task.stem}: {status}; {failed} failed so far; "
+                  f"about {_eta(left)} left", flush=True)
+
+    def write(self, text: str, *, err: bool = False) -> None:
+        stream = sys.stderr if err else sys.stdout
+        if self.bar is not None:
+            import tqdm
+
+            tqdm.tqdm.write(text, file=stream)
+        else:
+            print(text, file=stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a batch system's time limit, ``kill``) stops the run as Ctrl-C does:
+    workers stopped, their partial files removed, ``summary.csv`` written."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+            signal, "SIGTERM"):
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_cli(args: argparse.Namespace, done: str) -> int:
+    """``plms score`` / ``plms rescore``: the batch behind the command line; the exit code."""
+    from plms.cli import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+    from plms.errors import PlmsError
+
+    out = Path(args.out)
+    try:
+        tasks, refused = plan(args.inputs, out, args.command, args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    total = len(tasks) + len(refused)
+    if getattr(args, "annotations", None) and total > 1:
+        print("error: --annotations names one file, so it needs exactly one NIGHT",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
+        print("error: --jobs must be 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+    progress = Progress(quiet=args.quiet)
+    debug = bool(getattr(args, "debug", False))
+
+    def error(message: str, tb: str | None) -> None:
+        progress.write(f"error: {message}", err=True)
+        if debug and tb:
+            progress.write(tb.rstrip(), err=True)
+
+    def report(text: str) -> None:
+        if not args.quiet:
+            progress.write(text)
+
+    def skipped(task: NightTask) -> None:
+        if not args.quiet:
+            progress.write(f"{task.path}: outputs already complete, skipped (--force redoes "
+                           "it)")
+
+    hooks = Hooks(error=error, report=report, skipped=skipped, progress=progress)
+    with _sigterm_as_interrupt():
+        try:
+            result = execute(tasks, refused, out, jobs=getattr(args, "jobs", None),
+                             scheduler=getattr(args, "scheduler", None),
+                             force=bool(getattr(args, "force", False)), hooks=hooks)
+        except PlmsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    n_ok = int((result.table["status"] == "ok").sum())
+    if result.interrupted:
+        print(f"interrupted: {n_ok} of {total} night(s) {done}; run the same command again "
+              f"to continue (table: {result.summary_path})", file=sys.stderr)
+        return 130
+    if total > 1 and not args.quiet:
+        extra = f", {result.skipped} of them already done" if result.skipped else ""
+        print(f"{n_ok} of {total} night(s) {done}{extra}; table: {result.summary_path}")
+    return EXIT_OK if result.failed == 0 else EXIT_SOME_FAILED
