@@ -1,0 +1,35 @@
+"""HTML reports: one self-contained page per night, and a cohort overview.
+
+- :func:`write_report` writes ``STEM.report.html`` from a :class:`~plms.result.ScoreResult`;
+- :func:`report_from_outputs` does so for a night scored earlier, from its
+  ``STEM.summary.json`` and ``STEM.events.tsv`` (``plms report``);
+- :func:`write_cohort_index` writes ``DIR/index.html`` listing every night of
+  a folder, with the distribution of the PLMS index.
+
+Pages are plain HTML and CSS: the images are PNGs inside the file, there is no
+script and no external resource, and they print cleanly to PDF. The figures
+are those of :mod:`plms.plots` (needs matplotlib: ``pip install plms[report]``).
+"""
+
+from __future__ import annotations
+
+from plms.report._cohort import cohort_table, write_cohort_index
+from plms.report._night import (
+    FIGURE_ROWS,
+    read_events_tsv,
+    report_from_outputs,
+    report_html,
+    result_from_outputs,
+    write_report,
+)
+
+__all__ = [
+    "FIGURE_ROWS",
+    "cohort_table",
+    "read_events_tsv",
+    "report_from_outputs",
+    "report_html",
+    "result_from_outputs",
+    "write_cohort_index",
+    "write_report",
+]

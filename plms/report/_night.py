@@ -1,0 +1,458 @@
+"""The per-night HTML report: one self-contained file (images inside, no script)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from plms.report._html import esc, fmt, json_value, page, png_img
+
+if TYPE_CHECKING:  # pragma: no cover
+    from plms.result import ScoreResult
+
+#: Default resolution of the report's images.
+REPORT_DPI = 100
+#: Clinical threshold when the rules do not name one, per hour.
+DEFAULT_THRESHOLD_PER_H = 15.0
+
+#: The table of figures: (group, summary key or ``derived.*``, label, unit, decimals).
+#: ``imi_counts.lt10`` reads a nested key. ``derived.*`` rows are counted from the
+#: events table (``data-source="events"``); every other row is the summary's value.
+FIGURE_ROWS: tuple[tuple[str, str, str, str, int], ...] = (
+    ("Sleep", "tib_min", "Time in bed (TIB)", "min", 1),
+    ("Sleep", "tst_min", "Total sleep time (TST)", "min", 1),
+    ("Sleep", "wake_min", "Wake in bed", "min", 1),
+    ("Counts", "n_lm", "Leg movements (LM), whole record", "", 0),
+    ("Counts", "derived.lm_sleep", "LM in sleep", "", 0),
+    ("Counts", "derived.lm_wake", "LM in wake", "", 0),
+    ("Counts", "n_clm", "Candidate LM (CLM), whole record", "", 0),
+    ("Counts", "derived.clm_sleep", "CLM in sleep", "", 0),
+    ("Counts", "derived.clm_wake", "CLM in wake", "", 0),
+    ("Counts", "n_clm_resp", "CLM respiratory-related", "", 0),
+    ("Counts", "n_plm", "PLM, whole record", "", 0),
+    ("Counts", "n_plms", "PLM in sleep (PLMS)", "", 0),
+    ("Counts", "n_plmw", "PLM in wake (PLMW)", "", 0),
+    ("Indices", "plms_index", "PLMS index", "/h", 1),
+    ("Indices", "plms_index_incl_resp", "PLMS index, resp.-related CLMs kept", "/h", 1),
+    ("Indices", "plmw_index", "PLMW index", "/h", 1),
+    ("Indices", "lms_index", "LMS index", "/h", 1),
+    ("Indices", "clms_index", "CLMS index", "/h", 1),
+    ("Indices", "plms_arousal_index", "PLMS-arousal index", "/h", 1),
+    ("Indices", "periodicity_index", "Periodicity index", "", 3),
+    ("Indices", "plm_clm_ratio", "PLM / CLM (in sleep)", "", 3),
+    ("IMI", "imi_counts.lt10", "IMI < 10 s", "", 0),
+    ("IMI", "imi_counts.10to90", "IMI 10-90 s", "", 0),
+    ("IMI", "imi_counts.gt90", "IMI > 90 s", "", 0),
+)
+
+
+def summary_value(summary: dict[str, Any], key: str) -> Any:
+    """``summary[key]``, with ``a.b`` reading ``summary[a][b]`` (None when absent)."""
+    value: Any = summary
+    for part in key.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def derived_counts(result: ScoreResult) -> dict[str, int | None]:
+    """LM and CLM counts in sleep and in wake (in bed), from the events and hypnogram.
+
+    Without a hypnogram (or stages) these are None; when the hypnogram could
+    not be re-read for a rebuilt report, the ``stage`` column decides alone.
+    """
+    from plms.hypnogram import SLEEP_STAGES
+
+    ev = result.events
+    keys = ("lm_sleep", "lm_wake", "clm_sleep", "clm_wake")
+    if result.summary.get("tst_min") is None:
+        return dict.fromkeys(keys)
+    if ev is None or len(ev) == 0:
+        return dict.fromkeys(keys, 0)
+    stage = ev["stage"].astype(str).to_numpy()
+    in_bed = np.ones(len(ev), dtype=bool)
+    if result.hypnogram is not None:
+        in_bed = result.hypnogram.in_tib(ev["onset"].to_numpy(dtype=float))
+    sleep = np.isin(stage, SLEEP_STAGES) & in_bed
+    wake = (stage == "W") & in_bed
+    lm = ev["lm"].to_numpy(dtype=bool) if "lm" in ev else np.ones(len(ev), dtype=bool)
+    clm = ev["clm"].to_numpy(dtype=bool)
+    return {"lm_sleep": int((lm & sleep).sum()), "lm_wake": int((lm & wake).sum()),
+            "clm_sleep": int((clm & sleep).sum()), "clm_wake": int((clm & wake).sum())}
+
+
+def threshold_of(summary: dict[str, Any]) -> float:
+    detail = summary.get("rules_detail")
+    if isinstance(detail, dict) and detail.get("plms_index_threshold_per_h") is not None:
+        return float(detail["plms_index_threshold_per_h"])
+    return DEFAULT_THRESHOLD_PER_H
+
+
+def figures_table(result: ScoreResult) -> str:
+    """The table of figures; each value cell carries its key and exact value."""
+    s = result.summary
+    derived = derived_counts(result)
+    threshold = threshold_of(s)
+    rows = ['<table class="figures">',
+            '<thead><tr><th>figure</th><th class="num">value</th><th>unit</th>'
+            '<th></th></tr></thead><tbody>']
+    group = None
+    for grp, key, label, unit, decimals in FIGURE_ROWS:
+        if grp != group:
+            group = grp
+            rows.append(f'<tr class="group"><th colspan="4">{esc(grp)}</th></tr>')
+        if key.startswith("derived."):
+            value, source = derived[key.split(".", 1)[1]], "events"
+        else:
+            value, source = summary_value(s, key), "summary"
+        extra, cls = "", ""
+        if key == "plms_index":
+            cls = ' class="threshold"'
+            if value is None:
+                extra = '<span class="badge below">not computed</span>'
+            elif value >= threshold:
+                extra = (f'<span class="badge above">at or above the clinical threshold '
+                         f'({threshold:g}/h): significant PLMS</span>')
+            else:
+                extra = (f'<span class="badge below">below the clinical threshold '
+                         f'({threshold:g}/h)</span>')
+        rows.append(
+            f'<tr{cls}><td>{esc(label)}</td>'
+            f'<td class="num" data-key="{esc(key)}" data-source="{source}" '
+            f'data-value="{esc(json_value(value))}">{esc(fmt(value, decimals))}</td>'
+            f'<td>{esc(unit)}</td><td>{extra}</td></tr>')
+    rows.append("</tbody></table>")
+    return "\n".join(rows)
+
+
+def _channels_text(s: dict[str, Any]) -> str:
+    ch = s.get("channels")
+    if not isinstance(ch, dict):
+        return ("none: leg movements as scored in the annotation file"
+                if s.get("modality") == "scored" else "none: leg movements given as a table")
+    fs = s.get("fs_hz") or {}
+    legs = ", ".join(
+        f"{side} '{ch.get(side)}'" + (f" at {fs[side]:g} Hz" if fs.get(side) else "")
+        for side in ("left", "right"))
+    ecg = f"ECG '{ch['ecg']}'" if ch.get("ecg") else "no ECG"
+    reason = f" (chosen because: {ch['reason']})" if ch.get("reason") else ""
+    return f"{legs}; {ecg}{reason}"
+
+
+def header_html(result: ScoreResult) -> str:
+    s = result.summary
+    items = [
+        ("file", s.get("file") or s.get("source") or result.stem),
+        ("recording start", s.get("recording_start") or "unknown"),
+        ("recording length",
+         f"{s['recording_duration_s'] / 3600:.2f} h" if s.get("recording_duration_s")
+         else "unknown"),
+        ("rules", s.get("rules")),
+        ("plms version", s.get("plms_version")),
+        ("leg movements", "detected in the EMG" if s.get("modality") == "emg"
+         else "as scored in the annotation file" if s.get("modality") == "scored"
+         else s.get("modality") or "given as a table (plms.score_lms)"),
+        ("channels", _channels_text(s)),
+        ("annotations", s.get("annotations_source") or "none"),
+        ("respiratory events", "scored" if s.get("respiratory_scored") else "not scored"),
+        ("arousals", "scored" if s.get("arousals_scored") else "not scored"),
+    ]
+    out = ['<dl class="header">']
+    out += [f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items]
+    out.append("</dl>")
+    warnings = s.get("warnings") or []
+    out.append("<h2>Warnings</h2>")
+    if warnings:
+        out.append('<ul class="warnings">' + "".join(f"<li>{esc(w)}</li>" for w in warnings)
+                   + "</ul>")
+    else:
+        out.append('<p class="muted">none</p>')
+    return "\n".join(out)
+
+
+def _figure(make: Callable[[], Any], alt: str, caption: str, dpi: int) -> str:
+    from plms.plots import figure_png
+
+    try:
+        png = figure_png(make(), dpi=dpi)
+    except Exception as exc:  # noqa: BLE001 - one failed figure must not lose the report
+        return (f'<p class="notes">figure "{esc(alt)}" could not be drawn '
+                f'({esc(type(exc).__name__)}: {esc(exc)})</p>')
+    return f"<figure>{png_img(png, alt)}<figcaption>{esc(caption)}</figcaption></figure>"
+
+
+def report_html(result: ScoreResult, *, dpi: int = REPORT_DPI) -> str:
+    """The whole report page of a night, as text."""
+    from plms import plots
+
+    s = result.summary
+    notes = list(result.details.get("report_notes") or [])
+    body = [f"<h1>Leg movements in sleep: {esc(result.stem)}</h1>", header_html(result)]
+    if notes:
+        body.append("<h2>What this report could not rebuild</h2>")
+        body.append('<div class="notes"><ul>' + "".join(f"<li>{esc(n)}</li>" for n in notes)
+                    + "</ul></div>")
+    body.append("<h2>Figures</h2>")
+    body.append(figures_table(result))
+    if result.events is None or len(result.events) == 0:
+        body.append('<p class="notes">No leg movement was found in this night: every count '
+                    "is 0 and the IMI figures cannot be computed.</p>")
+    body.append("<h2>The night at a glance</h2>")
+    body.append(_figure(lambda: plots.plot_night(result, dpi=dpi), "night overview",
+                        "Hypnogram (top); each leg's leg movements, the combined movements by "
+                        "kind, respiratory events and arousals (below); PLM series shaded.",
+                        dpi))
+    body.append("<h2>Inter-movement intervals</h2>")
+    body.append(_figure(lambda: plots.plot_imi_histograms(result, dpi=dpi), "IMI histograms",
+                        "IMIs (onset to onset, never across a non-CLM) up to 90 s in 2-s "
+                        "bins, and ln(IMI) in 0.1 bins over 0-4.5; the 10-90 s range shaded.",
+                        dpi))
+    body.append("<h2>PLMS per sleep stage and per hour</h2>")
+    body.append(_figure(lambda: plots.plot_plms_by_stage_and_hour(result, dpi=dpi),
+                        "PLMS per stage and hour",
+                        "PLM in sleep per stage (with the index within the stage) and per "
+                        "hour from the recording start.", dpi))
+    body.append("<h2>EMG excerpt</h2>")
+    if not result.details.get("emg_excerpt") and not result.details.get("detections"):
+        why = ("the leg movements were read from an annotation file"
+               if s.get("modality") == "scored" else
+               "the result holds no signal (scored from a table, or the recording could not "
+               "be re-read)")
+        body.append(f'<p class="notes">No EMG signal at hand: {esc(why)}.</p>')
+    else:
+        body.append(_figure(lambda: plots.plot_emg_excerpt(result, dpi=dpi), "EMG excerpt",
+                            "The leg EMG (10-100 Hz) and the detector's envelope around "
+                            "the longest PLM series: check that the onsets (green) and "
+                            "offsets (red) sit where the EMG rises and falls.", dpi))
+    made = datetime.now().astimezone().isoformat(timespec="seconds")
+    body.append(f"<footer>Written by plms {esc(s.get('plms_version'))} on {esc(made)} "
+                f"from the result of {esc(s.get('file') or result.stem)}.</footer>")
+    return page(f"plms report: {result.stem}", "\n".join(body))
+
+
+def write_report(result: ScoreResult, path: str | os.PathLike[str], *,
+                 dpi: int = REPORT_DPI) -> Path:
+    """Write the night's self-contained HTML report to ``path`` (whole or not at all).
+
+    Parameters
+    ----------
+    result : ScoreResult
+        From :func:`plms.score_edf`, :func:`plms.rescore` or :func:`plms.score_lms`.
+    path : path-like
+        Target, by convention ``OUT/STEM.report.html``; a folder means
+        ``FOLDER/STEM.report.html``.
+    dpi : int
+        Resolution of the images.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    from plms.outputs.atomic import atomic_path
+    from plms.plots import require_matplotlib
+
+    require_matplotlib()
+    target = Path(path)
+    if target.is_dir():
+        target = target / f"{result.stem}.report.html"
+    text = report_html(result, dpi=dpi)
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return target
+
+
+# -- rebuilding a result from the files a run wrote -------------------------------
+_BOOL_COLUMNS = ("clm", "resp", "arousal", "plm", "lm", "plm_incl_resp")
+_FLOAT_COLUMNS = ("onset", "duration", "imi", "peak_uv")
+
+
+def read_events_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read back ``STEM.events.tsv`` with the types of ``ScoreResult.events``."""
+    raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    ev = pd.DataFrame(index=raw.index)
+    for col in raw.columns:
+        values = raw[col].replace("n/a", None)
+        if col in _FLOAT_COLUMNS:
+            ev[col] = pd.to_numeric(values, errors="coerce").astype(float)
+        elif col in _BOOL_COLUMNS:
+            ev[col] = pd.to_numeric(values, errors="coerce").fillna(0).astype(int).astype(bool)
+        elif col in ("series", "n_parts"):
+            ev[col] = pd.to_numeric(values, errors="coerce").astype("Int64")
+        elif col == "stage":
+            ev[col] = raw[col].astype(str)
+        else:
+            ev[col] = values.fillna("").astype(str)
+    for col in ("onset", "duration"):
+        if col not in ev:
+            ev[col] = pd.Series(dtype=float)
+    for col in _BOOL_COLUMNS:
+        if col not in ev:
+            ev[col] = ev["plm"] if col == "plm_incl_resp" and "plm" in ev else (col == "lm")
+    if "imi" not in ev:
+        ev["imi"] = np.nan
+    if "side" not in ev:
+        ev["side"] = "bilateral"
+    if "stage" not in ev:
+        ev["stage"] = "n/a"
+    if "series" not in ev:
+        ev["series"] = pd.array([pd.NA] * len(ev), dtype="Int64")
+    return ev
+
+
+def _start(summary: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(summary["recording_start"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _reload_annotations(summary: dict[str, Any], notes: list[str]) -> Any:
+    from plms.errors import PlmsError
+    from plms.io import read_annotations, read_edf_annotations
+
+    src = summary.get("annotations_source")
+    duration = summary.get("recording_duration_s")
+    if src in (None, "none"):
+        if summary.get("tst_min") is not None:
+            notes.append("the annotations used when scoring are not named: no hypnogram, "
+                         "respiratory events or arousals in the figures")
+        return None
+    if src == "given in Python":
+        notes.append("the annotations were given in Python, not read from a file: hypnogram, "
+                     "respiratory events and arousals cannot be re-read and are not drawn")
+        return None
+    try:
+        if src == "EDF+ annotations":
+            edf = Path(str(summary.get("file")))
+            if not edf.is_file():
+                notes.append(f"the recording {edf} is no longer there: hypnogram, "
+                             "respiratory events and arousals are not drawn")
+                return None
+            ann = read_edf_annotations(edf)
+            return ann.cropped(duration) if duration else ann
+        path = Path(str(src))
+        if not path.is_file():
+            notes.append(f"the annotation file '{src}' is no longer there: hypnogram, "
+                         "respiratory events and arousals are not drawn")
+            return None
+        fmt = summary.get("annotations_format") or "auto"
+        return read_annotations(path, duration_s=duration, start=_start(summary),
+                                fmt=fmt if fmt != "hypnogram" else "auto")
+    except (PlmsError, OSError, ValueError) as exc:
+        notes.append(f"the annotations could not be re-read ({exc}): hypnogram, respiratory "
+                     "events and arousals are not drawn")
+        return None
+
+
+def _reload_emg(summary: dict[str, Any], events: pd.DataFrame, notes: list[str]
+                ) -> dict[str, Any] | None:
+    """The EMG excerpt re-read from the recording, if it is still there."""
+    from plms.errors import PlmsError
+    from plms.io.edf import read_recording
+    from plms.plots import emg_excerpt
+
+    if summary.get("modality") != "emg":
+        return None
+    edf = Path(str(summary.get("file")))
+    if not edf.is_file():
+        notes.append(f"the recording {edf} is no longer there: no EMG excerpt")
+        return None
+    ch = summary.get("channels") or {}
+    units = summary.get("units") or {}
+    try:
+        try:
+            rec = read_recording(edf, left=ch.get("left"), right=ch.get("right"),
+                                 read_annotations=False)
+        except PlmsError:
+            rec = read_recording(edf, left=ch.get("left"), right=ch.get("right"),
+                                 unit=units.get("left"), read_annotations=False)
+    except (PlmsError, OSError, ValueError) as exc:
+        notes.append(f"the recording could not be re-read ({exc}): no EMG excerpt")
+        return None
+    signals = {"left": (rec.left.data, rec.left.fs), "right": (rec.right.data, rec.right.fs)}
+    return emg_excerpt(signals, events, duration_s=rec.duration_s,
+                       labels={"left": rec.left.label, "right": rec.right.label})
+
+
+def result_from_outputs(summary_json_path: str | os.PathLike[str]) -> ScoreResult:
+    """Rebuild a :class:`ScoreResult` from ``STEM.summary.json`` and ``STEM.events.tsv``.
+
+    The summary is taken as written (the report's table shows it unchanged);
+    the hypnogram, respiratory events and arousals are re-read from the
+    annotation source the summary names, and the EMG excerpt from the
+    recording, when those files are still there. What could not be rebuilt is
+    listed in ``details["report_notes"]``.
+    """
+    from plms.errors import PlmsInputError
+    from plms.result import ScoreResult
+
+    path = Path(summary_json_path)
+    suffix = ".summary.json"
+    if not path.name.endswith(suffix):
+        raise PlmsInputError(f"is not a STEM{suffix} file written by plms", path=path)
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PlmsInputError(f"cannot be read as a plms summary ({exc})", path=path) from None
+    if not isinstance(summary, dict) or "rules" not in summary:
+        raise PlmsInputError("is not a plms summary (no 'rules')", path=path)
+    stem = path.name[: -len(suffix)]
+    notes: list[str] = []
+    events_path = path.with_name(f"{stem}.events.tsv")
+    if events_path.is_file():
+        events = read_events_tsv(events_path)
+    else:
+        from plms.scoring import EVENT_COLUMNS
+
+        events = pd.DataFrame({c: pd.Series(dtype=float) for c in EVENT_COLUMNS})
+        notes.append(f"{events_path.name} is missing: no movement can be drawn")
+    ann = _reload_annotations(summary, notes)
+    hypnogram = ann.hypnogram if ann is not None else None
+    if hypnogram is not None and summary.get("tst_min") is not None and abs(
+            hypnogram.tst_min - float(summary["tst_min"])) > 1e-6:
+        notes.append(f"the re-read hypnogram ({hypnogram.tst_min:g} min of sleep) differs from "
+                     f"the one scored ({summary['tst_min']:g} min): the file has changed")
+    excerpt = _reload_emg(summary, events, notes)
+    notes.append("rebuilt from the saved outputs: bilateral movements are drawn on both legs "
+                 "(the per-leg movements are not saved)")
+    per_leg = pd.DataFrame({"onset": pd.Series(dtype=float),
+                            "duration": pd.Series(dtype=float),
+                            "side": pd.Series(dtype=str)})
+    details: dict[str, Any] = {"report_notes": notes}
+    if ann is not None:
+        details["annotations"] = ann
+    if excerpt is not None:
+        details["emg_excerpt"] = excerpt
+    return ScoreResult(events=events, summary=summary, per_leg=per_leg, hypnogram=hypnogram,
+                       stem=stem, details=details)
+
+
+def report_from_outputs(summary_json_path: str | os.PathLike[str], *,
+                        out: str | os.PathLike[str] | None = None,
+                        dpi: int = REPORT_DPI) -> Path:
+    """Write ``STEM.report.html`` for a night scored earlier (``plms report``).
+
+    Parameters
+    ----------
+    summary_json_path : path-like
+        ``DIR/STEM.summary.json``; ``DIR/STEM.events.tsv`` is read beside it.
+    out : path-like, optional
+        Folder of the report; default: the summary's folder.
+
+    Returns
+    -------
+    Path
+        ``OUT/STEM.report.html``.
+    """
+    result = result_from_outputs(summary_json_path)
+    folder = Path(out) if out is not None else Path(summary_json_path).parent
+    return write_report(result, folder / f"{result.stem}.report.html", dpi=dpi)
