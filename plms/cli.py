@@ -3,7 +3,9 @@
 ``plms score`` detects and scores EDF/BDF nights (:func:`plms.score_edf`);
 ``plms rescore`` scores the leg movements already marked in annotation files
 (:func:`plms.rescore`). Both write ``STEM.events.tsv`` and
-``STEM.summary.json``, plus the ``--write`` extras, all of a night or none.
+``STEM.summary.json``, plus the ``--write`` extras, all of a night or none;
+``--report`` then adds ``STEM.report.html`` (and ``OUT/index.html`` over
+several nights). ``plms report`` writes the report of a night scored earlier.
 
 Every input problem is one line on stderr naming the file and the problem;
 ``--debug`` adds the traceback. With several inputs one bad file never stops
@@ -41,7 +43,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "score", help="detect leg movements in EDF/BDF nights and score them",
         description="Detect leg movements in the tibialis EMG of each night, apply the "
                     "rules and write OUT/STEM.events.tsv and OUT/STEM.summary.json.")
-    score.add_argument("inputs", nargs="+", metavar="NIGHT", help="EDF, EDF+ or BDF file(s)")
+    score.add_argument("inputs", nargs="+", metavar="NIGHT",
+                       help="EDF, EDF+ or BDF file(s), folders (searched recursively) or "
+                            "glob patterns")
     score.add_argument("--out", required=True, metavar="DIR", help="output folder")
     score.add_argument("--rules", default="wasm2016", choices=("wasm2016", "aasm"),
                        help="scoring rules (default: wasm2016)")
@@ -55,6 +59,8 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="physical unit of the leg channels when the header lacks it "
                             "(uV, mV, V)")
     _add_write_option(score)
+    _add_report_option(score)
+    _add_batch_options(score)
     score.add_argument("--quiet", action="store_true", help="print errors only")
     score.add_argument("--debug", action="store_true", help="show tracebacks")
 
@@ -64,15 +70,30 @@ def _build_parser() -> argparse.ArgumentParser:
                     "and arousals of each file, apply the rules and write OUT/STEM.events.tsv "
                     "and OUT/STEM.summary.json, as 'plms score' does.")
     rescore.add_argument("inputs", nargs="+", metavar="EVENTS_FILE",
-                         help="annotation file(s) holding scored leg movements")
+                         help="annotation file(s) holding scored leg movements, folders "
+                              "(searched recursively) or glob patterns")
     rescore.add_argument("--out", required=True, metavar="DIR", help="output folder")
     rescore.add_argument("--rules", default="wasm2016", choices=("wasm2016", "aasm"),
                          help="scoring rules (default: wasm2016)")
     rescore.add_argument("--format", dest="fmt", default="auto", choices=RESCORE_FORMATS,
                          help="format of the files (default: auto, from name and content)")
     _add_write_option(rescore)
+    _add_report_option(rescore)
+    _add_batch_options(rescore)
     rescore.add_argument("--quiet", action="store_true", help="print errors only")
     rescore.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    report = sub.add_parser(
+        "report", help="write the HTML report of nights scored earlier",
+        description="Write DIR/STEM.report.html for each DIR/STEM.summary.json (with "
+                    "DIR/STEM.events.tsv beside it); the hypnogram, events and EMG are "
+                    "re-read from the files the night was scored from when they still exist.")
+    report.add_argument("inputs", nargs="+", metavar="SUMMARY_JSON",
+                        help="STEM.summary.json file(s) written by plms score/rescore")
+    report.add_argument("--out", metavar="DIR",
+                        help="folder of the reports (default: beside each summary)")
+    report.add_argument("--quiet", action="store_true", help="print errors only")
+    report.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
 
@@ -93,6 +114,25 @@ def _add_write_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--write", type=_write_list, default=(), metavar="LIST",
                         help="also write these, comma separated (edf-annotations, edf-copy, "
                              "nsrr-xml)")
+
+
+def _add_report_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report", action="store_true",
+                        help="also write STEM.report.html (needs matplotlib: plms[report]); "
+                             "with several nights, OUT/index.html lists them all")
+
+
+def _add_batch_options(parser: argparse.ArgumentParser) -> None:
+    """Options of batch runs (:mod:`plms.batch`)."""
+    parser.add_argument("--jobs", "-j", type=int, metavar="N",
+                        help="worker processes (default: the machine's cores; 1 runs in "
+                             "this process)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on this Dask cluster (tcp://host:8786 or a scheduler "
+                             "file; needs the 'dask' extra) instead of local processes")
+    parser.add_argument("--force", action="store_true",
+                        help="redo nights whose outputs are already complete (by default "
+                             "they are skipped, so an interrupted run continues)")
 
 
 def _write_outputs(result: Any, out_dir: str, formats: Sequence[str],
@@ -155,6 +195,7 @@ def _score_one(path: Path, args: argparse.Namespace) -> str:
     result = score_edf(path, rules=args.rules, annotations=args.annotations, left=args.left,
                        right=args.right, ecg=args.ecg, unit=args.unit)
     written = _write_outputs(result, args.out, args.write, source_edf=path)
+    written += _write_night_report(result, args)
     return _report(path, result, written)
 
 
@@ -171,43 +212,23 @@ def _rescore_one(path: Path, args: argparse.Namespace) -> str:
                              "not one: nothing written for it", path=path)
     result = rescore(path, rules=args.rules, fmt=args.fmt)
     written = _write_outputs(result, args.out, args.write, source_edf=source_edf)
+    written += _write_night_report(result, args)
     return _report(path, result, written)
 
 
 def _run_all(args: argparse.Namespace, one: Callable[[Path, argparse.Namespace], str],
              done: str) -> int:
-    """Process every input; one bad input never stops the others."""
-    from plms.errors import PlmsError
+    """Process every input as a batch (:mod:`plms.batch`); a bad input never stops the others.
 
-    failed = 0
-    stems: dict[str, Path] = {}
-    for name in args.inputs:
-        path = Path(name)
-        first = stems.setdefault(path.stem, path)
-        try:
-            if first is not path:
-                raise PlmsError(
-                    f"{path}: has the same name stem as {first}, so its outputs would "
-                    f"overwrite those of {first}: not processed (rename it or run it with "
-                    "another --out)")
-            report = one(path, args)
-        except PlmsError as exc:
-            failed += 1
-            print(f"error: {exc}", file=sys.stderr)
-            if args.debug:
-                traceback.print_exc()
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
-            failed += 1
-            print(f"error: {path}: unexpected failure ({type(exc).__name__}: {exc}); "
-                  "rerun with --debug for details", file=sys.stderr)
-            if args.debug:
-                traceback.print_exc()
-        else:
-            if not args.quiet:
-                print(report)
-    if len(args.inputs) > 1 and not args.quiet:
-        print(f"{len(args.inputs) - failed} of {len(args.inputs)} night(s) {done}")
-    return EXIT_OK if failed == 0 else EXIT_SOME_FAILED
+    Each worker runs ``one`` (:func:`_score_one` or :func:`_rescore_one`,
+    chosen by ``args.command``) on a night; ``OUT/summary.csv`` gets its row.
+    """
+    from plms.batch.runner import run_cli
+
+    code = run_cli(args, done)
+    if getattr(args, "report", False):
+        _write_cohort_index(args)
+    return code
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -222,6 +243,60 @@ def _cmd_rescore(args: argparse.Namespace) -> int:
     return _run_all(args, _rescore_one, "rescored")
 
 
+def _write_night_report(result: Any, args: argparse.Namespace) -> list[Path]:
+    """``--report``: STEM.report.html, after the night's main outputs."""
+    if not getattr(args, "report", False):
+        return []
+    from plms.report import write_report
+
+    return [write_report(result, Path(args.out) / f"{result.stem}.report.html")]
+
+
+def _write_cohort_index(args: argparse.Namespace) -> None:
+    """``--report`` with several nights: write or refresh OUT/index.html."""
+    out = Path(args.out)
+    if not out.is_dir():
+        return
+    if not (out / "index.html").exists() and len(list(out.rglob("*.summary.json"))) < 2:
+        return
+    try:
+        from plms.report import write_cohort_index
+
+        index = write_cohort_index(out)
+    except Exception as exc:  # noqa: BLE001 - the nights are written; say what failed
+        print(f"error: {out / 'index.html'}: not written ({type(exc).__name__}: {exc})",
+              file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+    else:
+        if not args.quiet:
+            print(f"cohort overview: {index}")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    """``plms report SUMMARY_JSON... [--out DIR]``."""
+    from plms.errors import PlmsError
+    from plms.report import report_from_outputs
+
+    failed = 0
+    for name in args.inputs:
+        try:
+            path = report_from_outputs(name, out=args.out)
+        except PlmsError as exc:
+            failed += 1
+            print(f"error: {exc}", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+            failed += 1
+            print(f"error: {name}: unexpected failure ({type(exc).__name__}: {exc}); "
+                  "rerun with --debug for details", file=sys.stderr)
+            if args.debug:
+                traceback.print_exc()
+        else:
+            if not args.quiet:
+                print(path)
+    return EXIT_OK if failed == 0 else EXIT_SOME_FAILED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _build_parser().parse_args(argv)
@@ -229,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_score(args)
     if args.command == "rescore":
         return _cmd_rescore(args)
+    if args.command == "report":
+        return _cmd_report(args)
     return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands
 
 
