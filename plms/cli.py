@@ -58,11 +58,7 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument("--unit", metavar="UNIT",
                        help="physical unit of the leg channels when the header lacks it "
                             "(uV, mV, V)")
-    _add_write_option(score)
-    _add_report_option(score)
-    _add_batch_options(score)
-    score.add_argument("--quiet", action="store_true", help="print errors only")
-    score.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_night_outputs(score)
 
     rescore = sub.add_parser(
         "rescore", help="apply the rules to leg movements already scored in annotation files",
@@ -77,11 +73,7 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="scoring rules (default: wasm2016)")
     rescore.add_argument("--format", dest="fmt", default="auto", choices=RESCORE_FORMATS,
                          help="format of the files (default: auto, from name and content)")
-    _add_write_option(rescore)
-    _add_report_option(rescore)
-    _add_batch_options(rescore)
-    rescore.add_argument("--quiet", action="store_true", help="print errors only")
-    rescore.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_night_outputs(rescore)
 
     report = sub.add_parser(
         "report", help="write the HTML report of nights scored earlier",
@@ -95,6 +87,15 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("--quiet", action="store_true", help="print errors only")
     report.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
+
+
+def _add_night_outputs(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``score`` and ``rescore``: extras, report, batch, verbosity."""
+    _add_write_option(parser)
+    _add_report_option(parser)
+    _add_batch_options(parser)
+    parser.add_argument("--quiet", action="store_true", help="print errors only")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
 def _write_list(text: str) -> tuple[str, ...]:
