@@ -52,7 +52,8 @@ def main(argv: list[str]) -> int:
     task = argv[0] if argv else "help"
     if task == "sample":
         ensure_env("")
-        return _run(BIN / "plms", "score", SAMPLE, "--out", SAMPLE_OUT, *argv[1:])
+        # --force: score it again each time (a batch rerun would skip a complete night)
+        return _run(BIN / "plms", "score", SAMPLE, "--out", SAMPLE_OUT, "--force", *argv[1:])
     if task == "test":
         ensure_env("test")
         return _run(PYTHON, "-m", "pytest", *argv[1:])
