@@ -122,7 +122,7 @@ def main() -> int:
     size_mb = edf.stat().st_size / 1e6
     left, right, ecg = night.left_label, night.right_label, night.ecg_label
     plms_cli = [sys.executable, "-m", "plms.cli", "score", str(edf), "--out",
-                str(folder / "out"), "--quiet"]
+                str(folder / "out"), "--quiet", "--force"]  # --force: never skip as done
     jobs = {
         "plms score (whole process)": plms_cli,
         "MNE full read + plms detection": [sys.executable, "-c", MNE_JOB, str(edf), left, right,
