@@ -86,7 +86,51 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="folder of the reports (default: beside each summary)")
     report.add_argument("--quiet", action="store_true", help="print errors only")
     report.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_validate_parser(sub)
     return parser
+
+
+def _shift_value(text: str) -> float | str:
+    """Parse ``--shift``: seconds or ``auto`` (argparse turns errors into exit 2)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds or 'auto'"
+                                         ) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds")
+    return value
+
+
+def _add_validate_parser(sub: Any) -> None:
+    validate = sub.add_parser(
+        "validate", help="compare two scorings of the same night(s)",
+        description="Compare a TEST scoring (e.g. an ankle device) with a REFERENCE scoring "
+                    "(e.g. the PSG's EMG scored by a technician): event-level agreement per "
+                    "leg and after bilateral combination, and PLMS index agreement over the "
+                    "nights. Writes DIR/validation.json, DIR/nights.csv and, with two nights "
+                    "or more, DIR/bland_altman.png, all of them or none.")
+    validate.add_argument("reference", metavar="REFERENCE",
+                          help="a scoring file plms reads (or plms's own events.tsv), or a "
+                               "folder of them (nights paired by file stem)")
+    validate.add_argument("test", metavar="TEST", help="the same for the scoring under test")
+    validate.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    validate.add_argument("--shift", type=_shift_value, default=None, metavar="SECONDS|auto",
+                          help="clock offset of TEST (test minus reference), subtracted from "
+                               "its onsets; 'auto' estimates it for each night")
+    validate.add_argument("--iou", type=float, default=0.2, metavar="IOU",
+                          help="overlap (intersection over union) two movements must exceed "
+                               "to match (default: 0.2)")
+    validate.add_argument("--tolerance", type=float, default=0.5, metavar="SECONDS",
+                          help="onset difference allowed by the onset matching (default: 0.5)")
+    validate.add_argument("--max-shift", type=float, default=120.0, metavar="SECONDS",
+                          help="largest offset --shift auto looks for (default: 120)")
+    validate.add_argument("--rules", default="wasm2016", choices=("wasm2016", "aasm"),
+                          help="scoring rules (default: wasm2016)")
+    validate.add_argument("--quiet", action="store_true", help="print errors only")
+    validate.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
 def _add_night_outputs(parser: argparse.ArgumentParser) -> None:
@@ -298,6 +342,58 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK if failed == 0 else EXIT_SOME_FAILED
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """``plms validate REFERENCE TEST --out DIR``: all outputs or none."""
+    import warnings
+
+    from plms.errors import PlmsError
+    from plms.validation import validate
+
+    if not 0 <= args.iou < 1 or args.tolerance < 0 or args.max_shift <= 0:
+        print("error: --iou must be in [0, 1), --tolerance >= 0 and --max-shift > 0",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            result = validate(args.reference, args.test, shift_s=args.shift, rules=args.rules,
+                              min_iou=args.iou, onset_tolerance_s=args.tolerance,
+                              max_shift_s=args.max_shift)
+        written = result.write(args.out)
+    except PlmsError as exc:
+        print(f"error: {exc}; nothing written", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    except Exception as exc:  # noqa: BLE001 - one line, not a traceback
+        print(f"error: unexpected failure ({type(exc).__name__}: {exc}); nothing written; "
+              "rerun with --debug for details", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_SOME_FAILED
+    for note in result.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    if not args.quiet:
+        print(_validation_report(result, written))
+    return EXIT_OK
+
+
+def _validation_report(result: Any, written: list[Path]) -> str:
+    lines = [f"{len(result.nights)} night(s) compared"]
+    for row in result.events.itertuples():
+        lines.append(f"  {row.leg:<9s} by {row.match:<6s} sensitivity {row.sensitivity:.3f}  "
+                     f"precision {row.precision:.3f}  F1 {row.f1:.3f}  "
+                     f"({row.tp}/{row.n_ref} reference, {row.n_test} test)")
+    a = result.agreement
+    if a.get("bias") is not None:
+        loa = (f", limits of agreement {a['loa_lower']:.1f} to {a['loa_upper']:.1f}/h"
+               if a.get("loa_lower") is not None else "")
+        lines.append(f"  PLMS index bias {a['bias']:+.1f}/h{loa}")
+    shifts = result.nights["shift_s"]
+    if (shifts != 0).any():
+        lines.append(f"  shift applied to the test: {', '.join(f'{v:g} s' for v in shifts)}")
+    lines.append(f"  outputs: {', '.join(str(p) for p in written)}")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _build_parser().parse_args(argv)
@@ -307,6 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_rescore(args)
     if args.command == "report":
         return _cmd_report(args)
+    if args.command == "validate":
+        return _cmd_validate(args)
     return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -1,0 +1,344 @@
+"""``validate``: pair the nights of two scorings, compare them, write the results."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from plms.annotations import Annotations
+from plms.errors import PlmsInputError
+from plms.result import ScoreResult
+from plms.rules import Rules, get_rules
+from plms.validation.metrics import (
+    _raw_rows,
+    _summarise,
+    _tables,
+    compare_nights,
+    estimate_shift,
+)
+
+__all__ = ["Validation", "validate"]
+
+#: Fraction of the longer scoring's span the two must share, else a warning.
+MIN_OVERLAP_FRACTION = 0.5
+
+
+# ---------------------------------------------------------------- nights
+_SKIPPED_SUFFIXES = (".json", ".png", ".html", ".md")
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".events.tsv", ".events.csv"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    stem = path.stem
+    return stem[:-5] if stem.lower().endswith("-nsrr") else stem
+
+
+def _folder(path: Path) -> dict[str, Path]:
+    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and not p.name.lower().endswith(_SKIPPED_SUFFIXES)
+                   and p.name != "summary.csv")
+    out: dict[str, Path] = {}
+    for p in files:
+        stem = _stem(p)
+        if stem in out:
+            raise PlmsInputError(f"two files hold the night {stem!r} ({out[stem].name} and "
+                                 f"{p.name}): keep one per night", path=path)
+        out[stem] = p
+    if not out:
+        raise PlmsInputError("the folder holds no scoring file", path=path)
+    return out
+
+
+def _sources(x: Any) -> tuple[dict[str, Any], bool]:
+    """Nights of one side, by stem, and whether it was a folder."""
+    if isinstance(x, Mapping):
+        return dict(x), True
+    if isinstance(x, (ScoreResult, Annotations, pd.DataFrame)):
+        stem = x.stem if isinstance(x, ScoreResult) else "night"
+        return {stem: x}, False
+    path = Path(x)
+    if path.is_dir():
+        return _folder(path), True
+    if not path.exists():
+        raise PlmsInputError("no such file or folder", path=path)
+    return {_stem(path): path}, False
+
+
+def _read_own_events(path: Path, exc: PlmsInputError) -> ScoreResult:
+    """plms's own STEM.events.tsv with bilateral rows: the combined movements only."""
+    if not path.name.lower().endswith(".events.tsv") or "bilateral" not in str(exc):
+        raise exc
+    table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
+    summary: dict[str, Any] = {"plms_index": None, "warnings": [
+        "combined movements only (plms events.tsv): no per-leg comparison"]}
+    sidecar = path.with_name(path.name[: -len(".events.tsv")] + ".summary.json")
+    if sidecar.exists():
+        import json
+
+        summary["plms_index"] = json.loads(sidecar.read_text(encoding="utf-8")).get(
+            "plms_index")
+    return ScoreResult(events=table[["onset", "duration", "side"]], summary=summary,
+                       per_leg=None, stem=_stem(path))  # type: ignore[arg-type]
+
+
+def _load(x: Any, rules: Rules) -> ScoreResult:
+    from plms.rescoring import rescore
+
+    if isinstance(x, ScoreResult):
+        return x
+    if isinstance(x, pd.DataFrame):
+        from plms.pipeline import score_lms
+
+        return score_lms(x, rules)
+    if isinstance(x, Annotations):
+        return rescore(x, rules)
+    try:
+        return rescore(Path(x), rules)
+    except PlmsInputError as exc:
+        return _read_own_events(Path(x), exc)
+
+
+def _shifted(result: ScoreResult, shift: float) -> ScoreResult:
+    from dataclasses import replace
+
+    if shift == 0:
+        return result
+    per_leg = result.per_leg
+    if per_leg is not None:
+        per_leg = per_leg.assign(onset=per_leg["onset"].astype(float) - shift)
+    return replace(result, events=result.events.assign(
+        onset=result.events["onset"].astype(float) - shift), per_leg=per_leg)
+
+
+def _span(result: ScoreResult) -> tuple[float, float] | None:
+    ev = result.events
+    if ev is None or len(ev) == 0:
+        return None
+    on = ev["onset"].astype(float)
+    return float(on.min()), float((on + ev["duration"].astype(float)).max())
+
+
+def _check_overlap(stem: str, ref: ScoreResult, test: ScoreResult, shift: float
+                   ) -> list[str]:
+    a, b = _span(ref), _span(test)
+    if a is None or b is None:
+        return []
+    shared = min(a[1], b[1]) - max(a[0], b[0])
+    shown = (f"reference {a[0]:.0f}-{a[1]:.0f} s, test {b[0]:.0f}-{b[1]:.0f} s"
+             f"{f' after a shift of {shift:g} s' if shift else ''}")
+    if shared <= 0:
+        raise PlmsInputError(f"night {stem!r}: the two scorings do not overlap in time "
+                             f"({shown}); are they the same night? (--shift moves the test)")
+    longer = max(a[1] - a[0], b[1] - b[0])
+    if shared < MIN_OVERLAP_FRACTION * longer:
+        return [f"night {stem!r}: the two scorings cover different lengths ({shown}; shared "
+                f"{shared:.0f} s): movements outside the shared time count as misses or "
+                "false detections"]
+    return []
+
+
+@dataclass
+class Validation:
+    """The result of :func:`validate`."""
+
+    events: pd.DataFrame
+    """Event-level agreement pooled over the nights (see :func:`compare_events`)."""
+    night_events: pd.DataFrame
+    """The same, night by night (column ``night``)."""
+    nights: pd.DataFrame
+    """One row per night: files, shift, PLMS indices and F1 of each leg and matching."""
+    agreement: dict[str, Any]
+    """Night-level agreement (:func:`compare_nights`)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        from plms._version import __version__
+
+        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{k: _json_value(v) for k, v in row.items()}
+                    for row in df.to_dict(orient="records")]
+
+        return {"plms_version": __version__, "settings": self.settings,
+                "events": records(self.events), "nights": self.agreement,
+                "per_night": records(self.nights), "warnings": list(self.warnings)}
+
+    def bland_altman_figure(self, *, dpi: int = 100) -> Any:
+        """Bland-Altman plot of the PLMS index (matplotlib Figure)."""
+        from plms.plots._common import THRESHOLD_COLOR, _new_figure, _style
+
+        d = self.nights.dropna(subset=["ref_plms_index", "test_plms_index"])
+        mean = (d["ref_plms_index"] + d["test_plms_index"]) / 2
+        diff = d["test_plms_index"] - d["ref_plms_index"]
+        a = self.agreement
+        with _style():
+            fig = _new_figure(5.0, 3.6, dpi)
+            ax = fig.add_subplot()
+            ax.scatter(mean, diff, s=18, color="#1f77b4")
+            if a.get("bias") is not None:
+                ax.axhline(a["bias"], color="#333333", lw=1,
+                           label=f"bias {a['bias']:.1f}/h")
+            if a.get("loa_lower") is not None:
+                for key in ("loa_lower", "loa_upper"):
+                    ax.axhline(a[key], color=THRESHOLD_COLOR, lw=1, ls="--")
+                ax.plot([], [], color=THRESHOLD_COLOR, ls="--", label=(
+                    f"limits of agreement {a['loa_lower']:.1f} to {a['loa_upper']:.1f}/h"))
+            ax.set_xlabel("mean PLMS index of the two scorings (/h)")
+            ax.set_ylabel("test - reference (/h)")
+            ax.set_title(f"Bland-Altman, {len(d)} nights")
+            fig.legend(loc="outside lower center", ncols=2)
+        return fig
+
+    def output_paths(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+        out = Path(out_dir)
+        paths = {"json": out / "validation.json", "nights": out / "nights.csv"}
+        if self.nights[["ref_plms_index", "test_plms_index"]].notna().all(axis=1).sum() >= 2:
+            paths["bland_altman"] = out / "bland_altman.png"
+        return paths
+
+    def write(self, out_dir: str | os.PathLike[str]) -> list[Path]:
+        """Write validation.json, nights.csv and bland_altman.png (>= 2 nights), all or none."""
+        from plms.outputs import summary_to_json
+        from plms.outputs.atomic import write_paths_all_or_nothing
+
+        paths = self.output_paths(out_dir)
+        contents: dict[Path, bytes] = {
+            paths["json"]: summary_to_json(self.to_dict()).encode("utf-8"),
+            paths["nights"]: self.nights.to_csv(index=False, lineterminator="\n",
+                                                float_format="%.4g").encode("utf-8"),
+        }
+        if "bland_altman" in paths:
+            from plms.plots._common import figure_png
+
+            contents[paths["bland_altman"]] = figure_png(self.bland_altman_figure())
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+
+        def writer(data: bytes) -> Any:
+            def write(path: Path) -> None:
+                with open(path, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            return write
+
+        return write_paths_all_or_nothing({p: writer(c) for p, c in contents.items()})
+
+
+def _name(src: Any, stem: str) -> str:
+    return str(src) if isinstance(src, (str, os.PathLike)) else stem
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if not np.isfinite(v) else float(v)
+    return v
+
+
+def validate(reference: Any, test: Any, *, shift_s: float | str | None = None,
+             rules: str | Rules = "wasm2016", min_iou: float = 0.2,
+             onset_tolerance_s: float = 0.5, max_shift_s: float = 120.0,
+             threshold_per_h: float | None = None) -> Validation:
+    """Compare a test scoring with a reference scoring, night by night and overall.
+
+    Parameters
+    ----------
+    reference, test
+        A file plms reads (:func:`plms.rescore`; plms's own ``events.tsv`` too),
+        a folder of such files (nights paired by stem), a ScoreResult, an
+        Annotations, a per-leg DataFrame, or a mapping night -> one of these.
+    shift_s : float, "auto" or None
+        Clock offset of the test (test minus reference, s), subtracted from the
+        test's onsets; ``"auto"`` estimates it per night (:func:`estimate_shift`).
+    threshold_per_h : float, optional
+        PLMS index of the classification agreement; default: the rules' (15/h).
+
+    Raises
+    ------
+    PlmsInputError
+        A file cannot be read, no night is in both, or a pair does not overlap
+        in time. Nights in only one of the two give a warning naming them.
+    """
+    rules = get_rules(rules)
+    if threshold_per_h is None:
+        threshold_per_h = float(rules.plms_index_threshold_per_h)
+    if isinstance(shift_s, str) and shift_s != "auto":
+        raise ValueError(f"shift_s must be a number, 'auto' or None, not {shift_s!r}")
+    refs, ref_many = _sources(reference)
+    tests, test_many = _sources(test)
+    notes: list[str] = []
+    if ref_many != test_many:
+        raise PlmsInputError("give two files or two folders: one of REFERENCE and TEST is a "
+                             "single night and the other several")
+    if not ref_many:
+        pairs = [(next(iter(refs)), next(iter(refs.values())), next(iter(tests.values())))]
+    else:
+        common = [s for s in refs if s in tests]
+        only_ref = sorted(set(refs) - set(tests))
+        only_test = sorted(set(tests) - set(refs))
+        if not common:
+            raise PlmsInputError("no night is in both the reference and the test (nights are "
+                                 "paired by file stem)")
+        if only_ref:
+            notes.append(f"night(s) only in the reference, left out: {', '.join(only_ref)}")
+        if only_test:
+            notes.append(f"night(s) only in the test, left out: {', '.join(only_test)}")
+        pairs = [(s, refs[s], tests[s]) for s in common]
+
+    raw_all, night_rows, night_tables = [], [], []
+    for stem, r_src, t_src in pairs:
+        ref, tst = _load(r_src, rules), _load(t_src, rules)
+        if shift_s == "auto":
+            shift = estimate_shift(ref.events["onset"], tst.events["onset"],
+                                   max_shift_s=max_shift_s)
+            shift = round(shift, 3)
+        else:
+            shift = float(shift_s or 0.0)
+        tst = _shifted(tst, shift)
+        notes += _check_overlap(stem, ref, tst, shift)
+        raw = _raw_rows(_tables(ref, rules), _tables(tst, rules), min_iou, onset_tolerance_s)
+        raw_all += raw
+        per = _summarise(raw)
+        night_tables.append(per.assign(night=stem))
+        ri, ti = ref.summary.get("plms_index"), tst.summary.get("plms_index")
+        row: dict[str, Any] = {
+            "night": stem, "reference": _name(r_src, stem), "test": _name(t_src, stem),
+            "shift_s": shift, "ref_n_lm": len(ref.events), "test_n_lm": len(tst.events),
+            "ref_plms_index": math.nan if ri is None else float(ri),
+            "test_plms_index": math.nan if ti is None else float(ti)}
+        row["diff_plms_index"] = row["test_plms_index"] - row["ref_plms_index"]
+        for rec in per.to_dict(orient="records"):
+            for stat in ("sensitivity", "precision", "f1"):
+                row[f"{rec['leg']}_{rec['match']}_{stat}"] = rec[stat]
+        night_rows.append(row)
+        if ri is None or ti is None:
+            notes.append(f"night {stem!r}: no PLMS index on "
+                         f"{'both sides' if ri is None and ti is None else 'one side'} "
+                         "(no hypnogram?): left out of the night-level agreement")
+    nights = pd.DataFrame(night_rows)
+    agreement = compare_nights(nights.set_index("night")["ref_plms_index"],
+                               nights.set_index("night")["test_plms_index"],
+                               threshold_per_h=threshold_per_h)
+    night_events = pd.concat(night_tables, ignore_index=True)
+    night_events = night_events[["night"] + [c for c in night_events if c != "night"]]
+    settings = {"rules": rules.name, "min_iou": min_iou,
+                "onset_tolerance_s": onset_tolerance_s,
+                "shift": "auto" if shift_s == "auto" else float(shift_s or 0.0),
+                "max_shift_s": max_shift_s,
+                "shift_convention": "test clock minus reference clock, subtracted from the "
+                                    "test's onsets"}
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    return Validation(_summarise(raw_all), night_events, nights, agreement, settings, notes)
