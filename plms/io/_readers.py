@@ -27,7 +27,6 @@ from typing import Optional, Protocol, TypeVar
 import edfio
 import numpy as np
 import numpy.typing as npt
-import pyedflib
 
 from plms.errors import PlmsInputError
 from plms.io._edfformat import HEADER_ENCODING, EdfHeader, SignalHeader
@@ -81,6 +80,8 @@ class _PyedflibReader:
     name = "pyedflib"
 
     def __init__(self, header: EdfHeader, with_annotations: bool) -> None:
+        import pyedflib  # only BDF (and EDF fallbacks) need it: not on the EDF path
+
         mode = (pyedflib.READ_ALL_ANNOTATIONS if with_annotations
                 else pyedflib.DO_NOT_READ_ANNOTATIONS)
         self._file = pyedflib.EdfReader(str(header.path), annotations_mode=mode)

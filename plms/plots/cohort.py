@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 
 from plms.plots._common import DEFAULT_DPI, THRESHOLD_COLOR, _new_figure, _note, _style
+from plms.rules import WASM2016  # the clinical PLMS-index threshold (same in every preset)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 
-def plot_plms_index_distribution(summaries: pd.DataFrame, *, threshold: float = 15.0,
+def plot_plms_index_distribution(summaries: pd.DataFrame, *, threshold: float = WASM2016.plms_index_threshold_per_h,
                                  width: float = 8.0, dpi: int = DEFAULT_DPI) -> Figure:
     """The PLMS index across nights: histogram with each night as a tick below it.
 

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from plms.report._html import esc, fmt, json_value, page, png_img
+from plms.rules import WASM2016  # the clinical PLMS-index threshold (same in every preset)
 
 #: Columns of the cohort table: (summary key, heading, decimals).
 COHORT_COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -133,7 +134,7 @@ def write_cohort_index(out_dir: str | os.PathLike[str], *, dpi: int = 100) -> Pa
             thresholds.append(float(detail["plms_index_threshold_per_h"]))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
-    threshold = thresholds[0] if thresholds else 15.0
+    threshold = thresholds[0] if thresholds else WASM2016.plms_index_threshold_per_h
     n_ok = int((table["status"].str.lower() == "ok").sum()) if len(table) else 0
     body = [f"<h1>plms: {len(table)} night(s) in {esc(out.name or out)}</h1>",
             f'<p class="muted">{n_ok} scored, {len(table) - n_ok} not; PLMS index at or above '

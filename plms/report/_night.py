@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from plms.report._html import esc, fmt, json_value, page, png_img
+from plms.rules import WASM2016  # the clinical PLMS-index threshold (same in every preset)
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.result import ScoreResult
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Default resolution of the report's images.
 REPORT_DPI = 100
 #: Clinical threshold when the rules do not name one, per hour.
-DEFAULT_THRESHOLD_PER_H = 15.0
+DEFAULT_THRESHOLD_PER_H = WASM2016.plms_index_threshold_per_h
 
 #: The table of figures: (group, summary key or ``derived.*``, label, unit, decimals).
 #: ``imi_counts.lt10`` reads a nested key. ``derived.*`` rows are counted from the

@@ -13,7 +13,7 @@ import pandas as pd
 from plms.errors import PlmsInputError
 from plms.evaluation import overlap_iou
 from plms.result import ScoreResult
-from plms.rules import Rules, get_rules
+from plms.rules import WASM2016, Rules, get_rules
 
 __all__ = ["compare_events", "compare_nights", "estimate_shift", "icc_a1"]
 
@@ -218,7 +218,7 @@ def icc_a1(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
 
 
 def compare_nights(ref_summaries: Any, test_summaries: Any, *,
-                   threshold_per_h: float = 15.0) -> dict[str, Any]:
+                   threshold_per_h: float = WASM2016.plms_index_threshold_per_h) -> dict[str, Any]:
     """Night-level agreement of the PLMS index.
 
     Parameters
