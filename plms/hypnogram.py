@@ -11,6 +11,8 @@ everywhere in plms:
 ``R``       REM
 ``MT``      movement time (in bed, not sleep)
 ``U``       unscored / unknown (in bed, not sleep)
+``S``       sleep, stage unknown: sleep/wake estimated from actigraphy
+            (:mod:`plms.accel.sleepwake`); counts as sleep
 ==========  =====================================================
 """
 
@@ -23,9 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 #: Stages that count as sleep (RULES.md section 5, total sleep time).
-SLEEP_STAGES: tuple[str, ...] = ("N1", "N2", "N3", "R")
+SLEEP_STAGES: tuple[str, ...] = ("N1", "N2", "N3", "R", "S")
 #: Every stage label a Hypnogram may hold.
-STAGES: tuple[str, ...] = ("W", "N1", "N2", "N3", "R", "MT", "U")
+STAGES: tuple[str, ...] = ("W", "N1", "N2", "N3", "R", "MT", "U", "S")
+#: Sleep of unknown stage, as estimated from actigraphy.
+UNSTAGED_SLEEP = "S"
 #: Default scoring epoch length.
 DEFAULT_EPOCH_S = 30.0
 #: What ``stage_at`` answers for a time outside the hypnogram.
@@ -39,6 +43,7 @@ _LETTER_ALIASES: dict[str, str] = {
     "R": "R", "REM": "R",
     "MT": "MT", "MOVEMENT": "MT",
     "U": "U", "?": "U", "UNSCORED": "U", "UNKNOWN": "U", "A": "U",
+    "S": "S", "SLEEP": "S",
 }
 
 
@@ -55,11 +60,11 @@ def normalize_stage(label: str) -> str:
     >>> normalize_stage("5")
     Traceback (most recent call last):
     ...
-    ValueError: unknown sleep stage '5'; allowed: W, N1, N2, N3, N4, R/REM, MT, U/?
+    ValueError: unknown sleep stage '5'; allowed: W, N1, N2, N3, N4, R/REM, MT, U/?, S/sleep
     """
     key = str(label).strip().upper()
     if key.isdigit() or key not in _LETTER_ALIASES:
-        raise ValueError(f"unknown sleep stage {label!r}; allowed: W, N1, N2, N3, N4, R/REM, MT, U/?")
+        raise ValueError(f"unknown sleep stage {label!r}; allowed: W, N1, N2, N3, N4, R/REM, MT, U/?, S/sleep")
     return _LETTER_ALIASES[key]
 
 
@@ -195,6 +200,17 @@ class Hypnogram:
         out[inside] = tib[idx[inside]]
         return out
 
+    @property
+    def staged(self) -> bool:
+        """Whether sleep is staged; False when any epoch is unstaged sleep (``S``).
+
+        Examples
+        --------
+        >>> Hypnogram.from_labels(["W", "S", "S"]).staged
+        False
+        """
+        return not bool(np.any(self.stages == UNSTAGED_SLEEP))
+
     # -- figures ---------------------------------------------------------
     def minutes(self, stages: Sequence[str]) -> float:
         """Minutes in bed spent in any of ``stages``."""
@@ -208,7 +224,7 @@ class Hypnogram:
 
     @property
     def tst_min(self) -> float:
-        """Total sleep time in minutes: N1, N2, N3 and R epochs in bed."""
+        """Total sleep time in minutes: N1, N2, N3, R (and S) epochs in bed."""
         return self.minutes(SLEEP_STAGES)
 
     @property

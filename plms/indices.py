@@ -147,6 +147,8 @@ def compute_summary(
         tst, tib, wake_min = hypnogram.tst_min, hypnogram.tib_min, hypnogram.wake_min
         if tst <= 0:
             warnings.append("the hypnogram holds no sleep: no sleep index can be computed")
+        if not hypnogram.staged:
+            warnings.append("sleep is not staged (sleep/wake only): PLMS by stage is not computed")
 
     n_plms = int((plm & sleep).sum()) if hypnogram is not None else None
     n_plmw: int | None = int((plm & wake).sum()) if hypnogram is not None else None
@@ -202,7 +204,8 @@ def compute_summary(
         "n_clm_resp": int((clm & resp).sum()),
         "respiratory_scored": bool(respiratory_scored),
         "arousals_scored": bool(arousals_scored),
-        "plms_by_stage": _by_stage(events, plm & sleep) if hypnogram is not None else None,
+        "plms_by_stage": (_by_stage(events, plm & sleep)
+                          if hypnogram is not None and hypnogram.staged else None),
         "plms_by_hour": _by_hour(events, plm & sleep) if hypnogram is not None else None,
         "rules_detail": rules.as_dict(),
         "warnings": warnings,

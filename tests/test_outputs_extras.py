@@ -346,3 +346,14 @@ def test_write_extras_error_leaves_no_file(result, tmp_path, monkeypatch):
     with pytest.raises(PlmsInputError):
         write_extras(result, tmp_path, EXTRA_FORMATS, source_edf=tmp_path / "missing.edf")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_estimated_sleep_is_written_and_read_back_as_unstaged_sleep(tmp_path):
+    """An actigraphy hypnogram (W/S) keeps its S epochs through NSRR XML, and
+    EDF+ names them as sleep of unknown stage, not as any stage."""
+    hyp = Hypnogram.from_labels(["W"] * 4 + ["S"] * 36)
+    res = plms.score_lms(_lms(), hypnogram=hyp, stem="acti")
+    ann = read_nsrr_xml(write_nsrr_xml(res, tmp_path / "a.xml"))
+    assert ann.hypnogram.stages.tolist() == ["W"] * 4 + ["S"] * 36
+    texts = {text for _, _, text in edf_plus.hypnogram_annotations(hyp)}
+    assert texts == {"Sleep stage W", "Sleep (stage unknown, estimated)"}

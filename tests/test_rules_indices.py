@@ -359,3 +359,22 @@ def test_periodicity_runs_are_found_over_the_whole_sequence():
     assert ev["stage"].tolist() == ["N2", "N2", "W", "N2", "N2"]
     s = compute_summary(ev, WASM2016, hyp)
     assert s["periodicity_index"] == pytest.approx(2 / 3)
+
+
+def test_unstaged_sleep_counts_as_sleep_but_has_no_stage_breakdown():
+    """An actigraphy hypnogram: 20 epochs W (10 min) then 100 epochs S (50 min).
+    Movements at 0,20,40,60 s (wake) and 900,920,940,960 s (S): each group is a
+    series of 4. TST 50 min -> PLMS index 4 / (50/60) = 4.8; PLMW 4 / (10/60) = 24.
+    By stage cannot be said: None with a warning, never four zeros."""
+    hyp = Hypnogram.from_labels(["W"] * 20 + ["S"] * 100, epoch_s=30)
+    assert not hyp.staged
+    ev = apply_rules(train([0, 20, 40, 60, 900, 920, 940, 960]), "wasm2016", hypnogram=hyp)
+    assert ev["stage"].tolist() == ["W"] * 4 + ["S"] * 4
+    s = compute_summary(ev, WASM2016, hyp)
+    assert s["tst_min"] == pytest.approx(50.0)
+    assert s["n_plms"] == 4
+    assert s["plms_index"] == pytest.approx(4.8)
+    assert s["plmw_index"] == pytest.approx(24.0)
+    assert s["plms_by_stage"] is None
+    assert warned(s, "not staged")
+    assert s["plms_by_hour"] == [4]

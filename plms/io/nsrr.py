@@ -23,7 +23,8 @@ from plms.io.channels import leg_side
 from plms.io.labels import classify_annotation
 
 #: NSRR stage concepts end in ``|digit`` (EDF FAQ numbering; 4 is folded into N3).
-STAGE_CODES = {"0": "W", "1": "N1", "2": "N2", "3": "N3", "4": "N3", "5": "R", "6": "MT", "9": "U"}
+STAGE_CODES = {"0": "W", "1": "N1", "2": "N2", "3": "N3", "4": "N3", "5": "R", "6": "MT", "9": "U",
+               "S": "S"}
 STAGE_EVENT_TYPE = "stages"
 LIMB_EVENT_TYPE = "limb movement"
 

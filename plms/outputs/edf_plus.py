@@ -45,7 +45,7 @@ TIME_RESOLUTION_S = 1e-4
 #: Texts of the hypnogram (EDF+ / EDFbrowser conventions).
 STAGE_TEXT = {"W": "Sleep stage W", "N1": "Sleep stage N1", "N2": "Sleep stage N2",
               "N3": "Sleep stage N3", "R": "Sleep stage R", "MT": "Movement time",
-              "U": "Sleep stage ?"}
+              "U": "Sleep stage ?", "S": "Sleep (stage unknown, estimated)"}
 LIGHTS_TEXT = ("Lights off", "Lights on")
 #: The placeholder signal of the annotations-only file.
 PLACEHOLDER_LABEL = "Annotations only"

@@ -36,7 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Stage concepts (R&K / EDF FAQ numbering, as NSRR exports them).
 NSRR_STAGE = {"W": "Wake|0", "N1": "Stage 1 sleep|1", "N2": "Stage 2 sleep|2",
-              "N3": "Stage 3 sleep|3", "R": "REM sleep|5", "MT": "Movement|6", "U": "Unscored|9"}
+              "N3": "Stage 3 sleep|3", "R": "REM sleep|5", "MT": "Movement|6", "U": "Unscored|9",
+              "S": "Sleep, stage unknown (estimated)|S"}
 STAGE_EVENT_TYPE = "Stages|Stages"
 LIMB_EVENT_TYPE = "Limb Movement|Limb Movement"
 #: Leg movements that are not (``NSRR_LM``) and are (``NSRR_PLM``) in a PLM series.

@@ -24,8 +24,8 @@ DEFAULT_DPI = 100
 #: Stage colours (hypnogram) and drawing order top to bottom.
 STAGE_COLORS: dict[str, str] = {"W": "#e8a33d", "R": "#c0392b", "N1": "#8fb8de",
                                 "N2": "#3a78b5", "N3": "#1c3f73", "MT": "#999999",
-                                "U": "#cccccc"}
-_STAGE_Y = {"W": 5, "R": 4, "N1": 3, "N2": 2, "N3": 1, "MT": 5, "U": 0}
+                                "U": "#cccccc", "S": "#5b8fc7"}
+_STAGE_Y = {"W": 5, "R": 4, "N1": 3, "N2": 2, "N3": 1, "MT": 5, "U": 0, "S": 2}
 LEG_COLORS = {"left": "#1f77b4", "right": "#2ca02c", "bilateral": "#7b4ea3"}
 PLM_SHADE = "#f4b400"
 RESP_COLOR = "#d62728"

@@ -50,6 +50,8 @@ def _draw_hypnogram(ax: Axes, result: ScoreResult) -> None:
     ax.set_yticks([1, 2, 3, 4, 5], ["N3", "N2", "N1", "REM", "W"])
     ax.set_ylim(0.5, 5.5)
     ax.set_ylabel("stage")
+    if hyp is not None and not hyp.staged:
+        ax.set_yticks([2, 5], ["sleep\n(est.)", "W"])
     if hyp is None or hyp.n_epochs == 0:
         _note(ax, "no hypnogram: sleep stages unknown")
         return

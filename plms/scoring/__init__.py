@@ -25,7 +25,7 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "imi", "peak_uv", "lm", "n_parts", "plm_incl_resp", "note",
 )
 #: Stages written into the events table; MT and U epochs give ``n/a``.
-_REPORTED_STAGES = ("W", "N1", "N2", "N3", "R")
+_REPORTED_STAGES = ("W", "N1", "N2", "N3", "R", "S")
 
 
 def apply_rules(
