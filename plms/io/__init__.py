@@ -26,6 +26,17 @@ from plms.io.channels import (
     leg_side,
 )
 from plms.io._textfiles import read_text
+from plms.io.accel import (
+    AccelRecording,
+    AccelSignal,
+    accel_unit_scale,
+    looks_like_accel,
+    read_accel,
+    read_accel_edf,
+)
+from plms.io.accel_csv import read_accel_csv
+from plms.io.accel_devices import read_accel_device
+from plms.io.accel_labels import accel_axis_side, is_accel_label
 from plms.io.adapters import annotations_from_mne, annotations_from_yasa
 from plms.io.edf import Channel, Recording, read_recording, to_microvolts, unit_scale
 from plms.io.edf_annotations import annotations_from_tal, read_edf_annotations
@@ -39,9 +50,13 @@ __all__ = [
     "ANNOTATION_FORMATS",
     "DIGIT_MAPPINGS",
     "RESPIRATORY_KINDS",
+    "AccelRecording",
+    "AccelSignal",
     "Channel",
     "ChannelChoice",
     "Recording",
+    "accel_axis_side",
+    "accel_unit_scale",
     "annotations_from_mne",
     "annotations_from_tal",
     "annotations_from_yasa",
@@ -50,8 +65,14 @@ __all__ = [
     "classify_annotation",
     "detect_format",
     "find_sidecar",
+    "is_accel_label",
     "is_leg_label",
+    "looks_like_accel",
     "leg_side",
+    "read_accel",
+    "read_accel_csv",
+    "read_accel_device",
+    "read_accel_edf",
     "read_annotations",
     "read_edf_annotations",
     "read_events_table",

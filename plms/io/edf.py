@@ -240,7 +240,7 @@ def _leg_rate_notes(header: EdfHeader, sig: SignalHeader) -> list[str]:
     return []
 
 
-def _time_keeping(header: EdfHeader) -> tuple[float, list[str]]:
+def time_keeping(header: EdfHeader) -> tuple[float, list[str]]:
     """Sub-second start of the first record; checks that EDF+D records touch.
 
     Raises
@@ -317,7 +317,7 @@ def read_recording(
     notes: list[str] = []
     for sig in legs:
         notes += _leg_rate_notes(header, sig)
-    start_offset, time_notes = _time_keeping(header)
+    start_offset, time_notes = time_keeping(header)
     notes += time_notes
     with_annotations = read_annotations and bool(header.annotation_signals)
     with LibraryFile(header, annotations=with_annotations) as source:
