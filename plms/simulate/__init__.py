@@ -28,19 +28,30 @@ rule edges. See :class:`NightSpec` for what can be varied and
 sleep lab exchanges.
 """
 
+from plms.simulate.accel import AccelSpec, SimulatedAccelNight, simulate_accel_night
+from plms.simulate.accel_export import (
+    write_accel_csv, write_accel_edf, write_accel_hypnogram_xml, write_accel_truth_tsv,
+)
 from plms.simulate.emg import emg_level, reference_bandpass
 from plms.simulate.export import write_edf, write_nsrr_xml, write_truth_tsv
 from plms.simulate.night import simulate_night
 from plms.simulate.spec import NightSpec, SimChannel, SimulatedNight, truth_annotations
 
 __all__ = [
+    "AccelSpec",
     "NightSpec",
     "SimChannel",
+    "SimulatedAccelNight",
     "SimulatedNight",
     "emg_level",
     "reference_bandpass",
+    "simulate_accel_night",
     "simulate_night",
     "truth_annotations",
+    "write_accel_csv",
+    "write_accel_edf",
+    "write_accel_hypnogram_xml",
+    "write_accel_truth_tsv",
     "write_edf",
     "write_nsrr_xml",
     "write_truth_tsv",

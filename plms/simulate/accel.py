@@ -1,0 +1,342 @@
+"""Simulated ankle-accelerometer nights with known truth (wearables vs PSG).
+
+The sleeper is the one of :func:`plms.simulate.simulate_night` with the same
+seed: the same hypnogram, leg movements (onsets, durations, sides, origins)
+and posture changes (the PSG night with ``electrode_off=False``: a movement
+hidden from the EMG by a loose electrode still moves the ankle). Signal model
+of one ankle (g, sensor coordinates)::
+
+    acc = gravity direction (rest, turned by movements) + kinematics
+          + turn accelerations + knocks + breathing + drift + noise,
+          then clipped to +-range (hard) and quantised to 12 bits.
+
+- truth LMs of the PSG rotate the sensor about the ankle axis (fixed per
+  night, jittered per movement): 5-40 degrees (visible change of the gravity
+  direction about 3.5-40, a quarter below 10), 0.1-0.4 s raised-cosine ramps,
+  a hold with wobble and tremor, 2-3 phases when the EMG has sub-bursts; the
+  magnitude changes only by ``r * alpha`` and ``r * omega**2`` (r 5-12 cm):
+  typically 50-150 mg at the ramps, a few mg in the hold;
+- posture turns (2-8 s of 0.1-0.5 g rms motion with impacts, rarely beyond
+  the range) inside the PSG posture LMs, ending in the rest direction of the
+  new body position;
+- wake fidgeting (truth kind ``wake_fidget``, some > 10 s, some small
+  repositionings that leave a tilt of 2-8 degrees) in restless wake bouts;
+  pre-sleep wake turns quiet before sleep onset, most brief awakenings are quiet;
+- nuisances: white noise 1-4 mg (0.5 mg clean), offset 0-40 mg plus drift of
+  tens of mg over hours per axis, knocks (< 0.2 s, about 3 per hour), breathing
+  micro-motion below 1 mg (hard; clean nights have noise and breathing only).
+
+>>> night = simulate_accel_night(2, AccelSpec(duration_h=0.25, fs_hz=25))
+>>> night.signals["Ankle L"].shape
+(22500, 3)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from plms.hypnogram import Hypnogram
+from plms.simulate import accel_events as ev
+from plms.simulate import accel_motion as am
+from plms.simulate.accel_posture import plan_turns, rest_gravity
+from plms.simulate.movements import SIDES
+from plms.simulate.night import POSITIONS, breathing_rate, simulate_night
+from plms.simulate.spec import MIN_DURATION_S, MIN_FS_LEG, S_PER_H, NightSpec
+
+AccelDifficulty = Literal["clean", "hard"]
+
+#: Accepted sampling rates, Hz (whole numbers, so 1-s EDF records hold whole samples).
+MIN_FS_HZ = 25
+MAX_FS_HZ = 100
+#: Sensor ranges that exist (+- g).
+RANGE_CHOICES_G = (2.0, 4.0, 8.0, 16.0)
+#: Channel label of each side.
+SIDE_LABELS = {"left": "Ankle L", "right": "Ankle R"}
+#: PSG nuisances that do not change the truth, switched off to save time (and the
+#: ECG is made at the lowest rate); the electrode-off period is off because the
+#: movements it hides still move the ankle.
+PSG_OFF = ("electrode_off", "ecg", "pops", "twitches", "rem_twitches", "drift", "mains",
+           "tone_changes")
+#: Sensor white noise (uniform rms g) of a hard and of a clean night.
+NOISE_G = {"hard": (0.001, 0.004), "clean": (0.0005, 0.0005)}
+#: Knocks per hour of a hard night.
+KNOCK_RATE_H = 3.0
+#: ADC bits over the full range.
+ADC_BITS = 12
+#: Peak rotation of a scored LM: from MIN + SPAN * u**POWER degrees, u the
+#: position of the EMG peak in its range (log scale), jittered (sigma of the log).
+LM_MIN_DEG = 5.0
+LM_SPAN_DEG = 30.0
+LM_POWER = 1.3
+LM_JITTER = 0.15
+LM_MAX_DEG = 40.0
+#: Rank used when the PSG amplitude range is a single value.
+MID_RANK = 0.5
+#: Accelerometer truth columns.
+TRUTH_COLUMNS = ("onset", "duration", "side", "kind", "rotation_deg", "peak_mg", "n_phases")
+KNOCK_COLUMNS = ("onset", "duration", "side", "peak_g")
+#: Independent random streams (append only).
+STREAMS = ("geometry", "movements", "turns", "fidgets", "knocks", "noise_left", "noise_right",
+           "drift", "breathing")
+#: Spawn key separating these streams from those of the PSG night.
+SPAWN_KEY = 7001
+
+
+@dataclass(frozen=True)
+class AccelSpec:
+    """What accelerometer night to simulate.
+
+    Parameters
+    ----------
+    duration_h : float
+        Recording length, hours.
+    fs_hz : float
+        Sampling rate, a whole number of Hz in [25, 100].
+    sides : tuple of str
+        Ankles wearing a sensor: ``("left", "right")``, ``("left",)`` or ``("right",)``.
+    range_g : float
+        Sensor range +- g (2, 4, 8 or 16); hard nights clip there.
+    difficulty : {"clean", "hard"}
+        ``"hard"``: noise 1-4 mg, drift, knocks, clipping; ``"clean"``: 0.5 mg noise only.
+    psg_fs_leg : int
+        EMG rate of the PSG night whose truth is reused (512 is the PSG default, so the
+        truth equals that of ``simulate_night(seed)`` at its default rate).
+    psg_spec : NightSpec or None
+        Full control of the PSG sleeper (severity, respiratory load...); its
+        duration must match. ``None``: ``NightSpec(duration_h, psg_fs_leg, difficulty)``.
+    """
+
+    duration_h: float = 8.0
+    fs_hz: float = 50.0
+    sides: tuple[str, ...] = ("left", "right")
+    range_g: float = 8.0
+    difficulty: AccelDifficulty = "hard"
+    psg_fs_leg: int = 512
+    psg_spec: NightSpec | None = None
+
+    def __post_init__(self) -> None:
+        if self.difficulty not in ("clean", "hard"):
+            raise ValueError(f"difficulty must be 'clean' or 'hard', got {self.difficulty!r}")
+        if not (isinstance(self.duration_h, (int, float)) and self.duration_h * S_PER_H
+                >= MIN_DURATION_S):
+            raise ValueError(f"duration_h must be at least {MIN_DURATION_S / S_PER_H:.4f} h, "
+                             f"got {self.duration_h!r}")
+        if not isinstance(self.fs_hz, (int, float)) or int(self.fs_hz) != self.fs_hz \
+                or not MIN_FS_HZ <= self.fs_hz <= MAX_FS_HZ:
+            raise ValueError(f"fs_hz must be a whole number of Hz in [{MIN_FS_HZ}, {MAX_FS_HZ}],"
+                             f" got {self.fs_hz!r}")
+        if not isinstance(self.sides, tuple) or not self.sides \
+                or len(set(self.sides)) != len(self.sides) \
+                or any(s not in SIDE_LABELS for s in self.sides):
+            raise ValueError(f"sides must be a non-empty tuple of distinct 'left'/'right', "
+                             f"got {self.sides!r}")
+        if float(self.range_g) not in RANGE_CHOICES_G:
+            raise ValueError(f"range_g must be one of {RANGE_CHOICES_G}, got {self.range_g!r}")
+        if self.psg_spec is not None:
+            if not isinstance(self.psg_spec, NightSpec):
+                raise TypeError(f"psg_spec must be a NightSpec, got "
+                                f"{type(self.psg_spec).__name__}")
+            if self.psg_spec.duration_s != self.duration_s:
+                raise ValueError("psg_spec.duration_h must equal duration_h")
+        else:
+            NightSpec(duration_h=self.duration_h, fs_leg=self.psg_fs_leg)  # validates the rate
+
+    @property
+    def duration_s(self) -> float:
+        """Recording length in whole seconds."""
+        return float(round(self.duration_h * S_PER_H))
+
+    def night_spec(self) -> NightSpec:
+        """The PSG spec whose truth the accelerometer night shares."""
+        base = self.psg_spec or NightSpec(duration_h=self.duration_h, fs_leg=self.psg_fs_leg,
+                                          difficulty=self.difficulty)
+        return replace(base, fs_ecg=MIN_FS_LEG, **{name: False for name in PSG_OFF})
+
+    def as_dict(self) -> dict[str, object]:
+        """Every field, for provenance."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, eq=False)
+class SimulatedAccelNight:
+    """An ankle-accelerometer night and its truth (times in s from the start).
+
+    Attributes
+    ----------
+    signals : dict of str to ndarray
+        Label (``Ankle L``/``Ankle R``) to (n, 3) float64 samples in g.
+    sides : dict of str to str
+        Side (``left``/``right``) to label.
+    truth_lms : DataFrame
+        ``onset``, ``duration``, ``side``, ``kind`` (the PSG origin: series,
+        isolated, respiratory, posture; or ``wake_fidget``), ``rotation_deg``
+        (largest change of the gravity direction, posture turns included),
+        ``peak_mg`` (largest deviation of the noise-free magnitude from 1 g),
+        ``n_phases``.
+    hypnogram : Hypnogram
+    truth_tst_min : float
+    positions : DataFrame
+        ``onset``, ``position`` of the PSG night (turns happen there).
+    knocks : DataFrame
+        ``onset``, ``duration``, ``side``, ``peak_g`` (not leg movements).
+    """
+
+    spec: AccelSpec
+    seed: int
+    duration_s: float
+    signals: dict[str, npt.NDArray[np.float64]]
+    fs: float
+    sides: dict[str, str]
+    truth_lms: pd.DataFrame
+    hypnogram: Hypnogram
+    truth_tst_min: float
+    positions: pd.DataFrame
+    knocks: pd.DataFrame
+    noise_g: dict[str, float] = field(default_factory=dict)
+
+    def label_of(self, side: str) -> str:
+        """Channel label of ``side``."""
+        if side not in self.sides:
+            raise ValueError(f"side must be one of {sorted(self.sides)}, got {side!r}")
+        return self.sides[side]
+
+    def __repr__(self) -> str:
+        return (f"SimulatedAccelNight(seed={self.seed}, {self.duration_s / S_PER_H:g} h, "
+                f"{self.fs:g} Hz, {len(self.truth_lms)} truth LMs)")
+
+
+def _streams(seed: int) -> dict[str, np.random.Generator]:
+    root = np.random.SeedSequence(int(seed), spawn_key=(SPAWN_KEY,))
+    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, root.spawn(len(STREAMS)))}
+
+
+def _lm_peak_deg(rng: np.random.Generator, peak_uv: float, amp_range: tuple[float, float]) -> float:
+    lo, hi = amp_range
+    u = float(np.clip(np.log(peak_uv / lo) / np.log(hi / lo), 0.0, 1.0)) if hi > lo \
+        else MID_RANK
+    deg = (LM_MIN_DEG + LM_SPAN_DEG * u ** LM_POWER) * rng.lognormal(0.0, LM_JITTER)
+    return float(np.clip(deg, LM_MIN_DEG, LM_MAX_DEG))
+
+
+def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> SimulatedAccelNight:
+    """Simulate ankle accelerometry of the PSG sleeper of ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of every draw; the PSG night of the same seed is the same sleeper.
+    spec : AccelSpec, optional
+        Default: a hard 8-h two-ankle night at 50 Hz, +-8 g.
+
+    Returns
+    -------
+    SimulatedAccelNight
+
+    Examples
+    --------
+    >>> night = simulate_accel_night(1, AccelSpec(duration_h=0.25, sides=("left",)))
+    >>> list(night.signals), night.fs
+    (['Ankle L'], 50.0)
+    """
+    spec = AccelSpec() if spec is None else spec
+    if not isinstance(spec, AccelSpec):
+        raise TypeError(f"spec must be an AccelSpec, got {type(spec).__name__}")
+    seed = int(seed)
+    psg_spec = spec.night_spec()
+    psg = simulate_night(seed, psg_spec)
+    rng = _streams(seed)
+    fs = float(spec.fs_hz)
+    duration_s = spec.duration_s
+    n = int(round(duration_s * fs))
+    hard = spec.difficulty == "hard"
+
+    geometry = [am.draw_geometry(rng["geometry"]) for _ in SIDES]
+    bases = [am.position_orientations(rng["geometry"], g, POSITIONS) for g in geometry]
+    lms = psg.truth_lms
+    turns, used, initial = plan_turns(rng["turns"], psg.positions, lms, geometry, bases)
+    existing = [(float(r.onset), float(r.onset + r.duration), SIDES.index(r.side))
+                for r in lms.itertuples(index=False)]
+    existing += [(t.onset, t.onset + t.duration, s) for s in range(2) for t in turns[s]
+                 if not t.scored]
+    fidgets = ev.plan_fidgets(rng["fidgets"], psg.hypnogram, duration_s, existing)
+
+    rows: list[tuple[float, float, int, str, int]] = []  # onset, duration, side, kind, phases
+    rotations: list[list[tuple[int, am.Rotation]]] = [[], []]
+    turn_rows: list[list[tuple[int, am.Turn]]] = [[], []]
+    for side in range(2):
+        for turn in turns[side]:
+            turn_rows[side].append((len(rows) if turn.scored else -1, turn))
+            if turn.scored:
+                rows.append((turn.onset, turn.duration, side, "posture", 1))
+    for k, r in enumerate(lms.itertuples(index=False)):
+        if k in used:
+            continue
+        side = SIDES.index(r.side)
+        peak = _lm_peak_deg(rng["movements"], float(r.peak_uv), psg_spec.amplitude_range_uv)
+        rotations[side].append((len(rows), am.draw_rotation(
+            rng["movements"], geometry[side], float(r.onset), float(r.duration), peak,
+            int(r.n_bursts))))
+        rows.append((float(r.onset), float(r.duration), side, str(r.origin), int(r.n_bursts)))
+    for f in fidgets:
+        rotations[f.side].append((len(rows), am.draw_rotation(
+            rng["movements"], geometry[f.side], f.onset, f.duration, f.peak_deg, f.n_phases,
+            f.end_deg)))
+        rows.append((f.onset, f.duration, f.side, "wake_fidget", f.n_phases))
+
+    knocks = ev.plan_knocks(rng["knocks"], duration_s, KNOCK_RATE_H, fs, existing + [
+        (on, on + d, s) for on, d, s, _, _ in rows]) if hard else []
+    breaths = breathing_rate(seed)
+    drift_rng = [np.random.default_rng(s) for s in rng["drift"].bit_generator.seed_seq.spawn(2)]
+    breath_rng = [np.random.default_rng(s)
+                  for s in rng["breathing"].bit_generator.seed_seq.spawn(2)]
+    noise_lo, noise_hi = NOISE_G[spec.difficulty]
+    noise_level = [float(rng[f"noise_{s}"].uniform(noise_lo, noise_hi)) for s in SIDES]
+
+    signals: dict[str, npt.NDArray[np.float64]] = {}
+    measured: dict[int, tuple[float, float]] = {}
+    step = 2 * spec.range_g / 2 ** ADC_BITS
+    for side_name in spec.sides:
+        side = SIDES.index(side_name)
+        gravity, fixed = rest_gravity(n, fs, initial[side], turn_rows[side], rotations[side])
+        x = gravity.copy()
+        for k, rot in rotations[side]:
+            measured[k] = am.render_rotation(rot, geometry[side], gravity, x, fs)
+        for k, turn in fixed:
+            truth = am.render_turn(turn, x, fs, violent_ok=hard)
+            if k >= 0:
+                measured[k] = truth
+        x += ev.breathing(breath_rng[side], n, fs, breaths)
+        for knock in knocks:
+            if knock.side == side:
+                ev.render_knock(knock, x, fs)
+        if hard:
+            x += ev.drift(drift_rng[side], duration_s, fs)
+        x += rng[f"noise_{side_name}"].normal(scale=noise_level[side], size=x.shape)
+        if hard:
+            np.clip(x, -spec.range_g, spec.range_g, out=x)
+        x = np.round(x / step) * step
+        x.setflags(write=False)
+        signals[SIDE_LABELS[side_name]] = x
+
+    keep = [k for k, row in enumerate(rows) if SIDES[row[2]] in spec.sides]
+    truth = pd.DataFrame(
+        [(rows[k][0], rows[k][1], SIDES[rows[k][2]], rows[k][3], *measured[k], rows[k][4])
+         for k in keep], columns=list(TRUTH_COLUMNS),
+    ).astype({"onset": float, "duration": float, "rotation_deg": float, "peak_mg": float,
+              "n_phases": int}).sort_values(["onset", "side"], ignore_index=True)
+    knock_table = pd.DataFrame(
+        [(k.onset, k.duration, SIDES[k.side], k.peak_g) for k in knocks
+         if SIDES[k.side] in spec.sides], columns=list(KNOCK_COLUMNS),
+    ).astype({"onset": float, "duration": float, "peak_g": float})
+    return SimulatedAccelNight(
+        spec=spec, seed=seed, duration_s=duration_s, signals=signals, fs=fs,
+        sides={s: SIDE_LABELS[s] for s in spec.sides}, truth_lms=truth,
+        hypnogram=psg.hypnogram, truth_tst_min=float(psg.hypnogram.tst_min),
+        positions=psg.positions.copy(), knocks=knock_table,
+        noise_g={SIDE_LABELS[s]: noise_level[SIDES.index(s)] for s in spec.sides},
+    )
