@@ -3,6 +3,7 @@
 The public API:
 
 - :func:`score_edf` scores an EDF/BDF night end to end;
+- :func:`score_accel` scores an ankle-accelerometer night (EDF, CSV, device files);
 - :func:`score_lms` applies the rules to leg movements already detected or scored
   (the entry point on DataFrames);
 - :func:`rescore` applies them to the leg movements scored in an annotation file;
@@ -20,7 +21,7 @@ from plms._version import __version__
 __all__ = [
     "AASM", "WASM2016", "Annotations", "Hypnogram", "PlmsError", "PlmsInputError", "Rules",
     "ScoreResult", "__version__", "apply_rules", "compute_summary", "detect_lm", "detect_lm_raw",
-    "get_rules", "rescore", "score_edf", "score_lms",
+    "get_rules", "rescore", "score_accel", "score_edf", "score_lms",
 ]
 
 # Attributes are imported on first use, so that `import plms` (and the CLI)
@@ -33,6 +34,7 @@ _LAZY = {
     "compute_summary": "plms.indices", "detect_lm": "plms.detect",
     "detect_lm_raw": "plms.detect", "ScoreResult": "plms.result",
     "score_edf": "plms.pipeline", "score_lms": "plms.pipeline", "rescore": "plms.rescoring",
+    "score_accel": "plms.pipeline_accel",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,6 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from plms.hypnogram import Hypnogram
     from plms.indices import compute_summary
     from plms.pipeline import score_edf, score_lms
+    from plms.pipeline_accel import score_accel
     from plms.rescoring import rescore
     from plms.result import ScoreResult
     from plms.rules import AASM, WASM2016, Rules, get_rules

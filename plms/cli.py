@@ -1,6 +1,8 @@
 """The ``plms`` command line: a thin layer over the Python API.
 
-``plms score`` detects and scores EDF/BDF nights (:func:`plms.score_edf`);
+``plms score`` detects and scores EDF/BDF nights (:func:`plms.score_edf`), or
+accelerometer recordings (:func:`plms.score_accel`, ``--modality accel``, or
+detected from the channels);
 ``plms rescore`` scores the leg movements already marked in annotation files
 (:func:`plms.rescore`). Both write ``STEM.events.tsv`` and
 ``STEM.summary.json``, plus the ``--write`` extras, all of a night or none;
@@ -32,6 +34,8 @@ EXIT_USAGE = 2
 #: ``plms rescore --format`` values (``plms.rescoring.FORMATS``, kept here so that
 #: building the parser imports nothing heavy).
 RESCORE_FORMATS = ("auto", "remlogic", "nsrr", "edf", "tsv", "csv")
+#: ``plms score --modality`` values.
+MODALITIES = ("auto", "emg", "accel")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -40,12 +44,14 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"plms {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     score = sub.add_parser(
-        "score", help="detect leg movements in EDF/BDF nights and score them",
-        description="Detect leg movements in the tibialis EMG of each night, apply the "
-                    "rules and write OUT/STEM.events.tsv and OUT/STEM.summary.json.")
+        "score", help="detect leg movements in EDF/BDF nights (EMG or accelerometers) "
+                      "and score them",
+        description="Detect leg movements in the tibialis EMG (or the ankle accelerometers) "
+                    "of each night, apply the rules and write OUT/STEM.events.tsv and "
+                    "OUT/STEM.summary.json.")
     score.add_argument("inputs", nargs="+", metavar="NIGHT",
-                       help="EDF, EDF+ or BDF file(s), folders (searched recursively) or "
-                            "glob patterns")
+                       help="EDF, EDF+ or BDF file(s), accelerometer CSV/.cwa/.bin/.gt3x "
+                            "files, folders (searched recursively) or glob patterns")
     score.add_argument("--out", required=True, metavar="DIR", help="output folder")
     score.add_argument("--rules", default="wasm2016", choices=("wasm2016", "aasm"),
                        help="scoring rules (default: wasm2016)")
@@ -57,7 +63,8 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument("--ecg", metavar="LABEL", help="label of the ECG channel")
     score.add_argument("--unit", metavar="UNIT",
                        help="physical unit of the leg channels when the header lacks it "
-                            "(uV, mV, V)")
+                            "(EMG: uV, mV, V; accelerometer: g, mg, m/s^2)")
+    _add_accel_options(score)
     _add_night_outputs(score)
 
     rescore = sub.add_parser(
@@ -131,6 +138,26 @@ def _add_validate_parser(sub: Any) -> None:
                           help="scoring rules (default: wasm2016)")
     validate.add_argument("--quiet", action="store_true", help="print errors only")
     validate.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _add_accel_options(score: argparse.ArgumentParser) -> None:
+    acc = score.add_argument_group("accelerometer recordings")
+    acc.add_argument("--modality", default="auto", choices=MODALITIES,
+                     help="what the recording holds: leg EMG, ankle accelerometers, or auto "
+                          "(accelerometer when the file has accelerometer channels and no leg "
+                          "EMG, or is a CSV/.cwa/.bin/.gt3x file); a folder is searched for "
+                          "CSV and device files with 'accel' only")
+    acc.add_argument("--side", choices=("left", "right"),
+                     help="ankle of a single accelerometer whose labels do not say it")
+    acc.add_argument("--fs", type=float, metavar="HZ",
+                     help="sampling rate of a CSV without timestamps")
+    acc.add_argument("--accel-threshold", type=float, metavar="MG", dest="accel_threshold",
+                     help="movement threshold on the gravity-removed acceleration, mg "
+                          "(default: the detector's, see docs/ACCEL.md)")
+    acc.add_argument("--sleep", default="auto", choices=("auto", "estimate", "hypnogram"),
+                     help="sleep time of an accelerometer night: from the hypnogram when "
+                          "there is one, else estimated from the acceleration (auto); "
+                          "always estimated; or a hypnogram required")
 
 
 def _add_night_outputs(parser: argparse.ArgumentParser) -> None:
@@ -221,11 +248,17 @@ def _report(path: Path, result: Any, written: list[Path]) -> str:
         verdict = "at or above" if s["plms_index"] >= threshold else "below"
         lines.append(f"  PLMS index is {verdict} the clinical threshold of {threshold:g}/h")
     ch = s.get("channels")
-    if ch:
+    if ch and s.get("modality") == "accel":
+        ankles = ", ".join(f"{side} '{ch[side]}'" for side in ("left", "right") if ch.get(side))
+        lines.append(f"  accelerometers: {ankles}")
+    elif ch:
         lines.append(f"  channels: left '{ch['left']}', right '{ch['right']}', ECG "
                      f"{repr(ch['ecg']) if ch['ecg'] else 'none'} ({ch['reason']})")
     else:
         lines.append("  leg movements: as scored in the file")
+    if s.get("sleep_source") not in (None, "hypnogram"):
+        lines.append(f"  sleep time: {s['sleep_source']} (TST and every per-hour index are "
+                     "estimates)")
     lines += [
         f"  annotations: {s['annotations_source']}",
         f"  outputs: {', '.join(str(p) for p in written)}",
@@ -235,16 +268,46 @@ def _report(path: Path, result: Any, written: list[Path]) -> str:
 
 
 def _score_one(path: Path, args: argparse.Namespace) -> str:
-    from plms.pipeline import score_edf
+    modality = getattr(args, "modality", "auto") or "auto"
+    if modality == "auto":
+        from plms.io.accel import looks_like_accel
 
-    result = score_edf(path, rules=args.rules, annotations=args.annotations, left=args.left,
-                       right=args.right, ecg=args.ecg, unit=args.unit)
-    written = _write_outputs(result, args.out, args.write, source_edf=path)
+        modality = "accel" if looks_like_accel(path) else "emg"
+    if modality == "accel":
+        result = _score_accel(path, args)
+    else:
+        from plms.pipeline import score_edf
+
+        result = score_edf(path, rules=args.rules, annotations=args.annotations,
+                           left=args.left, right=args.right, ecg=args.ecg, unit=args.unit)
+    source = path if path.suffix.lower() in _EDF_SUFFIXES else None
+    if "edf-copy" in args.write and source is None:
+        from plms.errors import PlmsInputError
+
+        raise PlmsInputError("--write edf-copy needs an EDF recording, and this file is "
+                             "not one: nothing written for it", path=path)
+    written = _write_outputs(result, args.out, args.write, source_edf=source)
     written += _write_night_report(result, args)
     return _report(path, result, written)
 
 
 _EDF_SUFFIXES = (".edf", ".bdf")
+
+
+def _score_accel(path: Path, args: argparse.Namespace) -> Any:
+    from dataclasses import replace
+
+    from plms.accel.detect import AccelDetectorSettings
+    from plms.pipeline_accel import score_accel
+
+    settings = AccelDetectorSettings()
+    threshold = getattr(args, "accel_threshold", None)
+    if threshold is not None:
+        settings = replace(settings, threshold_mg=threshold)
+    return score_accel(path, rules=args.rules, annotations=args.annotations,
+                       side=getattr(args, "side", None), unit=args.unit,
+                       fs=getattr(args, "fs", None), sleep=getattr(args, "sleep", "auto"),
+                       settings=settings)
 
 
 def _rescore_one(path: Path, args: argparse.Namespace) -> str:

@@ -261,6 +261,7 @@ def score_edf(
         "recording_start": rec.start.isoformat() if rec.start is not None else None,
         "recording_duration_s": rec.duration_s,
         "modality": "emg",
+        "sleep_source": "hypnogram" if ann.hypnogram is not None else None,
         "channels": {
             "left": rec.left.label, "right": rec.right.label,
             "ecg": ecg_label,

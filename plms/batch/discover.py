@@ -9,6 +9,8 @@ from pathlib import Path
 
 #: Recordings ``plms score`` finds in a folder (suffix compared case-insensitively).
 RECORDING_SUFFIXES = (".edf", ".bdf")
+#: ... and with ``--modality accel`` also accelerometer files (CSV, raw device files).
+ACCEL_SUFFIXES = (".edf", ".bdf", ".csv", ".cwa", ".bin", ".gt3x")
 #: Annotation files ``plms rescore`` finds in a folder.
 ANNOTATION_SUFFIXES = (".xml", ".txt", ".tsv", ".csv")
 _GLOB_CHARS = set("*?[")
@@ -40,19 +42,22 @@ def _matches(path: Path, suffixes: tuple[str, ...]) -> bool:
 
 
 def find_inputs(inputs: list[str | os.PathLike[str]] | str | os.PathLike[str],
-                command: str = "score") -> list[Found]:
+                command: str = "score", *, modality: str = "auto") -> list[Found]:
     """Expand folders and glob patterns into the files to process, in a stable order.
 
     A folder is searched recursively for recordings (``.edf``/``.bdf``, any
     case) for ``score``, annotation files (``.xml``, ``.txt``, ``.tsv``,
-    ``.csv``) for ``rescore``; for ``score``, XML sidecars beside the
+    ``.csv``) for ``rescore``; ``score --modality accel`` adds accelerometer
+    files (``.csv``, ``.cwa``, ``.bin``, ``.gt3x``); for ``score``, XML sidecars beside the
     recordings are annotations, not inputs. A pattern (``*``, ``?``, ``[``)
     is expanded (``**`` recursively); an explicit file is kept as given.
     The same file named twice is processed once.
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    suffixes = RECORDING_SUFFIXES if command == "score" else ANNOTATION_SUFFIXES
+    suffixes = ANNOTATION_SUFFIXES
+    if command == "score":
+        suffixes = ACCEL_SUFFIXES if modality == "accel" else RECORDING_SUFFIXES
     found: list[Found] = []
     for item in inputs:
         text = os.fspath(item)

@@ -172,7 +172,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], out:
     tasks: list[NightTask] = []
     refused: dict[int, dict[str, Any]] = {}
     owners: dict[tuple[str, str], str] = {}
-    for index, found in enumerate(find_inputs(inputs, command)):
+    modality = str(getattr(args, "modality", None) or "auto")
+    for index, found in enumerate(find_inputs(inputs, command, modality=modality)):
         path = str(found.path)
         if found.error is not None:
             refused[index] = error_row(path, found.path.stem, found.error)

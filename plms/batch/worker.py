@@ -24,7 +24,7 @@ SUMMARY_COLUMNS = (
     "n_lm", "n_clm", "n_plm", "n_plms", "n_plmw", "plms_index_per_h",
     "plms_index_incl_resp_per_h", "plmw_index_per_h", "lms_index_per_h",
     "plms_arousal_index_per_h", "periodicity_index", "n_warnings", "annotations_source",
-    "events_tsv", "summary_json", "extra_outputs", "plms_version",
+    "modality", "sleep_source", "events_tsv", "summary_json", "extra_outputs", "plms_version",
 )
 #: Integer columns (kept as integers when other rows are errors).
 COUNT_COLUMNS = ("n_lm", "n_clm", "n_plm", "n_plms", "n_plmw", "n_warnings")
@@ -40,6 +40,7 @@ _FIGURES = {
     "plmw_index_per_h": "plmw_index", "lms_index_per_h": "lms_index",
     "plms_arousal_index_per_h": "plms_arousal_index", "periodicity_index": "periodicity_index",
     "annotations_source": "annotations_source", "rules": "rules",
+    "modality": "modality", "sleep_source": "sleep_source",
     "plms_version": "plms_version",
 }
 #: Test-only fault injection (:attr:`NightTask.fault`).

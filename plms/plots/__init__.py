@@ -13,6 +13,8 @@ plms[report]``.
 - :func:`plot_plms_by_stage_and_hour`: PLMS per sleep stage and per hour;
 - :func:`plot_emg_excerpt`: the EMG around a PLM series with the detected
   onsets and offsets;
+- :func:`plot_accel_excerpt`: the ankle acceleration and the detector's
+  activity around a PLM series (accelerometer nights);
 - :func:`plot_plms_index_distribution`: the PLMS index across nights.
 """
 
@@ -23,6 +25,7 @@ from plms.plots._common import (  # noqa: F401  (private names kept importable)
     LEG_COLORS, PLM_SHADE, RESP_COLOR, STAGE_COLORS, THRESHOLD_COLOR, _leg_intervals,
     _new_figure, _note, _style, figure_png, require_matplotlib,
 )
+from plms.plots.accel import accel_excerpt, plot_accel_excerpt
 from plms.plots.cohort import plot_plms_index_distribution
 from plms.plots.excerpt import (  # noqa: F401
     _bandpass, _excerpt_source, emg_excerpt, excerpt_window, plot_emg_excerpt, series_table,
@@ -33,7 +36,7 @@ from plms.plots.night import (  # noqa: F401
 )
 
 __all__ = [
-    "DEFAULT_EXCERPT_S", "STAGE_COLORS", "emg_excerpt", "excerpt_window", "figure_png",
-    "plot_emg_excerpt", "plot_imi_histograms", "plot_night", "plot_plms_by_stage_and_hour",
+    "DEFAULT_EXCERPT_S", "STAGE_COLORS", "accel_excerpt", "emg_excerpt", "excerpt_window", "figure_png",
+    "plot_accel_excerpt", "plot_emg_excerpt", "plot_imi_histograms", "plot_night", "plot_plms_by_stage_and_hour",
     "plot_plms_index_distribution", "require_matplotlib", "series_table",
 ]

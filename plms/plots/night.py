@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from plms.hypnogram import Hypnogram
     from plms.result import ScoreResult
 
 
@@ -207,6 +208,31 @@ def plot_imi_histograms(result: ScoreResult, *, width: float = 10.0,
         return fig
 
 
+def _draw_by_stage(ax: Axes, by_stage: dict[str, int], hyp: Hypnogram | None) -> None:
+    stages = list(by_stage)
+    counts = [by_stage[k] for k in stages]
+    names = ["REM" if k == "R" else k for k in stages]
+    bars = ax.bar(names, counts, color=[STAGE_COLORS.get(k, "#888888") for k in stages])
+    if hyp is not None:
+        for bar, k, n in zip(bars, stages, counts):
+            minutes = hyp.minutes((k,))
+            text = f"{n / (minutes / 60):.1f}/h" if minutes > 0 else "no time"
+            ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        ha="center", va="bottom", fontsize=7)
+    ax.set_ylabel("PLMS")
+    ax.set_ylim(0, max(max(counts, default=0), 1) * 1.2)
+
+
+def _draw_by_hour(ax: Axes, hours: list[int], night_s: float) -> None:
+    n_hours = max(len(hours), int(np.ceil(night_s / 3600.0)))
+    hours = hours + [0] * (n_hours - len(hours))
+    ax.bar(np.arange(n_hours) + 0.5, hours, width=0.85, color="#3a78b5")
+    ax.set_xlim(0, max(n_hours, 1))
+    ax.set_ylim(0, max(max(hours, default=0), 1) * 1.1)
+    ax.set_xticks(np.arange(0, n_hours + 1))
+    ax.set_xlabel("hour of the night")
+
+
 def plot_plms_by_stage_and_hour(result: ScoreResult, *, width: float = 10.0,
                                 dpi: int = DEFAULT_DPI) -> Figure:
     """PLMS counts per sleep stage (N1, N2, N3, REM) and per hour of the night.
@@ -222,31 +248,15 @@ def plot_plms_by_stage_and_hour(result: ScoreResult, *, width: float = 10.0,
         fig = _new_figure(width, 2.8, dpi)
         ax1, ax2 = fig.subplots(1, 2, width_ratios=[1, 2])
         if by_stage is None:
-            _note(ax1, "no hypnogram: PLMS per stage unknown")
+            _note(ax1, "no hypnogram: PLMS per stage unknown" if by_hour is None
+                  else "sleep not staged: PLMS per stage unknown")
+        else:
+            _draw_by_stage(ax1, by_stage, result.hypnogram)
+        if by_hour is None:
             _note(ax2, "no hypnogram: PLMS per hour unknown")
         else:
-            stages = list(by_stage)
-            counts = [by_stage[k] for k in stages]
-            names = ["REM" if k == "R" else k for k in stages]
-            bars = ax1.bar(names, counts, color=[STAGE_COLORS.get(k, "#888888") for k in stages])
-            hyp = result.hypnogram
-            if hyp is not None:
-                for bar, k, n in zip(bars, stages, counts):
-                    minutes = hyp.minutes((k,))
-                    text = f"{n / (minutes / 60):.1f}/h" if minutes > 0 else "no time"
-                    ax1.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                                 ha="center", va="bottom", fontsize=7)
-            ax1.set_ylabel("PLMS")
-            ax1.set_ylim(0, max(max(counts, default=0), 1) * 1.2)
-            hours = list(by_hour or [])
-            n_hours = max(len(hours), int(np.ceil(_night_length_s(result) / 3600.0)))
-            hours += [0] * (n_hours - len(hours))
-            ax2.bar(np.arange(n_hours) + 0.5, hours, width=0.85, color="#3a78b5")
-            ax2.set_xlim(0, max(n_hours, 1))
-            ax2.set_ylim(0, max(max(hours, default=0), 1) * 1.1)
-            ax2.set_xticks(np.arange(0, n_hours + 1))
-            ax2.set_xlabel("hour of the night")
-            if not any(counts) and not any(hours):
+            _draw_by_hour(ax2, list(by_hour), _night_length_s(result))
+            if not any((by_stage or {}).values()) and not any(by_hour):
                 _note(ax2, "no PLM in sleep")
         ax1.set_title("PLMS per stage", loc="left")
         ax2.set_title("PLMS per hour of the night", loc="left")

@@ -54,6 +54,23 @@ FIGURE_ROWS: tuple[tuple[str, str, str, str, int], ...] = (
 )
 
 
+#: Figures that depend on sleep time; marked "estimated" when sleep was not scored.
+SLEEP_DEPENDENT = frozenset({
+    "tib_min", "tst_min", "wake_min", "derived.lm_sleep", "derived.lm_wake",
+    "derived.clm_sleep", "derived.clm_wake", "n_plms", "n_plmw", "plms_index",
+    "plms_index_incl_resp", "plmw_index", "lms_index", "clms_index", "plms_arousal_index",
+    "plm_clm_ratio",
+})
+#: How the header names where the leg movements come from, per ``summary["modality"]``.
+MODALITY_TEXT = {"emg": "detected in the EMG", "accel": "detected in the ankle accelerometer(s)",
+                 "scored": "as scored in the annotation file"}
+
+
+def sleep_is_estimated(summary: dict[str, Any]) -> bool:
+    """Whether sleep time (and all that depends on it) is an estimate, not a scored hypnogram."""
+    return summary.get("sleep_source") not in (None, "hypnogram")
+
+
 def summary_value(summary: dict[str, Any], key: str) -> Any:
     """``summary[key]``, with ``a.b`` reading ``summary[a][b]`` (None when absent)."""
     value: Any = summary
@@ -102,6 +119,7 @@ def figures_table(result: ScoreResult) -> str:
     s = result.summary
     derived = derived_counts(result)
     threshold = threshold_of(s)
+    estimated = sleep_is_estimated(s)
     rows = ['<table class="figures">',
             '<thead><tr><th>figure</th><th class="num">value</th><th>unit</th>'
             '<th></th></tr></thead><tbody>']
@@ -115,16 +133,18 @@ def figures_table(result: ScoreResult) -> str:
         else:
             value, source = summary_value(s, key), "summary"
         extra, cls = "", ""
+        if estimated and key in SLEEP_DEPENDENT and value is not None:
+            extra = '<span class="badge estimated">estimated sleep</span> '
         if key == "plms_index":
             cls = ' class="threshold"'
             if value is None:
                 extra = '<span class="badge below">not computed</span>'
             elif value >= threshold:
-                extra = (f'<span class="badge above">at or above the clinical threshold '
-                         f'({threshold:g}/h): significant PLMS</span>')
+                extra += (f'<span class="badge above">at or above the clinical threshold '
+                          f'({threshold:g}/h): significant PLMS</span>')
             else:
-                extra = (f'<span class="badge below">below the clinical threshold '
-                         f'({threshold:g}/h)</span>')
+                extra += (f'<span class="badge below">below the clinical threshold '
+                          f'({threshold:g}/h)</span>')
         rows.append(
             f'<tr{cls}><td>{esc(label)}</td>'
             f'<td class="num" data-key="{esc(key)}" data-source="{source}" '
@@ -148,6 +168,15 @@ def _channels_text(s: dict[str, Any]) -> str:
     return f"{legs}; {ecg}{reason}"
 
 
+def _sleep_text(s: dict[str, Any]) -> str:
+    if sleep_is_estimated(s):
+        return (f"{s['sleep_source']} (no PSG hypnogram): total sleep time and every "
+                "per-hour index below are estimates")
+    if s.get("tst_min") is None:
+        return "unknown (no hypnogram)"
+    return "from the scored hypnogram"
+
+
 def header_html(result: ScoreResult) -> str:
     s = result.summary
     items = [
@@ -158,9 +187,9 @@ def header_html(result: ScoreResult) -> str:
          else "unknown"),
         ("rules", s.get("rules")),
         ("plms version", s.get("plms_version")),
-        ("leg movements", "detected in the EMG" if s.get("modality") == "emg"
-         else "as scored in the annotation file" if s.get("modality") == "scored"
-         else s.get("modality") or "given as a table (plms.score_lms)"),
+        ("leg movements", MODALITY_TEXT.get(str(s.get("modality")))
+         or s.get("modality") or "given as a table (plms.score_lms)"),
+        ("sleep time", _sleep_text(s)),
         ("channels", _channels_text(s)),
         ("annotations", s.get("annotations_source") or "none"),
         ("respiratory events", "scored" if s.get("respiratory_scored") else "not scored"),
@@ -190,13 +219,44 @@ def _figure(make: Callable[[], Any], alt: str, caption: str, dpi: int) -> str:
     return f"<figure>{png_img(png, alt)}<figcaption>{esc(caption)}</figcaption></figure>"
 
 
+def _excerpt_html(result: ScoreResult, dpi: int) -> list[str]:
+    """The signal excerpt section: EMG, or the ankle acceleration, around a PLM series."""
+    from plms import plots
+
+    s = result.summary
+    if s.get("modality") == "accel":
+        return ["<h2>Accelerometer excerpt</h2>", _figure(
+            lambda: plots.plot_accel_excerpt(result, dpi=dpi), "accelerometer excerpt",
+            "Each ankle's acceleration (median removed) and the detector's gravity-removed "
+            "activity around the longest PLM series: check that the onsets (green) and "
+            "offsets (red) sit where the foot moves.", dpi)]
+    if not result.details.get("emg_excerpt") and not result.details.get("detections"):
+        why = ("the leg movements were read from an annotation file"
+               if s.get("modality") == "scored" else
+               "the result holds no signal (scored from a table, or the recording could not "
+               "be re-read)")
+        return ["<h2>EMG excerpt</h2>",
+                f'<p class="notes">No EMG signal at hand: {esc(why)}.</p>']
+    return ["<h2>EMG excerpt</h2>", _figure(
+        lambda: plots.plot_emg_excerpt(result, dpi=dpi), "EMG excerpt",
+        "The leg EMG (10-100 Hz) and the detector's envelope around the longest PLM series: "
+        "check that the onsets (green) and offsets (red) sit where the EMG rises and falls.",
+        dpi)]
+
+
 def report_html(result: ScoreResult, *, dpi: int = REPORT_DPI) -> str:
     """The whole report page of a night, as text."""
     from plms import plots
 
     s = result.summary
     notes = list(result.details.get("report_notes") or [])
-    body = [f"<h1>Leg movements in sleep: {esc(result.stem)}</h1>", header_html(result)]
+    body = [f"<h1>Leg movements in sleep: {esc(result.stem)}</h1>"]
+    if sleep_is_estimated(s):
+        body.append('<div class="notes"><strong>Sleep time is estimated</strong> '
+                    f"({esc(s['sleep_source'])}), not scored from a PSG hypnogram: the total "
+                    "sleep time and every figure marked <em>estimated sleep</em> depend on "
+                    "this estimate.</div>")
+    body.append(header_html(result))
     if notes:
         body.append("<h2>What this report could not rebuild</h2>")
         body.append('<div class="notes"><ul>' + "".join(f"<li>{esc(n)}</li>" for n in notes)
@@ -221,18 +281,7 @@ def report_html(result: ScoreResult, *, dpi: int = REPORT_DPI) -> str:
                         "PLMS per stage and hour",
                         "PLM in sleep per stage (with the index within the stage) and per "
                         "hour from the recording start.", dpi))
-    body.append("<h2>EMG excerpt</h2>")
-    if not result.details.get("emg_excerpt") and not result.details.get("detections"):
-        why = ("the leg movements were read from an annotation file"
-               if s.get("modality") == "scored" else
-               "the result holds no signal (scored from a table, or the recording could not "
-               "be re-read)")
-        body.append(f'<p class="notes">No EMG signal at hand: {esc(why)}.</p>')
-    else:
-        body.append(_figure(lambda: plots.plot_emg_excerpt(result, dpi=dpi), "EMG excerpt",
-                            "The leg EMG (10-100 Hz) and the detector's envelope around "
-                            "the longest PLM series: check that the onsets (green) and "
-                            "offsets (red) sit where the EMG rises and falls.", dpi))
+    body += _excerpt_html(result, dpi)
     made = datetime.now().astimezone().isoformat(timespec="seconds")
     body.append(f"<footer>Written by plms {esc(s.get('plms_version'))} on {esc(made)} "
                 f"from the result of {esc(s.get('file') or result.stem)}.</footer>")

@@ -1,0 +1,221 @@
+"""Scoring an accelerometer recording end to end: read, detect, sleep time, rules, sum up.
+
+The accelerometer counterpart of :func:`plms.pipeline.score_edf`: the leg
+movements come from the ankle acceleration (:mod:`plms.accel.detect`), then
+exactly the same CLM, bilateral, series and index rules apply
+(RULES.md section 6). Sleep time comes from a hypnogram when one is given
+(a sidecar or the EDF+'s own annotations), else from an actigraphy
+sleep/wake estimate (:mod:`plms.accel.sleepwake`), and the summary then says
+``"sleep_source": "estimated from accelerometer"``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from plms.accel.detect import AccelDetection, AccelDetectorSettings, detect_lm_accel
+from plms.accel.sleepwake import SleepWakeSettings, estimate_sleep_wake
+from plms.annotations import Annotations
+from plms.errors import PlmsInputError
+from plms.hypnogram import Hypnogram
+from plms.pipeline import external_annotations, load_annotations, score_lms
+from plms.result import ScoreResult
+from plms.rules import Rules, get_rules
+
+#: ``summary["sleep_source"]`` when sleep time comes from a scored hypnogram ...
+SLEEP_FROM_HYPNOGRAM = "hypnogram"
+#: ... and when it is estimated from the acceleration (RULES.md section 6).
+SLEEP_ESTIMATED = "estimated from accelerometer"
+#: ``summary["modality"]`` of an accelerometer recording.
+MODALITY = "accel"
+#: Values of ``sleep=`` in :func:`score_accel`.
+SLEEP_CHOICES = ("auto", "estimate", "hypnogram")
+#: Two devices whose rates differ by less than this share one rate, Hz.
+RATE_TOLERANCE_HZ = 1e-6
+#: Largest denominator of the rational resampling ratio between two devices.
+MAX_RESAMPLE_DENOMINATOR = 1000
+
+
+def detect_accel_legs(
+    signals: dict[str, Any], rules: Rules, settings: AccelDetectorSettings,
+) -> tuple[pd.DataFrame, dict[str, AccelDetection]]:
+    """Detect the leg movements of every ankle; one table with a ``side`` column.
+
+    ``signals`` maps ``left``/``right`` to anything with ``data`` (samples x
+    axes, in g) and ``fs`` (Hz), e.g. :class:`plms.io.accel.AccelSignal`.
+    """
+    tables, detections = [], {}
+    for side, sig in signals.items():
+        det = detect_lm_accel(sig.data, sig.fs, rules=rules, settings=settings)
+        detections[side] = det
+        tables.append(det.events.assign(side=side))
+    lms = pd.concat(tables, ignore_index=True).sort_values("onset", kind="stable")
+    return lms.reset_index(drop=True), detections
+
+
+def sleep_hypnogram(
+    signals: dict[str, Any], ann: Annotations, sleep: str, settings: SleepWakeSettings,
+    path: str | os.PathLike[str],
+) -> tuple[Hypnogram | None, str | None, list[str]]:
+    """The hypnogram to score with, where it comes from (``sleep_source``), and warnings.
+
+    ``sleep="auto"`` takes the annotations' hypnogram when there is one, else
+    estimates sleep/wake from the acceleration; ``"estimate"`` always
+    estimates; ``"hypnogram"`` requires a scored hypnogram. The estimate needs
+    three axes (it follows the sensor's orientation); without them there is
+    no sleep time, and the figures that need it are null.
+    """
+    if sleep not in SLEEP_CHOICES:
+        raise ValueError(f"sleep must be one of {', '.join(SLEEP_CHOICES)}, not {sleep!r}")
+    if ann.hypnogram is not None and sleep != "estimate":
+        return ann.hypnogram, SLEEP_FROM_HYPNOGRAM, []
+    if sleep == "hypnogram":
+        raise PlmsInputError("no hypnogram found (give --annotations, or let plms estimate "
+                             "sleep from the accelerometer)", path=path)
+    tri = [sig for sig in signals.values() if sig.data.ndim == 2 and sig.data.shape[1] == 3]
+    if not tri:
+        return None, None, ["sleep time cannot be estimated without three axes (the estimate "
+                            "follows the sensor's orientation) and no hypnogram was given: "
+                            "sleep time and every per-hour index are not computed"]
+    fs = min(float(sig.fs) for sig in tri)
+    datas = [_resampled(sig.data, float(sig.fs), fs) for sig in tri]
+    estimate = estimate_sleep_wake(datas if len(datas) > 1 else datas[0], fs,
+                                   settings=settings)
+    note = (f"sleep time is estimated from the accelerometer ({estimate.method}), not scored "
+            "from a PSG: TST and every per-hour index depend on this estimate")
+    return estimate.hypnogram, SLEEP_ESTIMATED, [note]
+
+
+def _resampled(data: np.ndarray, fs: float, target_hz: float) -> np.ndarray:
+    """``data`` (samples x axes) at ``target_hz``; unchanged when already there."""
+    if abs(fs - target_hz) < RATE_TOLERANCE_HZ:
+        return data
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(target_hz / fs).limit_denominator(MAX_RESAMPLE_DENOMINATOR)
+    return resample_poly(np.asarray(data, dtype=float), ratio.numerator, ratio.denominator,
+                         axis=0)
+
+
+def score_accel(
+    path: str | os.PathLike[str],
+    rules: str | Rules = "wasm2016",
+    annotations: str | os.PathLike[str] | Annotations | None = None,
+    *,
+    side: str | None = None,
+    unit: str | None = None,
+    fs: float | None = None,
+    sleep: str = "auto",
+    settings: AccelDetectorSettings = AccelDetectorSettings(),  # noqa: B008 - frozen
+    sleep_settings: SleepWakeSettings = SleepWakeSettings(),  # noqa: B008 - frozen
+) -> ScoreResult:
+    """Score a night recorded with one or two ankle accelerometers.
+
+    Parameters
+    ----------
+    path : path
+        EDF/EDF+/BDF with accelerometer channels, a CSV (timestamps or sample
+        index, then x, y, z), or a raw device file (``.cwa``, ``.bin``,
+        ``.gt3x``; optional extra ``plms[devices]``).
+    rules : {"wasm2016", "aasm"} or Rules
+    annotations : path or Annotations, optional
+        Hypnogram (and respiratory events, arousals) from the PSG; a sidecar
+        ``STEM.xml`` / ``STEM-nsrr.xml`` is used when present.
+    side : {"left", "right"}, optional
+        Side of a single device whose labels do not say it.
+    unit : {"g", "mg", "m/s^2"}, optional
+        Unit of the acceleration when the file does not say it (CSV) or says
+        it wrongly.
+    fs : float, optional
+        Sampling rate of a CSV without timestamps.
+    sleep : {"auto", "estimate", "hypnogram"}
+        Where sleep time comes from (see :func:`sleep_hypnogram`).
+    settings : AccelDetectorSettings
+        The movement detector's choices (threshold in mg, ...).
+    sleep_settings : SleepWakeSettings
+        The actigraphy sleep/wake estimator's choices.
+
+    Returns
+    -------
+    ScoreResult
+        The same contract as :func:`plms.score_edf`; ``summary["modality"]``
+        is ``"accel"`` and ``summary["sleep_source"]`` says where sleep time
+        comes from.
+
+    Raises
+    ------
+    PlmsInputError
+        For any problem with the inputs, with the file and the problem named.
+    """
+    from plms.io.accel import read_accel
+    from plms.plots.accel import accel_excerpt   # numpy/pandas only: matplotlib stays unloaded
+
+    rules = get_rules(rules)
+    path = Path(path)
+    chosen, ann_source = external_annotations(path, annotations)
+    rec = read_accel(path, side=side, unit=unit, fs=fs)
+    ann = load_annotations(chosen, rec.annotations, rec.duration_s, rec.start)
+    if ann_source is None:
+        ann_source = "EDF+ annotations" if ann.hypnogram is not None else "none"
+    warnings = list(rec.warnings)
+    lms, detections = detect_accel_legs(rec.signals, rules, settings)
+    for det in detections.values():
+        warnings += [w for w in det.warnings if w not in warnings]
+    hyp, sleep_source, sleep_notes = sleep_hypnogram(rec.signals, ann, sleep, sleep_settings,
+                                                     path)
+    sides = list(rec.signals)
+    extra = {
+        "file": str(path),
+        "recording_start": rec.start.isoformat() if rec.start is not None else None,
+        "recording_duration_s": rec.duration_s,
+        "modality": MODALITY,
+        "sleep_source": sleep_source,
+        "channels": {
+            **{s: rec.signals[s].label if s in rec.signals else None
+               for s in ("left", "right")},
+            "ecg": None,
+            "axes": {s: list(rec.signals[s].channel_labels) for s in sides},
+            "reason": "accelerometer channels" + (f" ({rec.file_type})" if rec.file_type
+                                                  else ""),
+        },
+        "fs_hz": {s: float(rec.signals[s].fs) for s in sides},
+        "units": {s: rec.signals[s].unit for s in sides},
+        "accel_detector": {
+            "threshold_mg": {s: float(d.threshold_mg) for s, d in detections.items()},
+            "noise_floor_mg": {s: float(d.noise_floor_mg) for s, d in detections.items()},
+            "settings": _settings_dict(settings),
+        },
+        "annotations_source": ann_source,
+        "warnings": warnings + sleep_notes + list(ann.warnings),
+    }
+    if len(sides) == 1:
+        extra["warnings"].append(
+            f"one ankle only ({sides[0]}): bilateral movements cannot be combined and the "
+            "indices count that leg's movements alone")
+    result = score_lms(
+        lms, rules, hypnogram=hyp,
+        respiratory=ann.respiratory if ann.respiratory_scored else None,
+        arousals=ann.arousals if ann.arousals_scored else None,
+        stem=path.stem, extra_summary=extra,
+    )
+    result.details["accel_detections"] = detections
+    result.details["annotations"] = ann
+    result.details["accel_excerpt"] = accel_excerpt(rec.signals, result.events,
+                                                    duration_s=rec.duration_s)
+    return result
+
+
+def _settings_dict(settings: Any) -> dict[str, Any]:
+    from dataclasses import asdict, is_dataclass
+
+    if not is_dataclass(settings):
+        return {}
+    return {k: (float(v) if isinstance(v, (float, np.floating)) else v)
+            for k, v in asdict(settings).items()}

@@ -1,0 +1,180 @@
+"""Scoring accelerometer recordings end to end: plms.score_accel and plms score."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import plms
+from plms.errors import PlmsInputError
+from plms.evaluation import match_events
+from plms.scoring import EVENT_COLUMNS
+from plms.simulate import (
+    AccelSpec, simulate_accel_night, simulate_night, write_accel_csv, write_accel_edf, write_edf,
+)
+from plms.simulate import NightSpec
+from cli_helpers import output_names, run_cli
+
+
+@pytest.fixture(scope="module")
+def night():
+    return simulate_accel_night(21, AccelSpec(duration_h=1.0, fs_hz=50.0))
+
+
+@pytest.fixture(scope="module")
+def night_edf(night, tmp_path_factory):
+    """The night as an EDF+ with both ankles and the PSG hypnogram as annotations."""
+    return write_accel_edf(night, tmp_path_factory.mktemp("acc") / "ankles.edf")
+
+
+@pytest.fixture(scope="module")
+def scored(night_edf):
+    return plms.score_accel(night_edf)
+
+
+def test_same_contract_as_emg_with_modality_and_sleep_source(scored, night):
+    assert tuple(scored.events.columns[: len(EVENT_COLUMNS)]) == EVENT_COLUMNS
+    s = scored.summary
+    assert s["modality"] == "accel"
+    assert s["sleep_source"] == "hypnogram"
+    assert s["annotations_source"] == "EDF+ annotations"
+    assert s["tst_min"] == pytest.approx(night.truth_tst_min)
+    assert s["channels"]["left"] and s["channels"]["right"]
+    assert s["fs_hz"] == {"left": 50.0, "right": 50.0}
+    assert set(s["accel_detector"]["threshold_mg"]) == {"left", "right"}
+    json.dumps(s)   # JSON-ready
+
+
+def test_detected_movements_agree_with_the_generated_truth(scored, night):
+    """Per leg, the detected movements match the truth (IoU > 0.2) with F1 >= 0.85,
+    and the PLMS index is that of the true movements scored by the same rules
+    within 5/h on this 1-h night (the full 8-h figures: scripts/evaluate_accel.py)."""
+    for side in ("left", "right"):
+        det = scored.per_leg[scored.per_leg["side"] == side]
+        truth = night.truth_lms[night.truth_lms["side"] == side]
+        assert match_events(truth, det, min_iou=0.2).f1 >= 0.85, side
+    truth_score = plms.score_lms(night.truth_lms[["onset", "duration", "side"]],
+                                 hypnogram=night.hypnogram)
+    assert truth_score.summary["plms_index"] > 0
+    assert abs(scored.summary["plms_index"] - truth_score.summary["plms_index"]) <= 5.0
+
+
+def test_without_hypnogram_sleep_is_estimated_and_marked(night_edf, night):
+    r = plms.score_accel(night_edf, sleep="estimate")
+    s = r.summary
+    assert s["sleep_source"] == "estimated from accelerometer"
+    assert set(r.hypnogram.stages.tolist()) <= {"W", "S"}
+    assert s["plms_by_stage"] is None
+    assert s["plms_by_hour"] is not None
+    assert any("estimated" in w for w in s["warnings"])
+    assert s["tst_min"] is not None and abs(s["tst_min"] - night.truth_tst_min) <= 30.0
+    # the movements do not depend on where sleep time comes from
+    pd.testing.assert_frame_equal(r.per_leg, plms.score_accel(night_edf).per_leg)
+
+
+def test_hypnogram_required_but_missing_is_a_clear_error(night, tmp_path):
+    csv = write_accel_csv(night, tmp_path / "left.csv", "left")
+    with pytest.raises(PlmsInputError, match="no hypnogram"):
+        plms.score_accel(csv, side="left", sleep="hypnogram")
+    with pytest.raises(ValueError, match="sleep must be one of"):
+        plms.score_accel(csv, side="left", sleep="psg")
+
+
+def test_one_ankle_from_csv(night, tmp_path):
+    csv = write_accel_csv(night, tmp_path / "right.csv", "right")
+    r = plms.score_accel(csv, side="right")
+    assert set(r.per_leg["side"]) == {"right"}
+    assert set(r.events["side"]) <= {"right"}
+    assert r.summary["channels"]["left"] is None
+    assert any("one ankle only" in w for w in r.summary["warnings"])
+    assert r.summary["sleep_source"] == "estimated from accelerometer"
+
+
+# --- command line ------------------------------------------------------------------
+
+
+def test_cli_detects_the_modality_and_marks_estimated_sleep(night, tmp_path, capsys):
+    csv = write_accel_csv(night, tmp_path / "n1.csv", "left")
+    out = tmp_path / "out"
+    code, text, err = run_cli(["score", csv, "--side", "left", "--out", out, "--report"],
+                              capsys)
+    assert code == 0, err
+    assert "accelerometers: left" in text
+    assert "sleep time: estimated from accelerometer" in text
+    summary = json.loads((out / "n1.summary.json").read_text())
+    assert summary["modality"] == "accel"
+    html = (out / "n1.report.html").read_text()
+    assert "Sleep time is estimated" in html and "estimated sleep</span>" in html
+    assert "<h2>Accelerometer excerpt</h2>" in html and "could not be drawn" not in html
+
+
+def test_cli_threshold_option_reaches_the_detector(night_edf, tmp_path, capsys):
+    code, _, err = run_cli(["score", night_edf, "--out", tmp_path, "--accel-threshold",
+                            "5000"], capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "ankles.summary.json").read_text())
+    assert summary["accel_detector"]["settings"]["threshold_mg"] == 5000.0
+    assert summary["n_lm"] == 0
+
+
+def test_cli_wrong_modality_is_one_clear_error(night_edf, tmp_path, capsys):
+    emg = write_edf(simulate_night(2, NightSpec(duration_h=0.05, fs_leg=200,
+                                                difficulty="clean")), tmp_path / "psg.edf")
+    out = tmp_path / "out"
+    code, _, err = run_cli(["score", emg, "--modality", "accel", "--out", out], capsys)
+    assert code != 0
+    assert str(emg) in err and "Traceback" not in err
+    code, _, err = run_cli(["score", night_edf, "--modality", "emg", "--out", out], capsys)
+    assert code != 0
+    assert str(night_edf) in err and "Traceback" not in err
+    assert output_names(out) == []
+
+
+def test_cli_bad_csv_is_refused_and_the_others_are_scored(night, tmp_path, capsys):
+    folder = tmp_path / "nights"
+    folder.mkdir()
+    write_accel_csv(night, folder / "good.csv", "left")
+    lines = (folder / "good.csv").read_text().splitlines()
+    lines[100], lines[101] = lines[101], lines[100]            # time goes back
+    (folder / "bad.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    code, _, err = run_cli(["score", folder, "--modality", "accel", "--side", "left",
+                            "--out", out], capsys)
+    assert code == 1
+    assert "bad.csv" in err and "Traceback" not in err
+    assert output_names(out) == ["good.events.json", "good.events.tsv", "good.summary.json"]
+    table = pd.read_csv(out / "summary.csv")
+    assert table.set_index("night").loc["good", "modality"] == "accel"
+    assert table.set_index("night").loc["bad", "status"] == "error"
+
+
+def test_accelerometer_excerpt_figure(scored):
+    from plms.plots import plot_accel_excerpt
+
+    fig = plot_accel_excerpt(scored)
+    assert len(fig.axes) == 4          # raw axes and activity, per ankle
+    start, end = fig.axes[-1].get_xlim()
+    assert 0 < end - start <= 120
+    empty = plms.score_lms(scored.per_leg.iloc[:0], stem="none")
+    assert len(plot_accel_excerpt(empty).axes) == 1   # says there is no signal
+
+
+def test_single_axis_scores_movements_but_no_sleep_time(night, tmp_path):
+    """A magnitude-only CSV: movements are still detected (with a warning that
+    rotation is invisible), but sleep cannot be estimated from one axis, so TST
+    and the per-hour indices are null with a warning, never 0."""
+    label = night.sides["left"]
+    mag = np.linalg.norm(night.signals[label], axis=1)
+    t = pd.date_range("2024-01-01 22:00", periods=mag.size, freq=pd.Timedelta(seconds=1 / night.fs))
+    csv = tmp_path / "mag.csv"
+    pd.DataFrame({"timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.%f"), "magnitude": mag}).to_csv(
+        csv, index=False)
+    r = plms.score_accel(csv, side="left")
+    s = r.summary
+    assert s["sleep_source"] is None
+    assert s["tst_min"] is None and s["plms_index"] is None
+    assert any("three axes" in w for w in s["warnings"])
+    assert s["n_lm"] > 0
