@@ -19,7 +19,8 @@ from nbclient.exceptions import CellExecutionError
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 #: The notebooks the project promises (README of notebooks/).
-REQUIRED = ("01_quickstart.ipynb", "02_rules_walkthrough.ipynb", "03_compare_scorings.ipynb")
+REQUIRED = ("01_quickstart.ipynb", "02_rules_walkthrough.ipynb", "03_compare_scorings.ipynb",
+            "04_wearables.ipynb")
 CELL_TIMEOUT_S = 120
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
