@@ -178,3 +178,35 @@ def test_single_axis_scores_movements_but_no_sleep_time(night, tmp_path):
     assert s["tst_min"] is None and s["plms_index"] is None
     assert any("three axes" in w for w in s["warnings"])
     assert s["n_lm"] > 0
+
+
+def test_ankle_device_validated_against_the_psg_emg_scoring(tmp_path):
+    """The same sleeper (seed) recorded by PSG EMG and by ankle accelerometers
+    whose clock starts 8 s late (the device file misses the first 8 s, so its
+    onsets are 8 s early: shift -8 s). ``validate(..., shift_s="auto")`` must
+    find the offset and, realigned, the device's movements must match the
+    EMG's: every EMG movement found (sensitivity >= 0.85). Precision is lower
+    by construction: the accelerometer generator adds restless-wake fidgets
+    that the EMG generator does not render."""
+    seed, minutes = 31, 30
+    psg = simulate_night(seed, NightSpec(duration_h=minutes / 60, fs_leg=256,
+                                         electrode_off=False))
+    emg = plms.score_edf(write_edf(psg, tmp_path / "psg.edf"))
+    dev = simulate_accel_night(seed, AccelSpec(duration_h=minutes / 60, fs_hz=50.0))
+    late = 8.0
+    csvs = {side: write_accel_csv(dev, tmp_path / f"{side}.csv", side) for side in dev.sides}
+    tables = []
+    for side, path in csvs.items():
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join(lines[:1] + lines[1 + int(late * dev.fs):]) + "\n")
+        tables.append(plms.score_accel(path, side=side, sleep="estimate").per_leg)
+    device = pd.concat(tables, ignore_index=True)
+
+    from plms.validation import validate
+
+    with pytest.warns(UserWarning, match="no PLMS index"):   # a bare table has no index
+        v = validate(emg, device, shift_s="auto")
+    assert v.nights["shift_s"].iloc[0] == pytest.approx(-late, abs=0.25)
+    combined = v.events.set_index(["leg", "match"]).loc[("combined", "iou")]
+    assert combined.sensitivity >= 0.85
+    assert combined.f1 >= 0.7
