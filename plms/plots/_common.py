@@ -81,6 +81,23 @@ def _leg_intervals(result: ScoreResult, side: str) -> pd.DataFrame:
     return sel[["onset", "duration"]].astype(float)
 
 
+def _shade_movements(ax: Axes, result: ScoreResult, ev: pd.DataFrame, leg: str,
+                     start: float, end: float) -> int:
+    """Shade one leg's movements in view (onset green, offset red), PLMs on top; count them."""
+    lms = _leg_intervals(result, leg)
+    inside = lms.loc[(lms["onset"] + lms["duration"] >= start) & (lms["onset"] <= end)]
+    for on, du in zip(inside["onset"], inside["duration"]):
+        ax.axvspan(on, on + du, color=LEG_COLORS[leg], alpha=0.12, lw=0)
+        ax.axvline(on, color="#1a9850", lw=1.0)
+        ax.axvline(on + du, color="#d73027", lw=1.0)
+    if len(ev):
+        members = ev.loc[ev["plm"].astype(bool) & ev["side"].isin([leg, "bilateral"])
+                         & (ev["onset"] >= start) & (ev["onset"] <= end)]
+        for on, du in zip(members["onset"], members["duration"]):
+            ax.axvspan(on, on + du, ymin=0.92, ymax=1.0, color=PLM_SHADE, lw=0)
+    return len(inside)
+
+
 def figure_png(fig: Figure, *, dpi: int | None = None) -> bytes:
     """The figure as PNG bytes (Agg renderer, no GUI)."""
     import io

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from plms.plots._common import (
-    DEFAULT_DPI, LEG_COLORS, PLM_SHADE, RESP_COLOR, _leg_intervals, _new_figure, _note, _style,
+    DEFAULT_DPI, LEG_COLORS, RESP_COLOR, _new_figure, _note, _shade_movements, _style,
 )
 from plms.plots.excerpt import excerpt_window
 
@@ -130,17 +130,3 @@ def plot_accel_excerpt(result: ScoreResult, *, series: int | None = None,
                      "onset, red = offset", x=0.01, ha="left", fontsize=10)
         return fig
 
-
-def _shade_movements(ax: Axes, result: ScoreResult, ev: pd.DataFrame, leg: str,
-                     start: float, end: float) -> None:
-    lms = _leg_intervals(result, leg)
-    inside = lms.loc[(lms["onset"] + lms["duration"] >= start) & (lms["onset"] <= end)]
-    for on, du in zip(inside["onset"], inside["duration"]):
-        ax.axvspan(on, on + du, color=LEG_COLORS[leg], alpha=0.12, lw=0)
-        ax.axvline(on, color="#1a9850", lw=1.0)
-        ax.axvline(on + du, color="#d73027", lw=1.0)
-    if len(ev):
-        members = ev.loc[ev["plm"].astype(bool) & ev["side"].isin([leg, "bilateral"])
-                         & (ev["onset"] >= start) & (ev["onset"] <= end)]
-        for on, du in zip(members["onset"], members["duration"]):
-            ax.axvspan(on, on + du, ymin=0.92, ymax=1.0, color=PLM_SHADE, lw=0)

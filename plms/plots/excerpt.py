@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from plms.plots._common import (
-    DEFAULT_DPI, DEFAULT_EXCERPT_S, EXCERPT_LEAD_S, LEG_COLORS, PLM_SHADE, RESP_COLOR,
-    _leg_intervals, _new_figure, _note, _style,
+    DEFAULT_DPI, DEFAULT_EXCERPT_S, EXCERPT_LEAD_S, LEG_COLORS, RESP_COLOR, _new_figure, _note,
+    _shade_movements, _style,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -187,24 +187,14 @@ def plot_emg_excerpt(result: ScoreResult, *, series: int | None = None,
                 if env.size:
                     ax.set_ylim(0, max(float(np.nanpercentile(env, 99.5)) * 1.2, 12.0))
                 ax.legend(loc="upper right", ncols=3)
-            lms = _leg_intervals(result, leg)
-            inside = lms.loc[(lms["onset"] + lms["duration"] >= start) & (lms["onset"] <= end)]
-            for on, du in zip(inside["onset"], inside["duration"]):
-                ax.axvspan(on, on + du, color=LEG_COLORS[leg], alpha=0.12, lw=0)
-                ax.axvline(on, color="#1a9850", lw=1.0)
-                ax.axvline(on + du, color="#d73027", lw=1.0)
+            # PLMs are marked on the leg's first panel only
+            n_in_view = _shade_movements(ax, result, ev.iloc[:0] if leg in titled else ev,
+                                         leg, start, end)
             if leg not in titled:
                 titled.add(leg)
-                ax.set_title(f"{leg} leg: {len(inside)} leg movement(s) in view "
+                ax.set_title(f"{leg} leg: {n_in_view} leg movement(s) in view "
                              "(green line = onset, red line = offset, shaded = PLM)",
                              loc="left", fontsize=9)
-                if len(ev):
-                    members = ev.loc[ev["plm"].astype(bool)
-                                     & ev["side"].isin([leg, "bilateral"])
-                                     & (ev["onset"] >= start) & (ev["onset"] <= end)]
-                    for on, du in zip(members["onset"], members["duration"]):
-                        ax.axvspan(on, on + du, ymin=0.92, ymax=1.0, color=PLM_SHADE,
-                                   lw=0)
         axes[-1].set_xlim(start, end)
         axes[-1].set_xlabel("seconds from recording start")
         what = f"PLM series {chosen}" if chosen is not None else "no PLM series in this night"

@@ -157,13 +157,14 @@ def write_accel_csv(night: SimulatedAccelNight, path: str | os.PathLike[str], si
 
 
 def write_accel_truth_tsv(night: SimulatedAccelNight, path: str | os.PathLike[str]) -> Path:
-    """Write the truth leg movements as a BIDS-style events.tsv (onset, duration first)."""
-    table = night.truth_lms.copy()
-    table["channel"] = [night.label_of(s) for s in table["side"]]
-    final = Path(path)
-    with atomic_path(final) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.4f", na_rep="n/a")
-    return final
+    """Write the truth leg movements as a BIDS-style events.tsv (onset, duration first).
+
+    The same file as :func:`plms.simulate.write_truth_tsv` writes for a PSG
+    night, with the accelerometer truth's extra columns.
+    """
+    from plms.simulate.export import write_truth_tsv
+
+    return write_truth_tsv(night, path)
 
 
 def write_accel_hypnogram_xml(night: SimulatedAccelNight, path: str | os.PathLike[str], *,

@@ -16,7 +16,7 @@ import os
 import warnings
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,9 @@ from plms.outputs.nsrr_xml import (
 from plms.simulate.extras import EEG_KINDS, ExtraChannel
 from plms.simulate.extras import extra_channels as montage_channels
 from plms.simulate.spec import SimulatedNight
+
+if TYPE_CHECKING:  # pragma: no cover
+    from plms.simulate.accel import SimulatedAccelNight
 
 #: Recording start written in headers (local wall-clock time, no zone).
 DEFAULT_START = datetime(2024, 1, 1, 22, 30, 0)
@@ -202,7 +205,8 @@ def write_nsrr_xml(night: SimulatedNight, path: str | os.PathLike[str], *,
     return write_xml(root, path)
 
 
-def write_truth_tsv(night: SimulatedNight, path: str | os.PathLike[str]) -> Path:
+def write_truth_tsv(night: SimulatedNight | SimulatedAccelNight,
+                    path: str | os.PathLike[str]) -> Path:
     """Write the truth leg movements as a BIDS-style events.tsv (onset, duration first)."""
     table = night.truth_lms.copy()
     table["channel"] = [night.label_of(s) for s in table["side"]]
