@@ -210,3 +210,16 @@ def test_ankle_device_validated_against_the_psg_emg_scoring(tmp_path):
     combined = v.events.set_index(["leg", "match"]).loc[("combined", "iou")]
     assert combined.sensitivity >= 0.85
     assert combined.f1 >= 0.7
+
+
+def test_rebuilt_report_does_not_draw_the_psg_hypnogram_for_estimated_sleep(night_edf, tmp_path):
+    """Scored with estimated sleep from a file that also holds a PSG hypnogram:
+    a report rebuilt from the outputs must not draw that PSG hypnogram as if it
+    were the one scored."""
+    from plms.report import result_from_outputs
+
+    plms.score_accel(night_edf, sleep="estimate").write(tmp_path)
+    rebuilt = result_from_outputs(tmp_path / "ankles.summary.json")
+    assert rebuilt.hypnogram is None
+    assert any("estimated from the accelerometer" in n for n in rebuilt.details["report_notes"])
+    assert rebuilt.summary["sleep_source"] == "estimated from accelerometer"

@@ -467,6 +467,13 @@ def result_from_outputs(summary_json_path: str | os.PathLike[str]) -> ScoreResul
         notes.append(f"{events_path.name} is missing: no movement can be drawn")
     ann = _reload_annotations(summary, notes)
     hypnogram = ann.hypnogram if ann is not None else None
+    if sleep_is_estimated(summary):
+        hypnogram = None
+        notes.append("sleep was estimated from the accelerometer when scoring and the estimate "
+                     "is not among the saved outputs: the hypnogram is not drawn (the figures "
+                     "are those scored; --write nsrr-xml saves the estimate)")
+    if summary.get("modality") == "accel":
+        notes.append("the accelerometer excerpt is drawn only when scoring with --report")
     if hypnogram is not None and summary.get("tst_min") is not None and abs(
             hypnogram.tst_min - float(summary["tst_min"])) > 1e-6:
         notes.append(f"the re-read hypnogram ({hypnogram.tst_min:g} min of sleep) differs from "
