@@ -22,9 +22,30 @@ of one ankle (g, sensor coordinates)::
 - wake fidgeting (truth kind ``wake_fidget``, some > 10 s, some small
   repositionings that leave a tilt of 2-8 degrees) in restless wake bouts;
   pre-sleep wake turns quiet before sleep onset, most brief awakenings are quiet;
+- electromechanical lag (hard and clean nights: it is physiology): the truth
+  is the EMG-defined movement a PSG technician scores, the foot moves from
+  20-80 ms after its onset to 0.1-0.6 s after its offset (truth columns
+  ``mech_onset``, ``mech_duration``; the measured rotation is that of the foot);
+- weak, near-isometric LMs (hard): 5-12 % of the PSG movements per night,
+  mostly those of low EMG amplitude, turn the foot by 0.3-2.5 degrees only,
+  slowly (a few mg of tangential acceleration); truth column ``weak``;
 - nuisances: white noise 1-4 mg (0.5 mg clean), offset 0-40 mg plus drift of
   tens of mg over hours per axis, knocks (< 0.2 s, about 3 per hour), breathing
-  micro-motion below 1 mg (hard; clean nights have noise and breathing only).
+  micro-motion below 1 mg; and, not leg movements of the ankle that sees them
+  (hard nights only, tables on the night):
+
+  - ``crosstalk``: a posture turn or a movement of 25 degrees or more (30-90 %
+    of them, per night) shakes the other ankle through the mattress, 10-100 mg
+    (40-150 mg for a turn) over part of it, a third with a 0.5-3 degree tilt
+    that returns: the false "bilateral" movements of real devices;
+  - ``bed_motion``: a bed partner, 0-4 per hour (4-8 on a fifth of the nights),
+    a common 0.5-3 Hz sway of 10-60 mg for 1-5 s on both ankles;
+  - ``slips``: 0-2 per night, permanent orientation steps of 1-5 degrees
+    within 0.05-0.3 s, mostly 0.5-3 s after a posture turn or a fidget.
+
+  Clean nights have noise and breathing only (and the lag).
+
+See :mod:`plms.simulate.accel_realism` for the choices behind these numbers.
 
 >>> night = simulate_accel_night(2, AccelSpec(duration_h=0.25, fs_hz=25))
 >>> night.signals["Ankle L"].shape
@@ -43,6 +64,7 @@ import pandas as pd
 from plms.hypnogram import Hypnogram
 from plms.simulate import accel_events as ev
 from plms.simulate import accel_motion as am
+from plms.simulate import accel_realism as ar
 from plms.simulate.accel_posture import plan_turns, rest_gravity
 from plms.simulate.movements import SIDES
 from plms.simulate.night import POSITIONS, breathing_rate, simulate_night
@@ -75,14 +97,13 @@ LM_SPAN_DEG = 30.0
 LM_POWER = 1.3
 LM_JITTER = 0.15
 LM_MAX_DEG = 40.0
-#: Rank used when the PSG amplitude range is a single value.
-MID_RANK = 0.5
 #: Accelerometer truth columns.
-TRUTH_COLUMNS = ("onset", "duration", "side", "kind", "rotation_deg", "peak_mg", "n_phases")
+TRUTH_COLUMNS = ("onset", "duration", "side", "kind", "rotation_deg", "peak_mg", "n_phases",
+                 "mech_onset", "mech_duration", "weak")
 KNOCK_COLUMNS = ("onset", "duration", "side", "peak_g")
 #: Independent random streams (append only).
 STREAMS = ("geometry", "movements", "turns", "fidgets", "knocks", "noise_left", "noise_right",
-           "drift", "breathing")
+           "drift", "breathing", "lag", "weak", "crosstalk", "bed", "slips")
 #: Spawn key separating these streams from those of the PSG night.
 SPAWN_KEY = 7001
 
@@ -102,7 +123,9 @@ class AccelSpec:
     range_g : float
         Sensor range +- g (2, 4, 8 or 16); hard nights clip there.
     difficulty : {"clean", "hard"}
-        ``"hard"``: noise 1-4 mg, drift, knocks, clipping; ``"clean"``: 0.5 mg noise only.
+        ``"hard"``: noise 1-4 mg, drift, knocks, clipping, weak LMs, mattress crosstalk,
+        bed motion and strap slips; ``"clean"``: 0.5 mg noise only (the
+        electromechanical lag is physiology and stays).
     psg_fs_leg : int
         EMG rate of the PSG night whose truth is reused (512 is the PSG default, so the
         truth equals that of ``simulate_night(seed)`` at its default rate).
@@ -173,17 +196,29 @@ class SimulatedAccelNight:
     sides : dict of str to str
         Side (``left``/``right``) to label.
     truth_lms : DataFrame
-        ``onset``, ``duration``, ``side``, ``kind`` (the PSG origin: series,
-        isolated, respiratory, posture; or ``wake_fidget``), ``rotation_deg``
-        (largest change of the gravity direction, posture turns included),
-        ``peak_mg`` (largest deviation of the noise-free magnitude from 1 g),
-        ``n_phases``.
+        ``onset``, ``duration`` (the EMG-defined movement, as a PSG scores it),
+        ``side``, ``kind`` (the PSG origin: series, isolated, respiratory,
+        posture; or ``wake_fidget``), ``rotation_deg`` (largest change of the
+        gravity direction, posture turns included), ``peak_mg`` (largest
+        deviation of the noise-free magnitude from 1 g), ``n_phases``,
+        ``mech_onset``, ``mech_duration`` (the foot's own movement: 20-80 ms
+        later, 0.1-0.6 s longer), ``weak`` (a near-isometric movement).
     hypnogram : Hypnogram
     truth_tst_min : float
     positions : DataFrame
         ``onset``, ``position`` of the PSG night (turns happen there).
     knocks : DataFrame
         ``onset``, ``duration``, ``side``, ``peak_g`` (not leg movements).
+    crosstalk : DataFrame
+        ``onset``, ``duration``, ``side`` (the ankle that sees it), ``source_side``,
+        ``source_kind``, ``amplitude_mg``, ``tilt_deg``: the other leg's large
+        movements through the mattress (not leg movements).
+    bed_motion : DataFrame
+        ``onset``, ``duration``, ``side`` (``both``), ``amplitude_mg``,
+        ``gain_left``, ``gain_right``: whole-bed sway (not leg movements).
+    slips : DataFrame
+        ``onset``, ``duration``, ``side``, ``angle_deg``, ``after`` (the truth
+        kind it follows, or ``none``): permanent orientation steps of the sensor.
     """
 
     spec: AccelSpec
@@ -198,6 +233,12 @@ class SimulatedAccelNight:
     positions: pd.DataFrame
     knocks: pd.DataFrame
     noise_g: dict[str, float] = field(default_factory=dict)
+    crosstalk: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(ar.CROSSTALK_COLUMNS)))
+    bed_motion: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(ar.BED_COLUMNS)))
+    slips: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(ar.SLIP_COLUMNS)))
 
     def label_of(self, side: str) -> str:
         """Channel label of ``side``."""
@@ -216,9 +257,7 @@ def _streams(seed: int) -> dict[str, np.random.Generator]:
 
 
 def _lm_peak_deg(rng: np.random.Generator, peak_uv: float, amp_range: tuple[float, float]) -> float:
-    lo, hi = amp_range
-    u = float(np.clip(np.log(peak_uv / lo) / np.log(hi / lo), 0.0, 1.0)) if hi > lo \
-        else MID_RANK
+    u = ar.amplitude_rank(peak_uv, amp_range)
     deg = (LM_MIN_DEG + LM_SPAN_DEG * u ** LM_POWER) * rng.lognormal(0.0, LM_JITTER)
     return float(np.clip(deg, LM_MIN_DEG, LM_MAX_DEG))
 
@@ -265,6 +304,10 @@ def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> Simula
                  if not t.scored]
     fidgets = ev.plan_fidgets(rng["fidgets"], psg.hypnogram, duration_s, existing)
 
+    weak = ar.plan_weak(rng["weak"], {k: float(p) for k, p in enumerate(lms["peak_uv"])
+                                      if k not in used},
+                        psg_spec.amplitude_range_uv) if hard else set()
+    weak_rows: set[int] = set()
     rows: list[tuple[float, float, int, str, int]] = []  # onset, duration, side, kind, phases
     rotations: list[list[tuple[int, am.Rotation]]] = [[], []]
     turn_rows: list[list[tuple[int, am.Turn]]] = [[], []]
@@ -278,15 +321,28 @@ def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> Simula
             continue
         side = SIDES.index(r.side)
         peak = _lm_peak_deg(rng["movements"], float(r.peak_uv), psg_spec.amplitude_range_uv)
-        rotations[side].append((len(rows), am.draw_rotation(
-            rng["movements"], geometry[side], float(r.onset), float(r.duration), peak,
-            int(r.n_bursts))))
+        rot = am.draw_rotation(rng["movements"], geometry[side], float(r.onset),
+                               float(r.duration), peak, int(r.n_bursts))
+        if k in weak:
+            rot = ar.weakened(rng["weak"], rot)
+            weak_rows.add(len(rows))
+        rotations[side].append((len(rows), rot))
         rows.append((float(r.onset), float(r.duration), side, str(r.origin), int(r.n_bursts)))
     for f in fidgets:
         rotations[f.side].append((len(rows), am.draw_rotation(
             rng["movements"], geometry[f.side], f.onset, f.duration, f.peak_deg, f.n_phases,
             f.end_deg)))
         rows.append((f.onset, f.duration, f.side, "wake_fidget", f.n_phases))
+
+    lags = ar.plan_lags(rng["lag"], [(on, d, s) for on, d, s, _, _ in rows])
+    mech = [(on + lag, d - lag + relax) for (on, d, _, _, _), (lag, relax) in zip(rows, lags)]
+    rotations = [[(k, ar.lagged_rotation(rot, *lags[k])) for k, rot in mine]
+                 for mine in rotations]
+    turn_rows = [[(k, ar.lagged_turn(turn, *lags[k]) if k >= 0 else turn) for k, turn in mine]
+                 for mine in turn_rows]
+    crosstalk, bed, slips = ar.plan_nuisances(
+        (rng["crosstalk"], rng["bed"], rng["slips"]), rows, mech, rotations, turn_rows,
+        duration_s) if hard else ([], [], [])
 
     knocks = ev.plan_knocks(rng["knocks"], duration_s, KNOCK_RATE_H, fs, existing + [
         (on, on + d, s) for on, d, s, _, _ in rows]) if hard else []
@@ -303,6 +359,7 @@ def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> Simula
     for side_name in spec.sides:
         side = SIDES.index(side_name)
         gravity, fixed = rest_gravity(n, fs, initial[side], turn_rows[side], rotations[side])
+        fixed = ar.apply_slips(gravity, fixed, [s for s in slips if s.side == side], fs)
         x = gravity.copy()
         for k, rot in rotations[side]:
             measured[k] = am.render_rotation(rot, geometry[side], gravity, x, fs)
@@ -310,6 +367,11 @@ def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> Simula
             truth = am.render_turn(turn, x, fs, violent_ok=hard)
             if k >= 0:
                 measured[k] = truth
+        for event in crosstalk:
+            if event.side == side:
+                ar.render_crosstalk(event, gravity, x, fs)
+        for bump in bed:
+            ar.render_bed_motion(bump, side, x, fs)
         x += ev.breathing(breath_rng[side], n, fs, breaths)
         for knock in knocks:
             if knock.side == side:
@@ -325,18 +387,22 @@ def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> Simula
 
     keep = [k for k, row in enumerate(rows) if SIDES[row[2]] in spec.sides]
     truth = pd.DataFrame(
-        [(rows[k][0], rows[k][1], SIDES[rows[k][2]], rows[k][3], *measured[k], rows[k][4])
-         for k in keep], columns=list(TRUTH_COLUMNS),
+        [(rows[k][0], rows[k][1], SIDES[rows[k][2]], rows[k][3], *measured[k], rows[k][4],
+          *mech[k], k in weak_rows) for k in keep], columns=list(TRUTH_COLUMNS),
     ).astype({"onset": float, "duration": float, "rotation_deg": float, "peak_mg": float,
-              "n_phases": int}).sort_values(["onset", "side"], ignore_index=True)
+              "n_phases": int, "mech_onset": float, "mech_duration": float, "weak": bool},
+             ).sort_values(["onset", "side"], ignore_index=True)
     knock_table = pd.DataFrame(
         [(k.onset, k.duration, SIDES[k.side], k.peak_g) for k in knocks
          if SIDES[k.side] in spec.sides], columns=list(KNOCK_COLUMNS),
     ).astype({"onset": float, "duration": float, "peak_g": float})
+    cross_table, bed_table, slip_table = ar.tables(crosstalk, bed, slips, spec.sides)
     return SimulatedAccelNight(
         spec=spec, seed=seed, duration_s=duration_s, signals=signals, fs=fs,
         sides={s: SIDE_LABELS[s] for s in spec.sides}, truth_lms=truth,
         hypnogram=psg.hypnogram, truth_tst_min=float(psg.hypnogram.tst_min),
         positions=psg.positions.copy(), knocks=knock_table,
         noise_g={SIDE_LABELS[s]: noise_level[SIDES.index(s)] for s in spec.sides},
+        crosstalk=cross_table, bed_motion=bed_table, slips=slip_table,
     )
+

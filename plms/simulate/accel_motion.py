@@ -214,7 +214,8 @@ def edge_envelope(n: int, fs: float, ramp_s: float = EDGE_RAMP_S) -> FloatArray:
 class Rotation:
     """Parameters of one rotation-dominant foot movement.
 
-    ``end_deg`` is non-zero for a repositioning (the foot settles elsewhere).
+    ``end_deg`` is non-zero for a repositioning (the foot settles elsewhere);
+    ``tremor_gain`` scales the hold tremor (below 1 for near-isometric movements).
     """
 
     onset: float
@@ -226,6 +227,7 @@ class Rotation:
     n_phases: int
     end_deg: float
     seed: int
+    tremor_gain: float = 1.0
 
 
 def draw_rotation(rng: np.random.Generator, geometry: AnkleGeometry, onset: float,
@@ -281,7 +283,8 @@ def rotation_profile(rot: Rotation, t: FloatArray, fs: float) -> FloatArray:
     wobble = 1.0 + rng.uniform(*HOLD_WOBBLE) * np.sin(
         2 * np.pi * rng.uniform(*HOLD_WOBBLE_HZ) * t + rng.uniform(0, 2 * np.pi))
     theta = np.radians(rot.peak_deg) * level * wobble
-    tremor = np.radians(rng.uniform(*TREMOR_DEG)) * band_noise(rng, t.size, fs, TREMOR_BAND_HZ)
+    tremor = np.radians(rng.uniform(*TREMOR_DEG)) * rot.tremor_gain * band_noise(
+        rng, t.size, fs, TREMOR_BAND_HZ)
     theta = theta + tremor * level
     if rot.end_deg:
         settle = np.clip((t - (d - rot.ramp_down_s)) / rot.ramp_down_s, 0.0, 1.0)
