@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set-up and everyday tasks, with nothing but Python 3.10+ on the machine.
 
-    python3 dev.py sample    # create .venv, install plms, score the embedded sample night
+    python3 dev.py sample    # create .venv, install plms, score the embedded sample nights
+                             # (PSG EMG, and the same sleeper's ankle accelerometers)
     python3 dev.py test      # create .venv, install plms with test extras, run the test suite
 
 The virtual environment lives in ``.venv`` next to this file; installing is
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-SAMPLE = ROOT / "data_samples" / "sample.edf"
+SAMPLES = (ROOT / "data_samples" / "sample.edf", ROOT / "data_samples" / "sample-ankles.edf")
 SAMPLE_OUT = ROOT / "out" / "sample"
 
 
@@ -53,7 +54,7 @@ def main(argv: list[str]) -> int:
     if task == "sample":
         ensure_env("")
         # --force: score it again each time (a batch rerun would skip a complete night)
-        return _run(BIN / "plms", "score", SAMPLE, "--out", SAMPLE_OUT, "--force", *argv[1:])
+        return _run(BIN / "plms", "score", *SAMPLES, "--out", SAMPLE_OUT, "--force", *argv[1:])
     if task == "test":
         ensure_env("test")
         return _run(PYTHON, "-m", "pytest", *argv[1:])

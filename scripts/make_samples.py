@@ -5,7 +5,9 @@
 
 Writes ``sample.edf`` (EDF+ with the scoring embedded as annotations),
 ``sample.truth.tsv`` (the truth leg movements), ``sample-nsrr.xml`` (the same
-scoring as an NSRR XML sidecar) and ``README.md``. The output is the same on
+scoring as an NSRR XML sidecar), ``sample-ankles.edf`` and
+``sample-ankles.truth.tsv`` (the same sleeper recorded by two ankle
+accelerometers) and ``README.md``. The output is the same on
 every run (fixed seed).
 """
 
@@ -18,7 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from plms.simulate import (  # noqa: E402
-    NightSpec, simulate_night, write_edf, write_nsrr_xml, write_truth_tsv,
+    AccelSpec, NightSpec, simulate_accel_night, simulate_night, write_accel_edf, write_edf,
+    write_nsrr_xml, write_truth_tsv,
 )
 from plms.simulate.export import DEFAULT_START, atomic_path  # noqa: E402
 
@@ -30,6 +33,9 @@ SAMPLE_SPEC = NightSpec(duration_h=1.0, fs_leg=200, difficulty="hard", plm_sever
 #: Few, slow extra channels keep the file under 5 MB.
 SAMPLE_MONTAGE = "light"
 STEM = "sample"
+#: The same sleeper with two ankle accelerometers at a common device rate (small file).
+ANKLES_SPEC = AccelSpec(duration_h=SAMPLE_SPEC.duration_h, fs_hz=25.0, psg_spec=SAMPLE_SPEC)
+ANKLES_STEM = "sample-ankles"
 
 README = """# data_samples
 
@@ -44,6 +50,8 @@ regenerated at any time:
 | `{stem}.edf` | EDF+C, {hours:g} h, {n_channels} signals: legs `{left}` / `{right}` ({fs} Hz, {unit}), `{ecg}` ({fs_ecg} Hz, uV), {extras}; scoring embedded as EDF+ annotations (`Sleep stage W/N1/N2/N3/R` per 30-s epoch, respiratory events, `Arousal`, `Lights off` / `Lights on`) |
 | `{stem}.truth.tsv` | the truth leg movements, one row per leg movement per leg: `onset`, `duration` (s from the recording start), `side`, `peak_uv` (activation above the resting tone), `origin` (series / isolated / respiratory / posture), `n_bursts`, `channel` |
 | `{stem}-nsrr.xml` | stages, respiratory events and arousals as an NSRR (Compumedics) XML sidecar |
+| `{ankles}.edf` | the same sleeper and night recorded by two ankle accelerometers: EDF+C, `Ankle L X/Y/Z`, `Ankle R X/Y/Z` ({fs_acc:g} Hz, g), hypnogram and lights as EDF+ annotations; `plms score {ankles}.edf --out DIR` (add `--annotations {stem}-nsrr.xml` for the PSG's respiratory events and arousals, or `--sleep estimate` to estimate sleep from the acceleration instead) |
+| `{ankles}.truth.tsv` | its truth leg movements (the EMG-defined movements of `{stem}.truth.tsv` and the wake fidgets an ankle sensor sees), with the mechanical movement (`mech_onset`, `mech_duration`), rotation and the `weak` flag |
 
 The night is a "hard" one: resting tone that drifts and steps at posture
 changes, ECG spikes in the leg channels, mains pick-up, baseline drift,
@@ -70,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     edf = write_edf(night, out / f"{STEM}.edf", extra_channels=SAMPLE_MONTAGE)
     tsv = write_truth_tsv(night, out / f"{STEM}.truth.tsv")
     xml = write_nsrr_xml(night, out / f"{STEM}-nsrr.xml")
+    ankles = simulate_accel_night(SAMPLE_SEED, ANKLES_SPEC)
+    ankles_edf = write_accel_edf(ankles, out / f"{ANKLES_STEM}.edf")
+    ankles_tsv = write_truth_tsv(ankles, out / f"{ANKLES_STEM}.truth.tsv")
     from plms.simulate.extras import LIGHT_KINDS
 
     truth = night.truth_lms
@@ -83,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         n_ar=len(night.arousals), tst=night.hypnogram.tst_min,
         spec=f"simulate_night({SAMPLE_SEED}, NightSpec(duration_h=1.0, fs_leg=200, "
              f"difficulty='hard', plm_severity=30.0, respiratory_load=15.0))",
-        start=DEFAULT_START.isoformat(sep=" "))
+        start=DEFAULT_START.isoformat(sep=" "), ankles=ANKLES_STEM, fs_acc=ANKLES_SPEC.fs_hz)
     with atomic_path(out / "README.md") as tmp:
         tmp.write_text(text, encoding="utf-8")
-    for path in (edf, tsv, xml, out / "README.md"):
+    for path in (edf, tsv, xml, ankles_edf, ankles_tsv, out / "README.md"):
         print(f"{path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 

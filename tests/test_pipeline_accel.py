@@ -223,3 +223,18 @@ def test_rebuilt_report_does_not_draw_the_psg_hypnogram_for_estimated_sleep(nigh
     assert rebuilt.hypnogram is None
     assert any("estimated from the accelerometer" in n for n in rebuilt.details["report_notes"])
     assert rebuilt.summary["sleep_source"] == "estimated from accelerometer"
+
+
+def test_embedded_ankle_sample_agrees_with_its_truth():
+    """data_samples/sample-ankles.edf (written by scripts/make_samples.py) scores
+    as an accelerometer night and its movements match sample-ankles.truth.tsv."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "data_samples"
+    r = plms.score_accel(root / "sample-ankles.edf")
+    truth = pd.read_csv(root / "sample-ankles.truth.tsv", sep="\t")
+    assert r.summary["modality"] == "accel" and r.summary["sleep_source"] == "hypnogram"
+    for side in ("left", "right"):
+        agreement = match_events(truth[truth["side"] == side],
+                                 r.per_leg[r.per_leg["side"] == side], min_iou=0.2)
+        assert agreement.f1 >= 0.85, side
