@@ -177,7 +177,11 @@ def _separator(path: Path, first_lines: list[str]) -> str:
 
 def _numbers(table: pd.DataFrame, column: str, first_line: int,
              path: Path) -> npt.NDArray[np.float64]:
-    values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64)
+    col = table[column]
+    if pd.api.types.is_numeric_dtype(col):          # parsed as numbers by read_csv
+        values = col.to_numpy(dtype=np.float64)
+    else:
+        values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         k = int(bad[0])
@@ -189,12 +193,22 @@ def _numbers(table: pd.DataFrame, column: str, first_line: int,
     return values
 
 
+def _is_number(text: object) -> bool:
+    try:
+        float(str(text))
+    except ValueError:
+        return False
+    return True
+
+
 def _times(table: pd.DataFrame, column: str, first_line: int,
            path: Path) -> tuple[npt.NDArray[np.float64], dt.datetime | None]:
     """Seconds from the first sample, and the clock time of the first sample."""
     raw = table[column]
-    numeric = pd.to_numeric(raw, errors="coerce")
-    if numeric.notna().all():
+    numeric = raw if pd.api.types.is_numeric_dtype(raw) else None
+    if numeric is None and _is_number(raw.iloc[0]):
+        numeric = pd.to_numeric(raw, errors="coerce")
+    if numeric is not None and numeric.notna().all():
         seconds = numeric.to_numpy(dtype=np.float64)
         if seconds[0] > UNIX_MS_MIN:
             seconds = seconds / MS_PER_S
@@ -280,7 +294,9 @@ def read_accel_csv(
     sep = _separator(path, first)
     skip = _header_line(first, sep)
     try:
-        table = pd.read_csv(path, sep=sep, skiprows=skip, dtype=str, skipinitialspace=True,
+        # numbers are parsed by the C parser; a column with a bad value stays text
+        # and is reported by _numbers
+        table = pd.read_csv(path, sep=sep, skiprows=skip, skipinitialspace=True,
                             encoding="utf-8-sig", encoding_errors="replace")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
         raise PlmsInputError(f"cannot be read as a table ({str(exc)[:200]})", path=path) from None
