@@ -58,6 +58,8 @@ CLIPPED_WARNING_FRACTION = 1e-3
 CLIPPED_ERROR_FRACTION = 0.5
 #: A worn accelerometer's median magnitude (gravity) lies in this band, in g.
 PLAUSIBLE_MAGNITUDE_G = (0.5, 2.0)
+#: Samples the plausibility check looks at (a regular subsample of longer recordings).
+PLAUSIBILITY_SAMPLES = 100_000
 #: A single axis whose median absolute value exceeds this cannot be in g.
 PLAUSIBLE_AXIS_MAX_G = 2.0
 #: Below this rate a leg movement (0.5 s at least) spans too few samples.
@@ -162,6 +164,8 @@ def plausibility_problem(data_g: npt.NDArray[np.floating], axes: Sequence[str],
     """
     if data_g.shape[0] == 0:
         return None
+    # a regular subsample of about PLAUSIBILITY_SAMPLES samples tells the median as well
+    data_g = data_g[:: max(1, data_g.shape[0] // PLAUSIBILITY_SAMPLES)]
     low, high = PLAUSIBLE_MAGNITUDE_G
     if set(axes) >= {"x", "y", "z"} or tuple(axes) == ("mag",):
         columns = [axes.index(a) for a in ("x", "y", "z")] if "x" in axes else [0]
