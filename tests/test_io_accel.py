@@ -388,3 +388,25 @@ def test_read_accel_common_options(tmp_path):
     assert read_accel(csv, side="right", unit=None, fs=FS).signals["right"].unit == "g"
     rec = read_accel(DATA / "gnactv_sample.bin", side="left", unit="mg", fs=None)
     assert "device files are read in g" in rec.warnings[-1]
+
+
+def test_csv_clipping_at_a_standard_range_is_found(tmp_path):
+    """A CSV does not state its range: 30 of 3000 samples (1%) stuck at +8 g on
+    x is clipping at the 8-g range (warning); 60% stuck is refused."""
+    n = 3000
+    t = np.arange(n) / 50.0
+    acc = np.tile([0.0, 0.0, 1.0], (n, 1))
+    acc[100:130, 0] = 8.0
+    path = tmp_path / "clip.csv"
+    pd.DataFrame({"time": t, "x": acc[:, 0], "y": acc[:, 1], "z": acc[:, 2]}).to_csv(
+        path, index=False)
+    rec = read_accel_csv(path, side="left")
+    sig = rec.signals["left"]
+    assert sig.clipped_fraction == pytest.approx(0.01)
+    assert sig.range_g == 8.0
+    assert any("clipped" in w for w in rec.warnings)
+    acc[:1800, 0] = -8.0
+    pd.DataFrame({"time": t, "x": acc[:, 0], "y": acc[:, 1], "z": acc[:, 2]}).to_csv(
+        path, index=False)
+    with pytest.raises(PlmsInputError, match="clipped"):
+        read_accel_csv(path, side="left")

@@ -58,6 +58,13 @@ CLIPPED_WARNING_FRACTION = 1e-3
 CLIPPED_ERROR_FRACTION = 0.5
 #: A worn accelerometer's median magnitude (gravity) lies in this band, in g.
 PLAUSIBLE_MAGNITUDE_G = (0.5, 2.0)
+#: Measuring ranges of accelerometers, g, and how close a peak must be to one to be a limit.
+STANDARD_RANGES_G = (2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 200.0)
+RANGE_MATCH_TOLERANCE = 0.03
+#: Relative rounding within which a sample is at the peak (values stored as text).
+PEAK_RTOL = 1e-6
+#: Samples at the peak needed before a peak counts as a clipping limit.
+MIN_CLIPPED_SAMPLES = 3
 #: Samples the plausibility check looks at (a regular subsample of longer recordings).
 PLAUSIBILITY_SAMPLES = 100_000
 #: A single axis whose median absolute value exceeds this cannot be in g.
@@ -180,6 +187,41 @@ def plausibility_problem(data_g: npt.NDArray[np.floating], axes: Sequence[str],
         what = "median absolute value"
     return (f"accelerometer {label!r} has a {what} of {value:.3g} g where a worn "
             f"accelerometer reads about 1 g (gravity): it {_unit_hint(value, unit)}")
+
+
+def clipped_at_range(data_g: npt.ArrayLike) -> tuple[float, float | None]:
+    """Share of samples stuck at a standard measuring range, and that range (g).
+
+    For files that do not state their range (CSV, some device exports): a
+    sample is clipped when an axis sits exactly at its largest absolute value
+    and that value is a standard accelerometer range (:data:`STANDARD_RANGES_G`,
+    within :data:`RANGE_MATCH_TOLERANCE`) reached by at least
+    :data:`MIN_CLIPPED_SAMPLES` samples.
+
+    Examples
+    --------
+    >>> x = np.zeros((1000, 3)); x[:, 2] = 1.0; x[10:40, 0] = 8.0
+    >>> clipped_at_range(x)
+    (0.03, 8.0)
+    >>> clipped_at_range(np.full((100, 3), 0.5))
+    (0.0, None)
+    """
+    data = np.asarray(data_g, dtype=np.float64)
+    if data.ndim == 1:
+        data = data[:, None]
+    if data.size == 0:
+        return 0.0, None
+    clipped = np.zeros(data.shape[0], dtype=bool)
+    found: float | None = None
+    for k in range(data.shape[1]):
+        column = np.abs(data[:, k])
+        peak = float(np.nanmax(column)) if np.isfinite(column).any() else 0.0
+        ranges = [r for r in STANDARD_RANGES_G if abs(peak - r) <= RANGE_MATCH_TOLERANCE * r]
+        at_peak = column >= peak * (1.0 - PEAK_RTOL)
+        if ranges and int(at_peak.sum()) >= MIN_CLIPPED_SAMPLES:
+            clipped |= at_peak
+            found = max(found or 0.0, ranges[0])
+    return float(clipped.mean()), found
 
 
 def make_signal(

@@ -28,7 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from plms.errors import PlmsInputError
-from plms.io.accel import AccelRecording, accel_unit_scale, make_signal
+from plms.io.accel import AccelRecording, accel_unit_scale, clipped_at_range, make_signal
 from plms.io.accel_labels import assign_sides, column_axis_side, group_devices
 
 #: An interval longer than this many median intervals is a gap.
@@ -335,10 +335,12 @@ def read_accel_csv(
     signals = {}
     for leg, device in placed.items():
         values = np.stack([_numbers(table, c, first_line, path) for c in device.labels], axis=1)
+        data_g = fill_gaps(values * scale, timeline.positions)
+        clipped, range_g = clipped_at_range(data_g)
         signals[leg], device_notes = make_signal(
-            label=device.name or "accelerometer", side=leg,
-            data_g=fill_gaps(values * scale, timeline.positions), axes=device.axes,
-            channel_labels=device.labels, fs=timeline.fs, unit=unit, path=path)
+            label=device.name or "accelerometer", side=leg, data_g=data_g, axes=device.axes,
+            channel_labels=device.labels, fs=timeline.fs, unit=unit, path=path,
+            clipped_fraction=clipped, range_g=range_g)
         notes += device_notes
     n = next(iter(signals.values())).data.shape[0]
     return AccelRecording(path=path, start=start, duration_s=n / timeline.fs, signals=signals,

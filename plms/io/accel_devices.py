@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plms.errors import PlmsInputError
-from plms.io.accel import AccelRecording, make_signal
+from plms.io.accel import AccelRecording, clipped_at_range, make_signal
 from plms.io.accel_csv import check_timeline, fill_gaps
 from plms.io.accel_labels import assign_sides
 
@@ -209,10 +209,12 @@ def read_accel_device(
     notes += timeline.notes
     placed, side_notes = assign_sides([name], lambda _: None, lambda d: d, side, path)
     leg = next(iter(placed))
+    data_g = fill_gaps(accel, timeline.positions)  # type: ignore[arg-type]
+    clipped, range_g = clipped_at_range(data_g)
     signal, signal_notes = make_signal(
-        label=name, side=leg, data_g=fill_gaps(accel, timeline.positions),  # type: ignore
-        axes=("x", "y", "z"), channel_labels=("x", "y", "z"), fs=timeline.fs, unit="g",
-        path=path)
+        label=name, side=leg, data_g=data_g, axes=("x", "y", "z"),
+        channel_labels=("x", "y", "z"), fs=timeline.fs, unit="g", path=path,
+        clipped_fraction=clipped, range_g=range_g)
     return AccelRecording(
         path=path, start=_UNIX_EPOCH + dt.timedelta(seconds=float(times[0])),
         duration_s=signal.duration_s, signals={leg: signal}, file_type=name,
