@@ -109,12 +109,24 @@ def test_noise_floor_raises_the_threshold_on_a_noisy_recording():
 
 @pytest.mark.parametrize(("deg", "found"), [(5.4, False), (6.1, True)])
 def test_threshold_edge(deg, found):
-    settings = AccelDetectorSettings(threshold_mg=100.0, offset_mg=30.0)
+    # held_fraction=1: the weak-movement path starts at the threshold too, so the
+    # threshold alone decides
+    settings = AccelDetectorSettings(threshold_mg=100.0, offset_mg=30.0, held_fraction=1.0)
     plateau_mg = 2000 * np.sin(np.radians(deg) / 2)     # 94 mg and 106 mg
     assert (plateau_mg >= settings.threshold_mg) == found
     acc = _signal(120.0, [(60.0, 2.0, deg)], noise_g=0.0, quantise=False)
     det = detect_lm_accel(acc, FS, settings=settings)
     assert len(det.events) == int(found)
+
+
+@pytest.mark.parametrize("threshold_mg", [40.0, 100.0])
+def test_weak_path_follows_the_threshold(threshold_mg):
+    """A 6-degree movement (105 mg) below a 300-mg threshold is found by the held
+    deviation (reach 0.4 x 300 = 120 mg) only when the threshold is lowered."""
+    acc = _signal(120.0, [(60.0, 2.0, 6.0)])
+    assert len(detect_lm_accel(acc, FS, settings=AccelDetectorSettings(
+        threshold_mg=threshold_mg)).events) == 1
+    assert detect_lm_accel(acc, FS, settings=AccelDetectorSettings(threshold_mg=300.0)).events.empty
 
 
 def test_minimum_duration_comes_from_the_rules():
@@ -159,6 +171,8 @@ def test_single_axis_input_warns():
 @pytest.mark.parametrize("kwargs", [
     {"threshold_mg": 0.0}, {"offset_mg": -1.0}, {"threshold_mg": 20.0, "offset_mg": 30.0},
     {"noise_quantile": 1.0}, {"gravity_window_s": 0.5}, {"smoothing_s": float("nan")},
+    {"held_fraction": 0.0}, {"held_fraction": 1.5}, {"held_smoothing_s": 0.0},
+    {"min_held_to_sway": -1.0}, {"min_coherence": 1.1},
 ])
 def test_invalid_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
@@ -172,6 +186,72 @@ def test_invalid_input_is_refused():
         detect_lm_accel(np.zeros((100, 3)), 0.0)
     with pytest.raises(ValueError, match="allowed"):
         detect_lm_accel(np.zeros((100, 3)), FS, rules="wasm")
+
+
+# -- a foot held to one side, or a shaking bed ----------------------------------
+SWAY_DIR = np.array([0.6, 0.8, 0.0])
+
+
+def _sway(n: int, onset_s: float, dur_s: float, freq_hz: float, amp_g: float,
+          fs: float = FS) -> np.ndarray:
+    """A zero-mean oscillation of the acceleration along ``SWAY_DIR`` (a shaking mattress)."""
+    t = np.arange(n) / fs
+    on = (t >= onset_s) & (t < onset_s + dur_s)
+    return np.outer(amp_g * np.sin(2 * np.pi * freq_hz * (t - onset_s)) * on, SWAY_DIR)
+
+
+@pytest.mark.parametrize("deg", [1.5, 2.0, 3.0])
+def test_weak_held_rotation_is_detected(deg):
+    """A near-isometric movement: 2 degrees (35 mg) held 2 s, slow 0.4-s ramps, noise 2 mg
+    and 4-mg steps; its peak activity stays below the 40-mg threshold."""
+    acc = _signal(120.0, [(60.0, 2.0, deg)])
+    det = detect_lm_accel(acc, FS)
+    assert len(det.events) == 1
+    ev = det.events.iloc[0]
+    assert ev.onset < 60.5 and ev.onset + ev.duration > 61.5
+    assert ev.held_mg == pytest.approx(2000 * np.sin(np.radians(deg) / 2), rel=0.3)
+    assert ev.coherence > 0.8 and ev.held_mg > 2 * ev.sway_mg
+
+
+@pytest.mark.parametrize(("freq_hz", "amp_g", "dur_s"), [(3.0, 0.06, 3.0), (1.0, 0.05, 4.0),
+                                                         (0.5, 0.04, 4.0), (2.0, 0.15, 2.0),
+                                                         (6.0, 0.15, 1.5)])
+def test_bed_sway_on_a_quiet_leg_is_not_a_movement(freq_hz, amp_g, dur_s):
+    """Crosstalk (1-6 Hz) and a bed partner's sway (0.5-3 Hz): oscillations about rest."""
+    shaken = _signal(120.0, []) + _sway(6000, 60.0, dur_s, freq_hz, amp_g)
+    assert detect_lm_accel(shaken, FS).events.empty
+
+
+@pytest.mark.parametrize(("freq_hz", "amp_g", "gate"), [(1.0, 0.05, "both"),
+                                                        (0.5, 0.04, "coherence"),
+                                                        (2.0, 0.15, "both")])
+def test_the_gates_are_what_rejects_a_sway(freq_hz, amp_g, gate):
+    """With the gates open the sway is an event (a plain threshold counts it); it fails
+    the coherence test, and unless it is slow enough to pass the low-pass, the
+    held-to-sway test too."""
+    settings = AccelDetectorSettings()
+    shaken = _signal(120.0, []) + _sway(6000, 60.0, 3.0, freq_hz, amp_g)
+    open_gates = dataclasses.replace(settings, min_held_to_sway=0.0, min_coherence=0.0)
+    ev = detect_lm_accel(shaken, FS, settings=open_gates).events
+    assert len(ev) == 1
+    assert ev.coherence.iloc[0] < settings.min_coherence
+    swayed = bool(ev.held_mg.iloc[0] < settings.min_held_to_sway * ev.sway_mg.iloc[0])
+    assert swayed == (gate == "both")
+    assert detect_lm_accel(shaken, FS, settings=settings).events.empty
+
+
+def test_sway_with_a_small_returning_tilt_is_not_a_movement():
+    """Mattress crosstalk that tilts the sensor by 1 degree while shaking it at 2 Hz."""
+    acc = _signal(120.0, [(60.0, 3.0, 1.0)]) + _sway(6000, 60.0, 3.0, 2.0, 0.1)
+    assert detect_lm_accel(acc, FS).events.empty
+
+
+def test_sway_over_a_movement_keeps_the_movement():
+    """Crosstalk from the other leg during a real 20-degree movement does not hide it."""
+    acc = _signal(120.0, [(60.0, 3.0, 20.0)])
+    det = detect_lm_accel(acc + _sway(len(acc), 60.5, 2.0, 3.0, 0.06), FS)
+    assert len(det.events) == 1
+    assert det.events.onset.iloc[0] == pytest.approx(60.0, abs=EDGE_TOL_S)
 
 
 # -- generated nights (plms.simulate.accel) ------------------------------------

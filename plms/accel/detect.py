@@ -18,7 +18,16 @@ works on the acceleration **vector**:
    ``noise_factor`` times the recording's noise floor when that is higher;
    offset at the start of the first quiet period (``Rules.lm_offset_quiet_s``)
    below the offset level; movements shorter than ``Rules.lm_min_duration_s``
-   are dropped, long ones are kept (the rules decide about them).
+   are dropped, long ones are kept (the rules decide about them);
+5. weak movements (a foot turned by 1-3 degrees, 17-52 mg) are found the same
+   way on the *held* deviation, that of a low-passed vector (about 1 Hz),
+   where the noise is lower, with lower levels; those whose activity stays
+   below the onset threshold (step 4 did not see them) and that overlap no
+   event of step 4 are added;
+6. every event must look like a foot held to one side rather than a shake of
+   the bed (:mod:`plms.accel.features`): its held deviation at least
+   ``min_held_to_sway`` times its sway, and its ``coherence`` at least
+   ``min_coherence``.
 
 Like the EMG detector, the functions take data and return results; they
 never modify their input.
@@ -33,10 +42,18 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.ndimage import median_filter, uniform_filter1d
 
-from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
+from plms.accel.features import (
+    add_disjoint,
+    event_features,
+    find_events,
+    nearer_distance,
+    triangular_lowpass,
+)
+from plms.rules import Rules, get_rules
 
 #: Columns of the table :func:`detect_lm_accel` returns.
-ACCEL_LM_COLUMNS = ("onset", "duration", "peak_mg", "rotation_deg")
+ACCEL_LM_COLUMNS = ("onset", "duration", "peak_mg", "rotation_deg", "held_mg", "sway_mg",
+                    "coherence")
 #: Milli-g per g.
 MG_PER_G = 1000.0
 #: Axes of a three-axis sensor.
@@ -57,17 +74,21 @@ class AccelDetectorSettings:
 
     Examples
     --------
-    >>> AccelDetectorSettings(threshold_mg=30.0).offset_mg
+    >>> AccelDetectorSettings(threshold_mg=40.0).offset_mg
     15.0
     >>> AccelDetectorSettings(offset_mg=50.0)
     Traceback (most recent call last):
     ...
-    ValueError: offset_mg (50.0) must not exceed threshold_mg (40.0)
+    ValueError: offset_mg (50.0) must not exceed threshold_mg (30.0)
+    >>> AccelDetectorSettings(min_coherence=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: min_coherence must be in [0, 1], got 1.5
     """
 
-    #: Onset: the gravity-removed activity reaches this, mg (a 5-degree
-    #: rotation moves the vector by 87 mg).
-    threshold_mg: float = 40.0
+    #: Onset: the gravity-removed activity reaches this, mg (1.7 degrees of
+    #: rotation; 5 degrees move the vector by 87 mg).
+    threshold_mg: float = 30.0
     #: Offset: the activity stays below this for the rules' quiet period, mg.
     offset_mg: float = 15.0
     #: The thresholds are raised (in proportion) so that the onset threshold is
@@ -85,16 +106,36 @@ class AccelDetectorSettings:
     smoothing_s: float = 0.2
     #: The signal is brought to at most about this rate by block means, Hz.
     working_rate_hz: float = 25.0
+    #: Each of the two moving averages that low-pass the vector for the held
+    #: deviation, s (gain zero at 1 / this Hz: 1.7 Hz; half at about 0.7 Hz).
+    held_smoothing_s: float = 0.6
+    #: Weak movements: onset when the held deviation reaches this fraction of
+    #: the onset level, offset below this fraction of the offset level (12 mg,
+    #: 0.7 degrees, and 6 mg by default; they follow ``threshold_mg``,
+    #: ``offset_mg`` and the noise raise).
+    held_fraction: float = 0.4
+    #: An event is kept only if its held deviation is at least this many times
+    #: its sway (the median band-passed length): a held foot, not a shake.
+    min_held_to_sway: float = 2.0
+    #: ... and its coherence (mean deviation vector over its rms) at least this:
+    #: a movement to one side, not an oscillation about rest.
+    min_coherence: float = 0.4
 
     def __post_init__(self) -> None:
         for name in ("threshold_mg", "offset_mg", "noise_factor", "gravity_window_s",
-                     "gravity_block_s", "smoothing_s", "working_rate_hz"):
+                     "gravity_block_s", "smoothing_s", "working_rate_hz", "held_smoothing_s"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number, got {value}")
         if self.offset_mg > self.threshold_mg:
             raise ValueError(
                 f"offset_mg ({self.offset_mg}) must not exceed threshold_mg ({self.threshold_mg})")
+        if not 0.0 < self.held_fraction <= 1.0:
+            raise ValueError(f"held_fraction must be in (0, 1], got {self.held_fraction}")
+        if not (np.isfinite(self.min_held_to_sway) and self.min_held_to_sway >= 0):
+            raise ValueError(f"min_held_to_sway must be a number >= 0, got {self.min_held_to_sway}")
+        if not 0.0 <= self.min_coherence <= 1.0:
+            raise ValueError(f"min_coherence must be in [0, 1], got {self.min_coherence}")
         if not 0.0 < self.noise_quantile < 1.0:
             raise ValueError(f"noise_quantile must be in (0, 1), got {self.noise_quantile}")
         if self.gravity_window_s < 2 * self.gravity_block_s:
@@ -112,7 +153,8 @@ class AccelDetection:
     events : DataFrame
         One row per LM: ``onset``, ``duration`` (s), ``peak_mg`` (peak
         activity), ``rotation_deg`` (angle between gravity before and the
-        median orientation during the movement; NaN for single-axis input).
+        median orientation during the movement; NaN for single-axis input),
+        ``held_mg``, ``sway_mg``, ``coherence`` (:mod:`plms.accel.features`).
     activity_mg : array of float32
         Gravity-removed activity at ``rate_hz`` (NaN where the input was NaN).
     rate_hz : float
@@ -140,6 +182,8 @@ class _Activity:
     gravity_before: npt.NDArray[np.float64]  # (n, axes) in mg
     activity: npt.NDArray[np.float64]  # (n,) in mg, NaN where invalid
     rate_hz: float
+    lowpassed: npt.NDArray[np.float64]  # (n, axes) in mg
+    held: npt.NDArray[np.float64]  # (n,) in mg, NaN where invalid
 
 
 def _as_axes(acc: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -183,7 +227,7 @@ def _activity(acc: npt.ArrayLike, fs: float, settings: AccelDetectorSettings) ->
     n = x.shape[0] // step
     if n == 0:
         empty = np.zeros((0, x.shape[1]))
-        return _Activity(empty, empty, np.zeros(0), rate)
+        return _Activity(empty, empty, np.zeros(0), rate, empty, np.zeros(0))
     x = x[: n * step]
     bad_raw = ~np.isfinite(x).all(axis=1)
     x = _fill_nan(x, bad_raw)
@@ -201,10 +245,12 @@ def _activity(acc: npt.ArrayLike, fs: float, settings: AccelDetectorSettings) ->
     last = medians.shape[0] - 1
     before = centred[np.clip(b - 1 - half, 0, last)]
     after = centred[np.clip(b + 1 + half, 0, last)]
-    dev = np.minimum(np.linalg.norm(smoothed - before, axis=1),
-                     np.linalg.norm(smoothed - after, axis=1))
+    dev = nearer_distance(smoothed, before, after)
     dev[bad] = np.nan
-    return _Activity(smoothed, before, dev, rate)
+    lowpassed = triangular_lowpass(work, int(round(settings.held_smoothing_s * rate)))
+    held = nearer_distance(lowpassed, before, after)
+    held[bad] = np.nan
+    return _Activity(smoothed, before, dev, rate, lowpassed, held)
 
 
 def accel_activity(
@@ -241,49 +287,6 @@ def accel_activity(
     """
     a = _activity(acc, fs, settings)
     return a.activity.astype(np.float32), a.rate_hz
-
-
-def _quiet_starts(below: npt.NDArray[np.bool_], q: int) -> npt.NDArray[np.bool_]:
-    """Per sample: whether a run of ``q`` samples below the offset level starts there.
-
-    Near the end, a shorter run that reaches the end counts.
-    """
-    n = below.size
-    above = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(~below, out=above[1:])
-    end = np.minimum(np.arange(n) + q, n)
-    return above[end] - above[:n] == 0
-
-
-def _find_events(act: npt.NDArray[np.float64], rate: float, on_level: float,
-                 off_level: float, rules: Rules) -> tuple[npt.NDArray[np.int64],
-                                                          npt.NDArray[np.int64]]:
-    """Onset and offset samples by hysteresis and the rules' quiet period and minimum duration."""
-    valid = np.isfinite(act)
-    level = np.where(valid, act, 0.0)
-    below = level < off_level
-    q = max(1, int(np.ceil(rules.lm_offset_quiet_s * rate - TIME_TOLERANCE_S)))
-    # a quiet period, or an excluded (NaN) stretch, ends a movement
-    stops = np.flatnonzero(_quiet_starts(below, q) | ~valid)
-    hits = np.flatnonzero(level >= on_level)
-    below_idx = np.flatnonzero(below)
-    onsets, offsets = [], []
-    prev_off = 0
-    k = 0
-    while k < hits.size:
-        hit = int(hits[k])
-        j = np.searchsorted(below_idx, hit) - 1
-        on = max(prev_off, int(below_idx[j]) + 1 if j >= 0 else 0)
-        s = np.searchsorted(stops, hit + 1)
-        off = int(stops[s]) if s < stops.size else act.size
-        onsets.append(on)
-        offsets.append(off)
-        prev_off = off
-        k = int(np.searchsorted(hits, off))
-    on_arr = np.asarray(onsets, dtype=np.int64)
-    off_arr = np.asarray(offsets, dtype=np.int64)
-    keep = (off_arr - on_arr) >= rules.lm_min_duration_s * rate - TIME_TOLERANCE_S
-    return on_arr[keep], off_arr[keep]
 
 
 def _rotation_deg(a: _Activity, on: npt.NDArray[np.int64],
@@ -330,6 +333,10 @@ def detect_lm_accel(
     >>> det = detect_lm_accel(acc, 25.0)
     >>> det.events[["onset", "duration", "rotation_deg"]].round(1).to_dict("records")
     [{'onset': 49.9, 'duration': 2.2, 'rotation_deg': 20.0}]
+    >>> t = np.arange(2500) / 25.0                     # the bed sways at 1 Hz for 4 s from 20 s
+    >>> sway = np.outer(0.05 * np.sin(2 * np.pi * t) * ((t >= 20) & (t < 24)), [1.0, 0.0, 0.0])
+    >>> detect_lm_accel(acc + sway, 25.0).events.onset.round(1).tolist()
+    [49.9]
     """
     rules = get_rules(rules)
     x = _as_axes(acc)
@@ -348,13 +355,26 @@ def detect_lm_accel(
     if scale > 1.0:
         warnings.append(f"noisy recording (floor {floor:.1f} mg): onset threshold raised to "
                         f"{on_level:.1f} mg")
-    on, off = _find_events(act, a.rate_hz, on_level, off_level, rules)
+    on, off = find_events(act, a.rate_hz, on_level, off_level, rules)
+    weak_on, weak_off = find_events(a.held, a.rate_hz, settings.held_fraction * on_level,
+                                     settings.held_fraction * off_level, rules)
+    # a movement the activity reached was judged above (kept, or dropped as too short)
+    unseen = np.array([np.nanmax(act[s:e]) < on_level for s, e in zip(weak_on, weak_off)],
+                      dtype=bool)
+    on, off = add_disjoint(on, off, weak_on[unseen], weak_off[unseen])
+    held_mg, sway_mg, coherence = event_features(a.smoothed, a.lowpassed, a.held,
+                                                 a.gravity_before, on, off)
+    keep = (held_mg >= settings.min_held_to_sway * sway_mg) & (coherence >= settings.min_coherence)
+    on, off = on[keep], off[keep]
     peaks = np.array([np.nanmax(act[s:e]) for s, e in zip(on, off)], dtype=float)
     events = pd.DataFrame({
         "onset": on / a.rate_hz,
         "duration": (off - on) / a.rate_hz,
         "peak_mg": peaks,
         "rotation_deg": _rotation_deg(a, on, off),
+        "held_mg": held_mg[keep],
+        "sway_mg": sway_mg[keep],
+        "coherence": coherence[keep],
     }, columns=list(ACCEL_LM_COLUMNS))
     return AccelDetection(events, act.astype(np.float32), a.rate_hz, floor, on_level,
                           off_level, tuple(warnings))
