@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from plms.accel import SleepWakeSettings, estimate_sleep_wake
+from plms.accel.sleepwake import segment_medians
+from plms.accel.sleepwake_rules import anchored_still
 from plms.simulate.accel import AccelSpec, simulate_accel_night
 
 FS = 10.0
@@ -13,6 +15,8 @@ REST = np.array([0.2, 0.5, 0.84])
 REST = REST / np.linalg.norm(REST)
 AXIS = np.array([1.0, 0.0, 0.0])
 NOISE_G = 0.003
+#: Minutes of stillness after wake (and after the start) that are rescored as wake.
+RESCORE_MIN = SleepWakeSettings().rescore_s / 60.0
 
 
 def _rotate(v: np.ndarray, axis: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -35,6 +39,20 @@ def _with_movements(acc: np.ndarray, onsets_s: np.ndarray, dur_s: float, deg: fl
     return _rotate(acc, AXIS, theta)
 
 
+def _wandering(minutes: float, every_s: float, step_deg: float, seed: int = 6) -> np.ndarray:
+    """Fidgets every ``every_s``: a 2-s swing that leaves the foot ``step_deg`` elsewhere."""
+    rng = np.random.default_rng(seed)
+    n = int(minutes * 60 * FS)
+    rest, out = REST.copy(), np.empty((n, 3))
+    for k, i in enumerate(range(0, n, int(every_s * FS))):
+        swing = int(2.0 * FS)
+        axis = rng.normal(size=3)
+        out[i: i + swing] = _rotate(rest[None, :], AXIS, np.radians([20.0]))[0]
+        rest = _rotate(rest[None, :], axis - (axis @ rest) * rest, np.radians([step_deg]))[0]
+        out[i + swing: i + int(every_s * FS)] = rest
+    return out + rng.normal(0.0, NOISE_G, (n, 3))
+
+
 def _fidgeting(minutes: float, seed: int = 1) -> np.ndarray:
     """Restless wake: a new random orientation every few seconds, never settling."""
     rng = np.random.default_rng(seed)
@@ -50,11 +68,20 @@ def _fidgeting(minutes: float, seed: int = 1) -> np.ndarray:
 
 
 def test_still_half_hour_is_sleep():
+    raw = estimate_sleep_wake(_still(30.0), FS, settings=SleepWakeSettings(rescore_s=0.0))
+    assert raw.hypnogram.tst_min == 30.0
+    assert set(raw.hypnogram.stages.tolist()) == {"S"}
+    assert raw.sleep_onset_s == 0.0 and raw.sleep_end_s == 1800.0
+    assert raw.method.startswith("van Hees 2015")
+
+
+def test_first_minutes_of_stillness_are_wake():
+    """Lying still before falling asleep looks like sleep: the first minutes are rescored."""
     est = estimate_sleep_wake(_still(30.0), FS)
-    assert est.hypnogram.tst_min == 30.0
-    assert set(est.hypnogram.stages.tolist()) == {"S"}
-    assert est.sleep_onset_s == 0.0 and est.sleep_end_s == 1800.0
-    assert est.method.startswith("van Hees 2015")
+    assert est.hypnogram.tst_min == 30.0 - RESCORE_MIN
+    assert est.sleep_onset_s == RESCORE_MIN * 60 and est.sleep_end_s == 1800.0
+    lights = estimate_sleep_wake(_still(30.0), FS, lights_off_s=600.0)
+    assert lights.sleep_onset_s == 600.0 + RESCORE_MIN * 60
 
 
 def test_continuous_fidgeting_is_wake():
@@ -66,8 +93,8 @@ def test_continuous_fidgeting_is_wake():
 def test_wake_then_sleep_then_wake():
     acc = np.vstack([_fidgeting(15.0), _still(60.0), _fidgeting(15.0, seed=2)])
     est = estimate_sleep_wake(acc, FS)
-    assert est.hypnogram.tst_min == pytest.approx(60.0, abs=1.0)
-    assert est.sleep_onset_s == pytest.approx(15 * 60, abs=60)
+    assert est.hypnogram.tst_min == pytest.approx(60.0 - RESCORE_MIN, abs=1.0)
+    assert est.sleep_onset_s == pytest.approx((15 + RESCORE_MIN) * 60, abs=60)
     assert est.sleep_end_s == pytest.approx(75 * 60, abs=60)
 
 
@@ -76,7 +103,7 @@ def test_periodic_leg_movements_do_not_break_sleep(dur_s):
     onsets = np.arange(60.0, 29 * 60, 30.0)
     acc = _with_movements(_still(30.0), onsets, dur_s, 25.0)
     est = estimate_sleep_wake(acc, FS)
-    assert est.hypnogram.tst_min >= 29.0
+    assert est.hypnogram.tst_min >= 29.0 - RESCORE_MIN
 
 
 def test_without_the_bridge_long_leg_movements_break_sleep():
@@ -86,19 +113,63 @@ def test_without_the_bridge_long_leg_movements_break_sleep():
     assert plain.hypnogram.tst_min < 5.0
 
 
+@pytest.mark.parametrize(("dur_s", "every_s"), [(2.0, 15.0), (4.0, 10.0), (6.0, 12.0),
+                                                 (8.0, 12.0), (9.0, 15.0)])
+def test_dense_plm_series_inside_sleep_stays_sleep(dur_s, every_s):
+    """20 min of returning movements, however dense, inside a still hour: all sleep."""
+    onsets = np.arange(20 * 60.0, 40 * 60, every_s)
+    acc = _with_movements(_still(60.0), onsets, dur_s, 25.0)
+    est = estimate_sleep_wake(acc, FS)
+    stages = est.hypnogram.stages
+    assert set(stages[int(RESCORE_MIN * 2):].tolist()) == {"S"}
+    assert est.hypnogram.tst_min == 60.0 - RESCORE_MIN
+
+
+def test_chain_needs_the_resting_anchor_and_returns_between_segments():
+    """4-s movements every 12 s: no 5-s segment is wholly at rest, seconds of each are."""
+    onsets = np.arange(20 * 60.0, 40 * 60, 12.0)
+    medians = segment_medians(_with_movements(_still(60.0), onsets, 4.0, 25.0), FS, 5.0)
+    orient = medians.mean(axis=1)
+    with_returns = anchored_still(orient, 2.0, 4, 2.5, medians=medians, min_back=10)
+    assert with_returns.all()
+    assert not anchored_still(orient, 2.0, 4, 2.5).all()
+
+
+def test_fidgets_that_leave_the_foot_elsewhere_are_wake():
+    """A swing every 30 s that leaves the foot 4 degrees elsewhere, for 20 min: wake."""
+    acc = np.vstack([_still(20.0), _wandering(20.0, 30.0, 4.0)])
+    acc = np.vstack([acc, _still(20.0, seed=7, rest=acc[-1] / np.linalg.norm(acc[-1]))])
+    est = estimate_sleep_wake(acc, FS)
+    stages = est.hypnogram.stages
+    assert set(stages[42:78].tolist()) == {"W"}       # 21-39 min
+    assert est.hypnogram.tst_min == pytest.approx(40.0 - 2 * RESCORE_MIN, abs=1.5)
+
+
+def test_a_lone_posture_turn_does_not_wake():
+    """Two turns 5 min apart inside sleep: the 5 min between them stay sleep."""
+    other = _rotate(REST[None, :], np.array([0.0, 1.0, 0.0]), np.radians([60.0]))[0]
+    acc = np.vstack([_still(20.0), _still(5.0, seed=8, rest=other), _still(20.0, seed=9)])
+    est = estimate_sleep_wake(acc, FS, settings=SleepWakeSettings(rescore_s=0.0))
+    assert est.hypnogram.tst_min == 45.0
+    plain = estimate_sleep_wake(acc, FS, settings=SleepWakeSettings(isolation_s=0.0,
+                                                                      rescore_s=0.0))
+    assert plain.hypnogram.tst_min == pytest.approx(40.0, abs=1.0)
+
+
 def test_posture_changes_between_still_periods_stay_sleep():
     other = _rotate(REST[None, :], np.array([0.0, 1.0, 0.0]), np.radians([60.0]))[0]
     acc = np.vstack([_still(20.0), _still(20.0, seed=3, rest=other)])
     est = estimate_sleep_wake(acc, FS)
-    assert est.hypnogram.tst_min >= 39.0
+    assert est.hypnogram.tst_min >= 39.0 - RESCORE_MIN
 
 
 def test_two_ankles_need_both_still():
     left = _still(30.0)
     right = np.vstack([_still(10.0, seed=4), _fidgeting(10.0), _still(10.0, seed=5)])
-    both = estimate_sleep_wake([left, right], FS)
+    no_rescore = SleepWakeSettings(rescore_s=0.0)
+    both = estimate_sleep_wake([left, right], FS, settings=no_rescore)
     assert both.hypnogram.tst_min == pytest.approx(20.0, abs=1.0)
-    assert estimate_sleep_wake(left, FS).hypnogram.tst_min == 30.0
+    assert estimate_sleep_wake(left, FS, settings=no_rescore).hypnogram.tst_min == 30.0
     assert both.params["n_ankles"] == 2.0
 
 
@@ -116,6 +187,10 @@ def test_invalid_input_is_refused():
         estimate_sleep_wake(_still(1.0), FS, epoch_s=0.0)
     with pytest.raises(ValueError, match="bridge_max_s"):
         SleepWakeSettings(bridge_max_s=-1.0)
+    with pytest.raises(ValueError, match="isolation_s must be zero or positive"):
+        SleepWakeSettings(isolation_s=-1.0)
+    with pytest.raises(ValueError, match="turn_max_s must be a positive number"):
+        SleepWakeSettings(turn_max_s=0.0)
 
 
 # -- generated nights (plms.simulate.accel) ------------------------------------

@@ -6,23 +6,33 @@ accelerometer"):
 
 1. per-axis rolling medians over 5 s;
 2. the sensor's orientation averaged per 5 s;
-3. the change of orientation between successive 5-s averages;
+3. the change of orientation between 5-s averages;
 4. sustained inactivity: every change below 5 degrees for at least 5 minutes,
    which is classed as sleep; everything else is wake.
 
 Adaptations to an *ankle* sensor on a sleeper with periodic leg movements
-(each documented in ``docs/ACCEL.md``):
+(each documented in ``docs/ACCEL.md``; the rules are in
+:mod:`plms.accel.sleepwake_rules`):
 
-- the angle is the 3-D angle between successive orientations instead of the
-  wrist's "z-angle", since an ankle strap has no agreed vertical axis (the
-  3-D angle is never smaller than the z-angle change);
-- a leg movement rotates the foot and returns it: a moving stretch after
-  which the orientation is back within ``bridge_return_deg`` of where it was,
-  within ``bridge_max_s``, does not break a still period (a posture change,
-  or a fidget that leaves the foot elsewhere, still does);
+- the angle is the 3-D angle between orientations instead of the wrist's
+  "z-angle", since an ankle strap has no agreed vertical axis;
+- the change is measured from the *resting* orientation (the last still
+  segment), and a movement that rotates the foot and brings it back within
+  ``bridge_return_deg`` within ``bridge_max_s`` does not break stillness.
+  The resting orientation is kept through the movement, so a chain of
+  returning movements (a PLM series, however dense) is judged by where the
+  foot was before it; a segment whose rolling median is back at rest for
+  ``RETURN_MIN_S`` also ends a movement (dense series leave no whole segment
+  at rest); a fidget that leaves the foot elsewhere still breaks;
+- periodic leg movements are a sign of sleep, a cluster of orientation
+  changes a sign of wake: a lone short break (a posture turn) with no other
+  break for ``isolation_s`` either side does not end sleep;
+- the first ``rescore_s`` of stillness after a wake bout of at least
+  ``rescore_after_s`` (and after lights off or the start of the record) are
+  wake: lying still before falling asleep is invisible to actigraphy
+  (Webster et al. 1982 rescoring, lengthened for this quiet wake);
 - with two ankles, a moment is still only when both are;
-- the change threshold (2 degrees) and the minimum still period (8 min) were
-  tuned on generated nights (van Hees: 5 degrees, 5 min at the wrist).
+- the thresholds were tuned on generated nights (seeds 0-9).
 """
 
 from __future__ import annotations
@@ -34,20 +44,27 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import median_filter
 
+from plms.accel.sleepwake_rules import (
+    anchored_still, angle_deg, pass_isolated_breaks, rescore_after_wake, runs,
+)
 from plms.hypnogram import DEFAULT_EPOCH_S, Hypnogram
 
 #: Stage label for estimated sleep ("sleep, stage unknown", plms.hypnogram.UNSTAGED_SLEEP).
 SLEEP_LABEL = "S"
 WAKE_LABEL = "W"
 #: Name of the method, recorded with every estimate.
-METHOD = "van Hees 2015 sustained inactivity, ankle adaptation (plms)"
+METHOD = "van Hees 2015 sustained inactivity, ankle adaptation with LM chains (plms)"
 #: Axes a sleep/wake estimate needs.
 N_AXES = 3
 #: The signal is brought to about this rate (block means) before the rolling median, Hz;
 #: 25 samples per 5-s median keep the median's meaning at a fraction of the cost.
 WORK_RATE_HZ = 5.0
-#: Segments between a run of movement and the orientations its return is judged on.
-RETURN_MARGIN = 1
+#: Segments an excursion may span beyond ``ceil(bridge_max_s / segment_s)``: a movement
+#: crosses at most one segment boundary more, and the return is seen one segment later.
+EXCURSION_MARGIN = 2
+#: A segment in which the rolling median is back at rest this long ends an excursion, s
+#: (movements 8 s apart leave no whole 5-s segment at rest, but seconds of it).
+RETURN_MIN_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -75,19 +92,34 @@ class SleepWakeSettings:
     #: here, tuned on generated nights: with leg movements bridged, restless
     #: wake between fidgets that leave the foot elsewhere is often still for 5-8 min).
     min_inactive_s: float = 480.0
-    #: Longest run of moving segments that a return to the former orientation
-    #: bridges, s (ankle adaptation for leg movements; 0 switches it off).
+    #: Longest movement that a return to the resting orientation bridges, s (the
+    #: longest CLM, 10 s; 0 switches bridging off and falls back to van Hees'
+    #: change between successive segments).
     bridge_max_s: float = 10.0
-    #: ... when the orientation after the run is within this of the one before, degrees.
+    #: ... when the orientation after it is within this of the resting one, degrees.
     bridge_return_deg: float = 2.5
+    #: A break (movement that does not return) with no other break this long
+    #: before and after it does not end sleep, s (posture turns come alone, a
+    #: few per hour; restless wake breaks every minute or two; 0 switches it off).
+    isolation_s: float = 180.0
+    #: ... when it lasts at most this, s (a posture turn of 2-8 s plus its edges).
+    turn_max_s: float = 15.0
+    #: Wake of at least this (and the time before lights off or the record) ...
+    rescore_after_s: float = 60.0
+    #: ... rescores the first this of the sleep that follows as wake, s (quiet
+    #: wake before falling asleep; tuned on generated nights; 0 switches it off).
+    rescore_s: float = 360.0
 
     def __post_init__(self) -> None:
-        for name in ("segment_s", "angle_threshold_deg", "min_inactive_s", "bridge_return_deg"):
+        for name in ("segment_s", "angle_threshold_deg", "min_inactive_s", "bridge_return_deg",
+                     "turn_max_s"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number, got {value}")
-        if not (np.isfinite(self.bridge_max_s) and self.bridge_max_s >= 0):
-            raise ValueError(f"bridge_max_s must be zero or positive, got {self.bridge_max_s}")
+        for name in ("bridge_max_s", "isolation_s", "rescore_after_s", "rescore_s"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be zero or positive, got {value}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,9 +131,10 @@ class SleepWakeEstimate:
     hypnogram : Hypnogram
         ``"S"`` (sleep, stage unknown) and ``"W"`` per epoch; ``source`` names the method.
     angle_change_deg : array of float
-        Largest orientation change over the ankles per segment (``params["segment_s"]``).
+        Largest change between successive segments over the ankles (``params["segment_s"]``).
     still : array of bool
-        Per segment: inside a sustained-inactivity (sleep) period.
+        Per segment: still on every ankle (returning movements and lone
+        posture turns included), before the minimum still period applies.
     sleep_onset_s, sleep_end_s : float or None
         Start of the first and end of the last sleep epoch (the sleep period).
     method : str
@@ -117,19 +150,6 @@ class SleepWakeEstimate:
     params: dict[str, float]
 
 
-def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Start and end (exclusive) of every run of True."""
-    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-
-
-def _angle_deg(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    na = np.linalg.norm(a, axis=-1)
-    nb = np.linalg.norm(b, axis=-1)
-    cos = np.sum(a * b, axis=-1) / np.maximum(na * nb, 1e-12)
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-
-
 def segment_orientation(acc: npt.ArrayLike, fs: float, segment_s: float) -> npt.NDArray[np.float64]:
     """Mean of the rolling per-axis median over each segment, shape (n_segments, 3), in g.
 
@@ -138,6 +158,14 @@ def segment_orientation(acc: npt.ArrayLike, fs: float, segment_s: float) -> npt.
     >>> acc = np.tile([0.0, 0.0, 1.0], (1000, 1))
     >>> segment_orientation(acc, 100.0, 5.0).round(3).tolist()
     [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]
+    """
+    return segment_medians(acc, fs, segment_s).mean(axis=1)
+
+
+def segment_medians(acc: npt.ArrayLike, fs: float, segment_s: float) -> npt.NDArray[np.float64]:
+    """The rolling per-axis median at about :data:`WORK_RATE_HZ`, per segment.
+
+    Shape (n_segments, samples per segment, 3), in g.
     """
     if not (np.isfinite(fs) and fs > 0):
         raise ValueError(f"sampling rate must be positive, got {fs}")
@@ -155,51 +183,28 @@ def segment_orientation(acc: npt.ArrayLike, fs: float, segment_s: float) -> npt.
     width = max(1, int(round(segment_s * rate)))
     med = median_filter(work, size=(width, 1), mode="nearest")
     n_seg = n // width
-    return med[: n_seg * width].reshape(n_seg, width, N_AXES).mean(axis=1)
+    return med[: n_seg * width].reshape(n_seg, width, N_AXES)
 
 
-def _still_one(orient: npt.NDArray[np.float64], settings: SleepWakeSettings
+def _still_one(medians: npt.NDArray[np.float64], settings: SleepWakeSettings
                ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-    """Angle change per segment and the van Hees "no movement" flag with LM bridging."""
+    """Change between successive segments, and the still flag of one ankle."""
+    orient = medians.mean(axis=1)
     change = np.zeros(orient.shape[0])
-    change[1:] = _angle_deg(orient[1:], orient[:-1])
-    still = change < settings.angle_threshold_deg
-    max_run = int(np.floor(settings.bridge_max_s / settings.segment_s + 1e-9))
-    if max_run > 0:
-        still = _bridge_returns(orient, still, max_run, settings.bridge_return_deg)
-    return change, still
+    change[1:] = angle_deg(orient[1:], orient[:-1])
+    if settings.bridge_max_s == 0:
+        return change, change < settings.angle_threshold_deg
+    span = int(np.ceil(settings.bridge_max_s / settings.segment_s - 1e-9)) + EXCURSION_MARGIN
+    sample_s = settings.segment_s / medians.shape[1]
+    min_back = max(1, int(round(RETURN_MIN_S / sample_s)))
+    return change, anchored_still(orient, settings.angle_threshold_deg, span,
+                                  settings.bridge_return_deg, medians=medians,
+                                  min_back=min_back)
 
 
-def _bridge_returns(orient: npt.NDArray[np.float64], still: npt.NDArray[np.bool_],
-                    max_run: int, tolerance_deg: float) -> npt.NDArray[np.bool_]:
-    """Mark as still the moving stretches after which the orientation comes back.
-
-    From the start ``s`` of each moving run, the first segment within
-    ``max_run`` segments (plus the margin) whose orientation is within
-    ``tolerance_deg`` of the one before the run ends the movement; it and the
-    segments before it are bridged. The reference lies :data:`RETURN_MARGIN`
-    segments before the run, since the segment just before may hold the
-    movement's edge. Searching segment by segment (not run by run) lets a
-    movement that spans a segment boundary (moved, still at the moved
-    orientation, moved back), and movements a few seconds apart, each return.
-    """
-    out = still.copy()
-    n = orient.shape[0]
-    s = 1
-    while s < n:
-        if out[s]:
-            s += 1
-            continue
-        ref = orient[max(s - 1 - RETURN_MARGIN, 0)]
-        stop = min(s + max_run + RETURN_MARGIN + 1, n)
-        back = _angle_deg(orient[s:stop], ref[None, :]) < tolerance_deg
-        if back.any():
-            j = s + int(np.argmax(back))
-            out[s: j + 1] = True
-            s = j + 1
-        else:
-            s += 1
-    return out
+def _n_segments(seconds: float, segment_s: float) -> int:
+    """Whole segments in ``seconds`` (rounded)."""
+    return int(round(seconds / segment_s))
 
 
 def estimate_sleep_wake(
@@ -225,7 +230,8 @@ def estimate_sleep_wake(
         its segments lie in sustained inactivity.
     lights_off_s, lights_on_s : float, optional
         Lights markers (from a diary or the recording) passed to the hypnogram,
-        which limits time in bed and so TST to the epochs between them.
+        which limits time in bed and so TST to the epochs between them; the
+        time before lights off (else before the record) counts as wake.
     settings : SleepWakeSettings
 
     Returns
@@ -235,34 +241,40 @@ def estimate_sleep_wake(
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> still = np.tile([0.0, 0.0, 1.0], (10 * 60 * 10, 1))     # 10 min still at 10 Hz
+    >>> still = np.tile([0.0, 0.0, 1.0], (15 * 60 * 10, 1))     # 15 min still at 10 Hz
     >>> moving = rng.normal(size=(5 * 60 * 10, 3))               # then 5 min of fidgeting
     >>> est = estimate_sleep_wake(np.vstack([still, moving]), 10.0)
-    >>> "".join(est.hypnogram.stages)
-    'SSSSSSSSSSSSSSSSSSSSWWWWWWWWWW'
+    >>> "".join(est.hypnogram.stages)   # the first 6 min: possibly awake, lying still
+    'WWWWWWWWWWWWSSSSSSSSSSSSSSSSSSWWWWWWWWWW'
     >>> est.hypnogram.tst_min
-    10.0
+    9.0
     """
     if not (np.isfinite(epoch_s) and epoch_s > 0):
         raise ValueError(f"epoch_s must be positive, got {epoch_s}")
     arrays = list(acc) if isinstance(acc, (list, tuple)) else [acc]
     if not arrays:
         raise ValueError("acc must hold at least one ankle's signal")
-    orients = [segment_orientation(a, fs, settings.segment_s) for a in arrays]
-    n_seg = min(o.shape[0] for o in orients)
-    changes, stills = zip(*(_still_one(o[:n_seg], settings) for o in orients))
+    seg = settings.segment_s
+    medians = [segment_medians(a, fs, seg) for a in arrays]
+    n_seg = min(m.shape[0] for m in medians)
+    changes, stills = zip(*(_still_one(m[:n_seg], settings) for m in medians))
     change = np.max(np.vstack(changes), axis=0)
     still = np.logical_and.reduce(np.vstack(stills), axis=0)
-    min_run = int(np.ceil(settings.min_inactive_s / settings.segment_s - 1e-9))
+    still = pass_isolated_breaks(still, _n_segments(settings.isolation_s, seg),
+                                 int(np.floor(settings.turn_max_s / seg + 1e-9)))
+    min_run = int(np.ceil(settings.min_inactive_s / seg - 1e-9))
     sleep = np.zeros(n_seg, dtype=bool)
-    for s, e in zip(*_runs(still)):
+    for s, e in zip(*runs(still)):
         if e - s >= min_run:
             sleep[s:e] = True
-    per_epoch = max(1, int(round(epoch_s / settings.segment_s)))
+    first = int(np.ceil((lights_off_s or 0.0) / seg - 1e-9))
+    sleep = rescore_after_wake(sleep, first, _n_segments(settings.rescore_after_s, seg),
+                               _n_segments(settings.rescore_s, seg))
+    per_epoch = max(1, _n_segments(epoch_s, seg))
     n_ep = n_seg // per_epoch
     share = sleep[: n_ep * per_epoch].reshape(n_ep, per_epoch).mean(axis=1)
     stages = np.where(share >= 0.5, SLEEP_LABEL, WAKE_LABEL)
-    hyp = Hypnogram(stages, epoch_s=per_epoch * settings.segment_s, source=METHOD,
+    hyp = Hypnogram(stages, epoch_s=per_epoch * seg, source=METHOD,
                     lights_off_s=lights_off_s, lights_on_s=lights_on_s)
     idx = np.flatnonzero((stages == SLEEP_LABEL) & hyp.tib_mask())
     onset = float(idx[0] * hyp.epoch_s) if idx.size else None

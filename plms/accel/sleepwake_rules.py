@@ -1,0 +1,157 @@
+"""Segment-level rules of the ankle sleep/wake estimate (:mod:`plms.accel.sleepwake`).
+
+Three steps turn the per-segment orientation of one ankle into sleep and wake:
+
+1. :func:`anchored_still` - a segment is still when its orientation is within
+   the change threshold of the *resting* orientation (the last still segment),
+   and a brief excursion that comes back to it is still too. Because the
+   anchor survives the excursion, a whole chain of returning leg movements is
+   judged by the orientation before it, however dense the chain;
+2. :func:`pass_isolated_breaks` - a lone break (a posture turn: short, with no
+   other break for minutes on either side) does not end sleep, whereas the
+   breaks of restless wake come in clusters;
+3. :func:`rescore_after_wake` - the first minutes of stillness after a wake
+   bout (and after the start of the night) are scored wake: lying still
+   before falling asleep looks like sleep to any movement-based method
+   (Webster et al. 1982, Sleep 5:389, rescoring rules of actigraphy).
+
+>>> import numpy as np
+>>> still = np.array([True] * 40 + [False] + [True] * 40)
+>>> bool(pass_isolated_breaks(still, isolation=36, longest=3).all())
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+
+def runs(mask: BoolArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Start and end (exclusive) of every run of True.
+
+    Examples
+    --------
+    >>> [r.tolist() for r in runs(np.array([True, False, True, True]))]
+    [[0, 2], [1, 4]]
+    """
+    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def angle_deg(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Angle between vectors along the last axis, degrees (broadcasting)."""
+    na = np.linalg.norm(a, axis=-1)
+    nb = np.linalg.norm(b, axis=-1)
+    cos = np.sum(a * b, axis=-1) / np.maximum(na * nb, 1e-12)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def anchored_still(orient: FloatArray, threshold_deg: float, max_excursion: int,
+                   tolerance_deg: float, medians: FloatArray | None = None,
+                   min_back: int = 1) -> BoolArray:
+    """Still segments, judged against the resting orientation rather than the previous segment.
+
+    Parameters
+    ----------
+    orient : array (n, 3)
+        Orientation per segment.
+    threshold_deg : float
+        A segment within this of the anchor is still and becomes the anchor
+        (slow drift is followed, as with van Hees' successive changes).
+    max_excursion : int
+        Longest excursion, in segments, that may return (0: none may).
+    tolerance_deg : float
+        An excursion returns when a segment within ``max_excursion`` is within
+        this of the anchor (or of the anchor before it: the last still segment
+        may hold the edge of the movement); the excursion is then still and the
+        anchor is kept. An excursion that does not return is movement, and the
+        orientation it reached becomes the anchor.
+    medians : array (n, m, 3), optional
+        The samples each orientation is the mean of; a segment with at least
+        ``min_back`` of them within ``tolerance_deg`` of the anchor is a return
+        too (the foot was back between two movements of a dense series).
+    min_back : int
+
+    Examples
+    --------
+    >>> up, tilt = np.array([0.0, 0.0, 1.0]), np.array([0.0, 0.5, 0.87])
+    >>> orient = np.array([up, up, tilt, up, tilt, up, tilt, tilt, tilt])
+    >>> anchored_still(orient, 2.0, 2, 2.5).astype(int).tolist()
+    [1, 1, 1, 1, 1, 1, 0, 1, 1]
+    """
+    n = orient.shape[0]
+    still = np.zeros(n, dtype=bool)
+    if n == 0:
+        return still
+    still[0] = True
+    anchor = previous = orient[0]
+    i = 1
+    while i < n:
+        if angle_deg(orient[i], anchor) < threshold_deg:
+            still[i] = True
+            previous, anchor = anchor, orient[i]
+            i += 1
+            continue
+        stop = min(i + max_excursion, n)
+        ahead = orient[i:stop]
+        back = ((angle_deg(ahead, anchor[None, :]) < tolerance_deg)
+                | (angle_deg(ahead, previous[None, :]) < tolerance_deg))
+        if medians is not None:
+            near = angle_deg(medians[i:stop], anchor[None, None, :]) < tolerance_deg
+            back |= near.sum(axis=1) >= min_back
+        if back.any():
+            j = i + int(np.argmax(back))
+            still[i: j + 1] = True
+            i = j + 1
+        else:
+            previous = anchor = orient[i]
+            i += 1
+    return still
+
+
+def pass_isolated_breaks(still: BoolArray, isolation: int, longest: int) -> BoolArray:
+    """Mark as still every short break with ``isolation`` still segments either side.
+
+    A break is a run of non-still segments; it is passed when it is at most
+    ``longest`` segments long. The start and end of the record count as far
+    away. ``isolation`` 0 switches this off.
+    """
+    out = still.copy()
+    if isolation <= 0:
+        return out
+    starts, ends = runs(~still)
+    for k, (a, b) in enumerate(zip(starts, ends)):
+        before = a - ends[k - 1] if k > 0 else isolation
+        after = starts[k + 1] - b if k + 1 < len(starts) else isolation
+        if b - a <= longest and before >= isolation and after >= isolation:
+            out[a:b] = True
+    return out
+
+
+def rescore_after_wake(sleep: BoolArray, first: int, after: int, rescore: int) -> BoolArray:
+    """Score wake the first ``rescore`` segments of sleep after ``after`` or more of wake.
+
+    Segments before ``first`` (lights off, or the start of the record) count
+    as wake, so the first sleep period is always rescored. ``rescore`` 0
+    switches this off.
+
+    Examples
+    --------
+    >>> sleep = np.array([True] * 6 + [False] * 3 + [True] * 6)
+    >>> rescore_after_wake(sleep, 0, 3, 2).astype(int).tolist()
+    [0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1]
+    """
+    out = sleep.copy()
+    if rescore <= 0:
+        return out
+    wake = ~sleep
+    wake[: max(first, 0)] = True
+    starts, ends = runs(np.r_[True, wake])  # a leading wake bout of unlimited length
+    for a, b in zip(starts - 1, ends - 1):
+        if a < 0 or b - a >= after:
+            out[b: b + rescore] = False
+    return out
