@@ -20,6 +20,7 @@ process's own memory and mapped file pages.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -148,9 +149,7 @@ def main() -> int:
           f"{'met' if peak['VmHWM'] < TARGET_MB else 'NOT met'} ({peak['VmHWM']:.0f} MB, of "
           f"which {peak['RssAnon']:.0f} MB its own memory)")
     if args.keep is None:
-        for p in sorted(folder.rglob("*"), reverse=True):
-            p.unlink() if p.is_file() else p.rmdir()
-        folder.rmdir()
+        shutil.rmtree(folder)
     return 0
 
 

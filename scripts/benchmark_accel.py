@@ -19,6 +19,7 @@ Prints the median wall time and the peak resident memory of each
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -68,9 +69,7 @@ def main() -> int:
         print(f"{name:36s} {wall:7.2f} {peak['VmHWM']:9.0f} {peak['RssAnon']:6.0f} "
               f"{peak['RssFile']:6.0f}", flush=True)
     if args.keep is None:
-        for p in sorted(folder.rglob("*"), reverse=True):
-            p.unlink() if p.is_file() else p.rmdir()
-        folder.rmdir()
+        shutil.rmtree(folder)
     return 0
 
 

@@ -21,8 +21,8 @@ import numpy.typing as npt
 
 from plms.hypnogram import SLEEP_STAGES, Hypnogram
 from plms.simulate.movements import (
-    EDGE_MARGIN_S, FORBIDDEN_CROSS_GAP_S, FORBIDDEN_ONSET_DIFF_S, MIN_SAME_LEG_GAP_S,
-    IntervalIndex, duration_ok, log_uniform,
+    EDGE_MARGIN_S, FORBIDDEN_CROSS_GAP_S, MIN_SAME_LEG_GAP_S, IntervalIndex, cross_ok,
+    duration_ok, log_uniform,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -143,17 +143,6 @@ def _draw_fidget(rng: np.random.Generator) -> tuple[float, float, int, float]:
     return dur, peak, phases, end_deg
 
 
-def _cross_ok(other: IntervalIndex, on: float, off: float) -> bool:
-    """Clear of the bilateral rule edges with the other leg's movements."""
-    lo_gap, hi_gap = FORBIDDEN_CROSS_GAP_S
-    lo_d, hi_d = FORBIDDEN_ONSET_DIFF_S
-    for o_on, o_off in other.near(on - hi_d, off + hi_d):
-        gap = max(on - o_off, o_on - off)
-        if lo_gap < gap < hi_gap or lo_d < abs(on - o_on) < hi_d:
-            return False
-    return True
-
-
 def plan_fidgets(rng: np.random.Generator, hyp: Hypnogram, duration_s: float,
                  existing: list[tuple[float, float, int]]) -> list[Fidget]:
     """Fidgets in restless wake, clear of ``existing`` (onset, offset, side) movements."""
@@ -177,7 +166,7 @@ def plan_fidgets(rng: np.random.Generator, hyp: Hypnogram, duration_s: float,
             onsets = [t] if pick < 2 else [t, t + shift]
             fits = all(o >= lo and o + dur <= hi and duration_ok(dur) for o in onsets)
             fits = fits and all(
-                index[s].gap_ok(o, o + dur, MIN_SAME_LEG_GAP_S) and _cross_ok(index[1 - s], o,
+                index[s].gap_ok(o, o + dur, MIN_SAME_LEG_GAP_S) and cross_ok(index[1 - s], o,
                                                                               o + dur)
                 for s, o in zip(sides, onsets))
             if fits and len(sides) == 2:

@@ -227,7 +227,7 @@ def place_movements(rng: np.random.Generator, candidates: list[Candidate], spec:
         on, off = times
         if not duration_ok(off - on) or not index[c.side].gap_ok(on, off, MIN_SAME_LEG_GAP_S):
             continue
-        if not _cross_ok(index[1 - c.side], on, off):
+        if not cross_ok(index[1 - c.side], on, off):
             continue
         index[c.side].add(on, off)
         placed.append(Placed(c.side, i0, env, on, off, float(env.max()), c.origin, c.group,
@@ -236,7 +236,7 @@ def place_movements(rng: np.random.Generator, candidates: list[Candidate], spec:
     return placed
 
 
-def _cross_ok(other: IntervalIndex, on: float, off: float) -> bool:
+def cross_ok(other: IntervalIndex, on: float, off: float) -> bool:
     """Whether a movement keeps clear of the bilateral edges with the other leg."""
     lo_gap, hi_gap = FORBIDDEN_CROSS_GAP_S
     lo_d, hi_d = FORBIDDEN_ONSET_DIFF_S
