@@ -238,3 +238,18 @@ def test_embedded_ankle_sample_agrees_with_its_truth():
         agreement = match_events(truth[truth["side"] == side],
                                  r.per_leg[r.per_leg["side"] == side], min_iou=0.2)
         assert agreement.f1 >= 0.85, side
+
+
+def test_annotated_copy_holds_the_estimated_sleep_beside_the_psg_stages(night_edf, tmp_path):
+    """--write edf-copy of a night scored with estimated sleep: the copy keeps the
+    file's own PSG stages and adds the estimate under its own text."""
+    import mne
+
+    from plms.outputs import write_extras
+
+    r = plms.score_accel(night_edf, sleep="estimate")
+    write_extras(r, tmp_path, ["edf-copy"], source_edf=night_edf)
+    (copy,) = tmp_path.glob("*.annotated.edf")
+    texts = set(mne.read_annotations(copy).description)
+    assert "Sleep (stage unknown, estimated)" in texts
+    assert "Sleep stage N2" in texts

@@ -257,7 +257,8 @@ def write_annotated_copy(result: ScoreResult, source_edf: str | os.PathLike[str]
     hypnogram : bool, optional
         Write the result's hypnogram as stage annotations. By default only
         when the kept source annotations hold no sleep stage (so stages are
-        not written twice). Its lights markers are written only when the
+        not written twice), or when it is an actigraphy estimate (``S``
+        epochs, written as ``Sleep (stage unknown, estimated)``). Its lights markers are written only when the
         kept source annotations hold none.
     split_bilateral : bool
         Write bilateral movements as their leg parts (see :func:`lm_annotations`).
@@ -290,8 +291,9 @@ def write_annotated_copy(result: ScoreResult, source_edf: str | os.PathLike[str]
         spr = [int(reader.samples_in_datarecord(k)) for k in range(n_signals)]
         source_items = _source_annotations(reader) if keep_source_annotations else []
         kinds = {classify_annotation(t)[0] for _, _, t in source_items}
-        if hypnogram is None:
-            hypnogram = "stage" not in kinds
+        if hypnogram is None:   # an estimate (W/S) is other information than the stages
+            estimated = result.hypnogram is not None and not result.hypnogram.staged
+            hypnogram = "stage" not in kinds or estimated
         ours = result_annotations(result, hypnogram=hypnogram, split_bilateral=split_bilateral,
                                   lights=not kinds & {"lights_off", "lights_on"})
         items = sorted(source_items + ours, key=lambda a: a[0])
