@@ -158,6 +158,11 @@ def _add_accel_options(score: argparse.ArgumentParser) -> None:
                      help="sleep time of an accelerometer night: from the hypnogram when "
                           "there is one, else estimated from the acceleration (auto); "
                           "always estimated; or a hypnogram required")
+    acc.add_argument("--lights-off", metavar="TIME", dest="lights_off",
+                     help="lights off for an estimated sleep time (e.g. from a sleep diary): "
+                          "HH:MM clock time, or seconds from the recording start")
+    acc.add_argument("--lights-on", metavar="TIME", dest="lights_on",
+                     help="lights on, likewise")
 
 
 def _add_night_outputs(parser: argparse.ArgumentParser) -> None:
@@ -307,7 +312,8 @@ def _score_accel(path: Path, args: argparse.Namespace) -> Any:
     return score_accel(path, rules=args.rules, annotations=args.annotations,
                        side=getattr(args, "side", None), unit=args.unit,
                        fs=getattr(args, "fs", None), sleep=getattr(args, "sleep", "auto"),
-                       settings=settings)
+                       lights_off=getattr(args, "lights_off", None),
+                       lights_on=getattr(args, "lights_on", None), settings=settings)
 
 
 def _rescore_one(path: Path, args: argparse.Namespace) -> str:

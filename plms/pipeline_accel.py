@@ -12,6 +12,7 @@ sleep/wake estimate (:mod:`plms.accel.sleepwake`), and the summary then says
 from __future__ import annotations
 
 import os
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ def detect_accel_legs(
 def sleep_hypnogram(
     signals: dict[str, Any], ann: Annotations, sleep: str, settings: SleepWakeSettings,
     path: str | os.PathLike[str],
+    lights: tuple[float | None, float | None] = (None, None),
 ) -> tuple[Hypnogram | None, str | None, list[str]]:
     """The hypnogram to score with, where it comes from (``sleep_source``), and warnings.
 
@@ -68,7 +70,9 @@ def sleep_hypnogram(
     estimates sleep/wake from the acceleration; ``"estimate"`` always
     estimates; ``"hypnogram"`` requires a scored hypnogram. The estimate needs
     three axes (it follows the sensor's orientation); without them there is
-    no sleep time, and the figures that need it are null.
+    no sleep time, and the figures that need it are null. ``lights`` (lights
+    off, lights on; seconds from the recording start) limit the estimate's
+    time in bed; when not given, those of the annotations' hypnogram are used.
     """
     if sleep not in SLEEP_CHOICES:
         raise ValueError(f"sleep must be one of {', '.join(SLEEP_CHOICES)}, not {sleep!r}")
@@ -84,11 +88,61 @@ def sleep_hypnogram(
                             "sleep time and every per-hour index are not computed"]
     fs = min(float(sig.fs) for sig in tri)
     datas = [_resampled(sig.data, float(sig.fs), fs) for sig in tri]
+    off, on = lights
+    if ann.hypnogram is not None:
+        off = ann.hypnogram.lights_off_s if off is None else off
+        on = ann.hypnogram.lights_on_s if on is None else on
     estimate = estimate_sleep_wake(datas if len(datas) > 1 else datas[0], fs,
-                                   settings=settings)
+                                   lights_off_s=off, lights_on_s=on, settings=settings)
     note = (f"sleep time is estimated from the accelerometer ({estimate.method}), not scored "
             "from a PSG: TST and every per-hour index depend on this estimate")
     return estimate.hypnogram, SLEEP_ESTIMATED, [note]
+
+
+def lights_offset_s(value: float | str | None, start: datetime | None,
+                    path: str | os.PathLike[str], what: str = "lights") -> float | None:
+    """Seconds from the recording start of a lights marker given as a number or a clock time.
+
+    A number (or numeric text) is seconds from the recording start; ``HH:MM``
+    or ``HH:MM:SS`` is a clock time on the night of the recording (the first
+    such time at or after its start); an ISO date-time is taken as it is.
+
+    Examples
+    --------
+    >>> start = datetime(2024, 1, 1, 22, 30)
+    >>> lights_offset_s("23:15", start, "n.csv"), lights_offset_s("06:30", start, "n.csv")
+    (2700.0, 28800.0)
+    >>> lights_offset_s(600, start, "n.csv")
+    600.0
+    """
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        pass
+    text = str(value).strip()
+    try:
+        clock = time.fromisoformat(text)
+    except ValueError:
+        clock = None
+    if clock is not None:
+        if start is None:
+            raise PlmsInputError(f"{what} is given as a clock time ({text}) but the recording "
+                                 "has no start time: give seconds from its start", path=path)
+        at = datetime.combine(start.date(), clock)
+        if at < start:
+            at += timedelta(days=1)
+        return (at - start).total_seconds()
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise PlmsInputError(f"{what} {text!r} is neither seconds, a clock time (HH:MM) nor a "
+                             "date-time", path=path) from None
+    if start is None:
+        raise PlmsInputError(f"{what} is given as a date-time but the recording has no start "
+                             "time: give seconds from its start", path=path)
+    return (at.replace(tzinfo=None) - start.replace(tzinfo=None)).total_seconds()
 
 
 def _resampled(data: np.ndarray, fs: float, target_hz: float) -> np.ndarray:
@@ -113,6 +167,8 @@ def score_accel(
     unit: str | None = None,
     fs: float | None = None,
     sleep: str = "auto",
+    lights_off: float | str | None = None,
+    lights_on: float | str | None = None,
     settings: AccelDetectorSettings = AccelDetectorSettings(),  # noqa: B008 - frozen
     sleep_settings: SleepWakeSettings = SleepWakeSettings(),  # noqa: B008 - frozen
 ) -> ScoreResult:
@@ -137,6 +193,11 @@ def score_accel(
         Sampling rate of a CSV without timestamps.
     sleep : {"auto", "estimate", "hypnogram"}
         Where sleep time comes from (see :func:`sleep_hypnogram`).
+    lights_off, lights_on : float or str, optional
+        Lights markers for an estimated sleep time (e.g. from a sleep diary):
+        seconds from the recording start, a clock time ``HH:MM``, or an ISO
+        date-time (:func:`lights_offset_s`). Time in bed, and so sleep, lies
+        between them.
     settings : AccelDetectorSettings
         The movement detector's choices (threshold in mg, ...).
     sleep_settings : SleepWakeSettings
@@ -168,8 +229,16 @@ def score_accel(
     lms, detections = detect_accel_legs(rec.signals, rules, settings)
     for det in detections.values():
         warnings += [w for w in det.warnings if w not in warnings]
+    lights = (lights_offset_s(lights_off, rec.start, path, "lights off"),
+              lights_offset_s(lights_on, rec.start, path, "lights on"))
+    if None not in lights and lights[1] <= lights[0]:   # type: ignore[operator]
+        raise PlmsInputError(f"lights on ({lights_on}) is not after lights off ({lights_off})",
+                             path=path)
     hyp, sleep_source, sleep_notes = sleep_hypnogram(rec.signals, ann, sleep, sleep_settings,
-                                                     path)
+                                                     path, lights)
+    if sleep_source == SLEEP_FROM_HYPNOGRAM and lights != (None, None):
+        sleep_notes.append("the lights markers given were not used: sleep time comes from the "
+                           "hypnogram, with its own markers")
     sides = list(rec.signals)
     extra = {
         "file": str(path),

@@ -253,3 +253,27 @@ def test_annotated_copy_holds_the_estimated_sleep_beside_the_psg_stages(night_ed
     texts = set(mne.read_annotations(copy).description)
     assert "Sleep (stage unknown, estimated)" in texts
     assert "Sleep stage N2" in texts
+
+
+def test_lights_markers_limit_the_estimated_sleep(night, tmp_path, capsys):
+    """A sleep diary's lights off/on bound time in bed: with lights off 10 min
+    after the start and on 10 min before the end of the 60-min recording, TIB is
+    40 min and no sleep lies outside. Clock times are read on the recording's
+    night; a bad time or on-before-off is one clear error."""
+    csv = write_accel_csv(night, tmp_path / "diary.csv", "left")
+    start = pd.Timestamp(pd.read_csv(csv, nrows=1)["timestamp"].iloc[0])
+    off = (start + pd.Timedelta(minutes=10)).strftime("%H:%M")
+    r = plms.score_accel(csv, side="left", lights_off=off, lights_on=50 * 60)
+    hyp = r.hypnogram
+    assert (hyp.lights_off_s, hyp.lights_on_s) == (600.0, 3000.0)
+    assert r.summary["tib_min"] == pytest.approx(40.0)
+    assert r.summary["tst_min"] <= 40.0
+    with pytest.raises(PlmsInputError, match="lights off 'soon'"):
+        plms.score_accel(csv, side="left", lights_off="soon")
+    with pytest.raises(PlmsInputError, match="not after lights off"):
+        plms.score_accel(csv, side="left", lights_off=3000, lights_on=600)
+    code, out, err = run_cli(["score", csv, "--side", "left", "--out", tmp_path / "o",
+                              "--lights-off", off, "--lights-on", "3000"], capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "o" / "diary.summary.json").read_text())
+    assert summary["tib_min"] == pytest.approx(40.0)
