@@ -277,3 +277,20 @@ def test_lights_markers_limit_the_estimated_sleep(night, tmp_path, capsys):
     assert code == 0, err
     summary = json.loads((tmp_path / "o" / "diary.summary.json").read_text())
     assert summary["tib_min"] == pytest.approx(40.0)
+
+
+def test_real_device_file_scores_end_to_end(tmp_path, capsys):
+    """A real Axivity AX3 file (5 min, tests/data/accelerometer) goes through the
+    whole command: modality detected from the suffix, rate from the device's
+    timestamps, side unknown -> left with a warning. Too short for any sleep:
+    the sleep figures are null, never 0."""
+    from pathlib import Path
+
+    cwa = Path(__file__).parent / "data" / "accelerometer" / "ax3_sample.cwa"
+    code, out, err = run_cli(["score", cwa, "--out", tmp_path], capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "ax3_sample.summary.json").read_text())
+    assert summary["modality"] == "accel"
+    assert summary["fs_hz"]["left"] == pytest.approx(197.24, abs=0.01)
+    assert summary["plms_index"] is None
+    assert any("scored as left" in w for w in summary["warnings"])
