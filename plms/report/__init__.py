@@ -14,14 +14,8 @@ are those of :mod:`plms.plots` (needs matplotlib: ``pip install plms[report]``).
 from __future__ import annotations
 
 from plms.report._cohort import cohort_table, write_cohort_index
-from plms.report._night import (
-    FIGURE_ROWS,
-    read_events_tsv,
-    report_from_outputs,
-    report_html,
-    result_from_outputs,
-    write_report,
-)
+from plms.report._night import FIGURE_ROWS, report_html, write_report
+from plms.report._rebuild import read_events_tsv, report_from_outputs, result_from_outputs
 
 __all__ = [
     "FIGURE_ROWS",

@@ -1,0 +1,211 @@
+"""Rebuilding a night's result, and its report, from the files ``plms score`` wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from plms.report._night import REPORT_DPI, sleep_is_estimated, write_report
+
+if TYPE_CHECKING:  # pragma: no cover
+    from plms.result import ScoreResult
+
+
+_BOOL_COLUMNS = ("clm", "resp", "arousal", "plm", "lm", "plm_incl_resp")
+_FLOAT_COLUMNS = ("onset", "duration", "imi", "peak_uv")
+
+
+def read_events_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read back ``STEM.events.tsv`` with the types of ``ScoreResult.events``."""
+    raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    ev = pd.DataFrame(index=raw.index)
+    for col in raw.columns:
+        values = raw[col].replace("n/a", None)
+        if col in _FLOAT_COLUMNS:
+            ev[col] = pd.to_numeric(values, errors="coerce").astype(float)
+        elif col in _BOOL_COLUMNS:
+            ev[col] = pd.to_numeric(values, errors="coerce").fillna(0).astype(int).astype(bool)
+        elif col in ("series", "n_parts"):
+            ev[col] = pd.to_numeric(values, errors="coerce").astype("Int64")
+        elif col == "stage":
+            ev[col] = raw[col].astype(str)
+        else:
+            ev[col] = values.fillna("").astype(str)
+    for col in ("onset", "duration"):
+        if col not in ev:
+            ev[col] = pd.Series(dtype=float)
+    for col in _BOOL_COLUMNS:
+        if col not in ev:
+            ev[col] = ev["plm"] if col == "plm_incl_resp" and "plm" in ev else (col == "lm")
+    if "imi" not in ev:
+        ev["imi"] = np.nan
+    if "side" not in ev:
+        ev["side"] = "bilateral"
+    if "stage" not in ev:
+        ev["stage"] = "n/a"
+    if "series" not in ev:
+        ev["series"] = pd.array([pd.NA] * len(ev), dtype="Int64")
+    return ev
+
+
+def _start(summary: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(summary["recording_start"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _reload_annotations(summary: dict[str, Any], notes: list[str]) -> Any:
+    from plms.errors import PlmsError
+    from plms.io import read_annotations, read_edf_annotations
+
+    src = summary.get("annotations_source")
+    duration = summary.get("recording_duration_s")
+    if src in (None, "none"):
+        if summary.get("tst_min") is not None:
+            notes.append("the annotations used when scoring are not named: no hypnogram, "
+                         "respiratory events or arousals in the figures")
+        return None
+    if src == "given in Python":
+        notes.append("the annotations were given in Python, not read from a file: hypnogram, "
+                     "respiratory events and arousals cannot be re-read and are not drawn")
+        return None
+    try:
+        if src == "EDF+ annotations":
+            edf = Path(str(summary.get("file")))
+            if not edf.is_file():
+                notes.append(f"the recording {edf} is no longer there: hypnogram, "
+                             "respiratory events and arousals are not drawn")
+                return None
+            ann = read_edf_annotations(edf)
+            return ann.cropped(duration) if duration else ann
+        path = Path(str(src))
+        if not path.is_file():
+            notes.append(f"the annotation file '{src}' is no longer there: hypnogram, "
+                         "respiratory events and arousals are not drawn")
+            return None
+        fmt = summary.get("annotations_format") or "auto"
+        return read_annotations(path, duration_s=duration, start=_start(summary),
+                                fmt=fmt if fmt != "hypnogram" else "auto")
+    except (PlmsError, OSError, ValueError) as exc:
+        notes.append(f"the annotations could not be re-read ({exc}): hypnogram, respiratory "
+                     "events and arousals are not drawn")
+        return None
+
+
+def _reload_emg(summary: dict[str, Any], events: pd.DataFrame, notes: list[str]
+                ) -> dict[str, Any] | None:
+    """The EMG excerpt re-read from the recording, if it is still there."""
+    from plms.errors import PlmsError
+    from plms.io.edf import read_recording
+    from plms.plots import emg_excerpt
+
+    if summary.get("modality") != "emg":
+        return None
+    edf = Path(str(summary.get("file")))
+    if not edf.is_file():
+        notes.append(f"the recording {edf} is no longer there: no EMG excerpt")
+        return None
+    ch = summary.get("channels") or {}
+    units = summary.get("units") or {}
+    try:
+        try:
+            rec = read_recording(edf, left=ch.get("left"), right=ch.get("right"),
+                                 read_annotations=False)
+        except PlmsError:
+            rec = read_recording(edf, left=ch.get("left"), right=ch.get("right"),
+                                 unit=units.get("left"), read_annotations=False)
+    except (PlmsError, OSError, ValueError) as exc:
+        notes.append(f"the recording could not be re-read ({exc}): no EMG excerpt")
+        return None
+    signals = {"left": (rec.left.data, rec.left.fs), "right": (rec.right.data, rec.right.fs)}
+    return emg_excerpt(signals, events, duration_s=rec.duration_s,
+                       labels={"left": rec.left.label, "right": rec.right.label})
+
+
+def result_from_outputs(summary_json_path: str | os.PathLike[str]) -> ScoreResult:
+    """Rebuild a :class:`ScoreResult` from ``STEM.summary.json`` and ``STEM.events.tsv``.
+
+    The summary is taken as written (the report's table shows it unchanged);
+    the hypnogram, respiratory events and arousals are re-read from the
+    annotation source the summary names, and the EMG excerpt from the
+    recording, when those files are still there. What could not be rebuilt is
+    listed in ``details["report_notes"]``.
+    """
+    from plms.errors import PlmsInputError
+    from plms.result import ScoreResult
+
+    path = Path(summary_json_path)
+    suffix = ".summary.json"
+    if not path.name.endswith(suffix):
+        raise PlmsInputError(f"is not a STEM{suffix} file written by plms", path=path)
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PlmsInputError(f"cannot be read as a plms summary ({exc})", path=path) from None
+    if not isinstance(summary, dict) or "rules" not in summary:
+        raise PlmsInputError("is not a plms summary (no 'rules')", path=path)
+    stem = path.name[: -len(suffix)]
+    notes: list[str] = []
+    events_path = path.with_name(f"{stem}.events.tsv")
+    if events_path.is_file():
+        events = read_events_tsv(events_path)
+    else:
+        from plms.scoring import EVENT_COLUMNS
+
+        events = pd.DataFrame({c: pd.Series(dtype=float) for c in EVENT_COLUMNS})
+        notes.append(f"{events_path.name} is missing: no movement can be drawn")
+    ann = _reload_annotations(summary, notes)
+    hypnogram = ann.hypnogram if ann is not None else None
+    if sleep_is_estimated(summary):
+        hypnogram = None
+        notes.append("sleep was estimated from the accelerometer when scoring and the estimate "
+                     "is not among the saved outputs: the hypnogram is not drawn (the figures "
+                     "are those scored; --write nsrr-xml saves the estimate)")
+    if summary.get("modality") == "accel":
+        notes.append("the accelerometer excerpt is drawn only when scoring with --report")
+    if hypnogram is not None and summary.get("tst_min") is not None and abs(
+            hypnogram.tst_min - float(summary["tst_min"])) > 1e-6:
+        notes.append(f"the re-read hypnogram ({hypnogram.tst_min:g} min of sleep) differs from "
+                     f"the one scored ({summary['tst_min']:g} min): the file has changed")
+    excerpt = _reload_emg(summary, events, notes)
+    notes.append("rebuilt from the saved outputs: bilateral movements are drawn on both legs "
+                 "(the per-leg movements are not saved)")
+    per_leg = pd.DataFrame({"onset": pd.Series(dtype=float),
+                            "duration": pd.Series(dtype=float),
+                            "side": pd.Series(dtype=str)})
+    details: dict[str, Any] = {"report_notes": notes}
+    if ann is not None:
+        details["annotations"] = ann
+    if excerpt is not None:
+        details["emg_excerpt"] = excerpt
+    return ScoreResult(events=events, summary=summary, per_leg=per_leg, hypnogram=hypnogram,
+                       stem=stem, details=details)
+
+
+def report_from_outputs(summary_json_path: str | os.PathLike[str], *,
+                        out: str | os.PathLike[str] | None = None,
+                        dpi: int = REPORT_DPI) -> Path:
+    """Write ``STEM.report.html`` for a night scored earlier (``plms report``).
+
+    Parameters
+    ----------
+    summary_json_path : path-like
+        ``DIR/STEM.summary.json``; ``DIR/STEM.events.tsv`` is read beside it.
+    out : path-like, optional
+        Folder of the report; default: the summary's folder.
+
+    Returns
+    -------
+    Path
+        ``OUT/STEM.report.html``.
+    """
+    result = result_from_outputs(summary_json_path)
+    folder = Path(out) if out is not None else Path(summary_json_path).parent
+    return write_report(result, folder / f"{result.stem}.report.html", dpi=dpi)
