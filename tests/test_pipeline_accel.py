@@ -294,3 +294,27 @@ def test_real_device_file_scores_end_to_end(tmp_path, capsys):
     assert summary["fs_hz"]["left"] == pytest.approx(197.24, abs=0.01)
     assert summary["plms_index"] is None
     assert any("scored as left" in w for w in summary["warnings"])
+
+
+def test_rebuilt_report_redraws_the_accelerometer_excerpt(night_edf, tmp_path):
+    """plms report on an accelerometer night re-reads the recording and
+    re-detects with the saved settings: the same movements, and the excerpt."""
+    from plms.report import result_from_outputs
+
+    scored = plms.score_accel(night_edf)
+    scored.write(tmp_path)
+    rebuilt = result_from_outputs(tmp_path / "ankles.summary.json")
+    assert set(rebuilt.details["accel_detections"]) == {"left", "right"}
+    again = pd.concat([d.events.assign(side=s)
+                       for s, d in rebuilt.details["accel_detections"].items()])
+    assert len(again) == len(scored.per_leg)
+    assert rebuilt.details["accel_excerpt"]["legs"]
+
+
+def test_rebuilt_report_of_a_csv_night(night, tmp_path):
+    from plms.report import result_from_outputs
+
+    csv = write_accel_csv(night, tmp_path / "one.csv", "left")
+    plms.score_accel(csv, side="left").write(tmp_path)
+    rebuilt = result_from_outputs(tmp_path / "one.summary.json")
+    assert set(rebuilt.details["accel_detections"]) == {"left"}

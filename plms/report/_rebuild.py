@@ -129,6 +129,41 @@ def _reload_emg(summary: dict[str, Any], events: pd.DataFrame, notes: list[str]
                        labels={"left": rec.left.label, "right": rec.right.label})
 
 
+def _reload_accel(summary: dict[str, Any], events: pd.DataFrame, notes: list[str]
+                  ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The accelerometer excerpt and activity, re-read and re-detected with the saved settings."""
+    from dataclasses import fields
+
+    from plms.accel.detect import AccelDetectorSettings, detect_lm_accel
+    from plms.errors import PlmsError
+    from plms.io.accel import CSV_SUFFIXES, read_accel
+    from plms.plots.accel import accel_excerpt
+
+    if summary.get("modality") != "accel":
+        return None
+    path = Path(str(summary.get("file")))
+    if not path.is_file():
+        notes.append(f"the recording {path} is no longer there: no accelerometer excerpt")
+        return None
+    saved = (summary.get("accel_detector") or {}).get("settings") or {}
+    known = {f.name for f in fields(AccelDetectorSettings)}
+    units = summary.get("units") or {}
+    sides = [s for s in ("left", "right") if (summary.get("channels") or {}).get(s)]
+    try:
+        settings = AccelDetectorSettings(**{k: v for k, v in saved.items() if k in known})
+        side = sides[0] if len(sides) == 1 else None
+        as_scored = side is not None and path.suffix.lower() in CSV_SUFFIXES  # unit, rate
+        rec = read_accel(path, side=side, unit=units.get(side) if as_scored else None,
+                         fs=(summary.get("fs_hz") or {}).get(side) if as_scored else None)
+        detections = {side: detect_lm_accel(sig.data, sig.fs, rules=str(summary["rules"]),
+                                            settings=settings)
+                      for side, sig in rec.signals.items()}
+    except (PlmsError, OSError, ValueError, TypeError) as exc:
+        notes.append(f"the recording could not be re-read ({exc}): no accelerometer excerpt")
+        return None
+    return detections, accel_excerpt(rec.signals, events, duration_s=rec.duration_s)
+
+
 def result_from_outputs(summary_json_path: str | os.PathLike[str]) -> ScoreResult:
     """Rebuild a :class:`ScoreResult` from ``STEM.summary.json`` and ``STEM.events.tsv``.
 
@@ -168,13 +203,12 @@ def result_from_outputs(summary_json_path: str | os.PathLike[str]) -> ScoreResul
         notes.append("sleep was estimated from the accelerometer when scoring and the estimate "
                      "is not among the saved outputs: the hypnogram is not drawn (the figures "
                      "are those scored; --write nsrr-xml saves the estimate)")
-    if summary.get("modality") == "accel":
-        notes.append("the accelerometer excerpt is drawn only when scoring with --report")
     if hypnogram is not None and summary.get("tst_min") is not None and abs(
             hypnogram.tst_min - float(summary["tst_min"])) > 1e-6:
         notes.append(f"the re-read hypnogram ({hypnogram.tst_min:g} min of sleep) differs from "
                      f"the one scored ({summary['tst_min']:g} min): the file has changed")
     excerpt = _reload_emg(summary, events, notes)
+    accel = _reload_accel(summary, events, notes)
     notes.append("rebuilt from the saved outputs: bilateral movements are drawn on both legs "
                  "(the per-leg movements are not saved)")
     per_leg = pd.DataFrame({"onset": pd.Series(dtype=float),
@@ -185,6 +219,8 @@ def result_from_outputs(summary_json_path: str | os.PathLike[str]) -> ScoreResul
         details["annotations"] = ann
     if excerpt is not None:
         details["emg_excerpt"] = excerpt
+    if accel is not None:
+        details["accel_detections"], details["accel_excerpt"] = accel
     return ScoreResult(events=events, summary=summary, per_leg=per_leg, hypnogram=hypnogram,
                        stem=stem, details=details)
 
