@@ -171,13 +171,15 @@ def external_annotations(
 
 
 def load_annotations(
-    chosen: str | os.PathLike[str] | Annotations | None, embedded: Annotations,
-    duration_s: float, start: datetime | None = None,
-) -> Annotations:
-    """Read the chosen annotations (or take the EDF+'s own) and crop them to the recording.
+    chosen: str | os.PathLike[str] | Annotations | None, source: str | None,
+    embedded: Annotations, duration_s: float, start: datetime | None = None,
+) -> tuple[Annotations, str]:
+    """Read the chosen annotations (or take the EDF+'s own), cropped to the recording.
 
     Formats with clock times (RemLogic) are aligned to ``start``, the EDF's
-    start date and time.
+    start date and time. Returns them and where they come from
+    (``summary["annotations_source"]``): ``source`` as given by
+    :func:`external_annotations`, else ``"EDF+ annotations"`` or ``"none"``.
     """
     from plms.io import read_annotations
 
@@ -187,7 +189,9 @@ def load_annotations(
         ann = read_annotations(chosen, duration_s=duration_s, start=start)
     else:
         ann = embedded
-    return ann.cropped(duration_s)
+    if source is None:
+        source = "EDF+ annotations" if ann.hypnogram is not None else "none"
+    return ann.cropped(duration_s), source
 
 
 def score_edf(
@@ -239,9 +243,8 @@ def score_edf(
     chosen, ann_source = external_annotations(path, annotations)
     rec = read_recording(path, left=left, right=right, ecg=ecg, unit=unit,
                          read_annotations=chosen is None)
-    ann = load_annotations(chosen, rec.annotations, rec.duration_s, rec.start)
-    if ann_source is None:
-        ann_source = "EDF+ annotations" if ann.hypnogram is not None else "none"
+    ann, ann_source = load_annotations(chosen, ann_source, rec.annotations, rec.duration_s,
+                                       rec.start)
     warnings = list(rec.warnings)
     legs = {side: LegSignal(ch.label, ch.data, ch.fs, ch.saturated_fraction)
             for side, ch in (("left", rec.left), ("right", rec.right))}

@@ -222,9 +222,8 @@ def score_accel(
     path = Path(path)
     chosen, ann_source = external_annotations(path, annotations)
     rec = read_accel(path, side=side, unit=unit, fs=fs)
-    ann = load_annotations(chosen, rec.annotations, rec.duration_s, rec.start)
-    if ann_source is None:
-        ann_source = "EDF+ annotations" if ann.hypnogram is not None else "none"
+    ann, ann_source = load_annotations(chosen, ann_source, rec.annotations, rec.duration_s,
+                                       rec.start)
     warnings = list(rec.warnings)
     lms, detections = detect_accel_legs(rec.signals, rules, settings)
     for det in detections.values():
