@@ -16,6 +16,7 @@ from plms.simulate import (
     NightSpec, emg_level, reference_bandpass, simulate_night, truth_annotations, write_edf,
     write_nsrr_xml, write_truth_tsv,
 )
+from plms.simulate import fidgets
 from plms.simulate.movements import (
     FORBIDDEN_CROSS_GAP_S, FORBIDDEN_DURATION_S, MIN_SAME_LEG_GAP_S,
 )
@@ -55,7 +56,9 @@ def test_channels_and_lengths(hard_night):
     assert hard_night.hypnogram.n_epochs == int(hard_night.duration_s // 30)
 
 
-def test_truth_inside_recording_and_unambiguous(hard_night):
+@pytest.mark.parametrize("name", ["hard_night", "restless_night"])
+def test_truth_inside_recording_and_unambiguous(name, request):
+    hard_night = request.getfixturevalue(name)
     truth = hard_night.truth_lms
     assert len(truth) > 10
     assert list(truth.columns[:4]) == ["onset", "duration", "side", "peak_uv"]
@@ -89,6 +92,51 @@ def test_electrode_off_hides_that_leg(hard_night):
     first, last = int((off["onset"] + 1) * fs), int((off["onset"] + 30) * fs)
     seg = hard_night.signals[label].data[first:last]
     assert np.std(seg) > 100.0  # pick-up far above any EMG
+
+
+@pytest.fixture(scope="module")
+def restless_night():
+    """A 3-h night long enough for every kind of wake fidget."""
+    return simulate_night(1, NightSpec(duration_h=3.0, fs_leg=128, electrode_off=False))
+
+
+def test_wake_fidgets_in_restless_wake(restless_night):
+    truth = restless_night.truth_lms
+    fid = truth[truth["origin"] == fidgets.ORIGIN]
+    assert len(fid) >= 20
+    hyp = restless_night.hypnogram
+    for r in fid.itertuples():
+        # inside one wake bout, 0.5 s from its edges
+        times = np.arange(r.onset - fidgets.BOUT_MARGIN_S, r.onset + r.duration, 1.0).tolist()
+        assert set(hyp.stage_at(times + [r.onset + r.duration + fidgets.BOUT_MARGIN_S])) == {"W"}
+    lo, hi = fidgets.FIDGET_AMPLITUDE_UV
+    assert fid["peak_uv"].between(lo, hi).all()
+    assert (fid["duration"] > 10.0).any() and (fid["duration"] < 3.0).mean() > 0.5
+    assert (fid["n_bursts"] > 1).any()
+    left, right = (fid[fid["side"] == s]["onset"].to_numpy() for s in ("left", "right"))
+    both = np.abs(left[:, None] - right[None, :]).min(axis=1) < 0.5
+    assert 0.05 < both.mean() < 0.6  # some bilateral, most on one leg
+
+
+def test_wake_fidget_switch(restless_night):
+    spec = restless_night.spec
+    off = simulate_night(1, dataclasses.replace(spec, wake_fidgets=False))
+    assert not (off.truth_lms["origin"] == fidgets.ORIGIN).any()
+    rest = restless_night.truth_lms[restless_night.truth_lms["origin"] != fidgets.ORIGIN]
+    # here (no IMI-edge conflicts) the other movements are unchanged
+    pd.testing.assert_frame_equal(rest.reset_index(drop=True), off.truth_lms)
+    clean = NightSpec(duration_h=0.5, fs_leg=128, difficulty="clean")
+    assert not clean.enabled("wake_fidgets") and NightSpec().enabled("wake_fidgets")
+    night = simulate_night(1, dataclasses.replace(clean, wake_fidgets=True))
+    fid = night.truth_lms[night.truth_lms["origin"] == fidgets.ORIGIN]
+    assert len(fid) >= 1
+    # rendered as EMG activation: the level during the fidget reaches its peak
+    big = fid.sort_values("peak_uv").iloc[-1]
+    label = night.label_of(big["side"])
+    ch = night.signals[label]
+    seg = ch.data[int(big["onset"] * ch.fs):int((big["onset"] + big["duration"]) * ch.fs)]
+    level = emg_level(seg, ch.fs) - night.resting_uv[label].data[0]
+    assert 0.3 * big["peak_uv"] < level <= 1.1 * big["peak_uv"]
 
 
 def test_rest_level_convention_clean(clean_night):

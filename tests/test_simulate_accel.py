@@ -140,8 +140,10 @@ def test_lms_rotate_gravity_more_than_they_change_magnitude(hard, clean):
 
 
 def test_truth_matches_psg_night_of_the_same_seed(hard):
+    """Every EMG-defined row, the wake fidgets included, is the PSG truth's."""
     psg = simulate_night(SEED, NightSpec(duration_h=SPEC.duration_h, electrode_off=False))
-    ours = hard.truth_lms[hard.truth_lms["kind"] != "wake_fidget"].reset_index(drop=True)
+    ours = hard.truth_lms
+    assert (ours["kind"] == "wake_fidget").any()
     pd.testing.assert_series_equal(ours["onset"], psg.truth_lms["onset"])
     assert ours["side"].tolist() == psg.truth_lms["side"].tolist()
     assert ours["kind"].tolist() == psg.truth_lms["origin"].tolist()
@@ -149,6 +151,23 @@ def test_truth_matches_psg_night_of_the_same_seed(hard):
     default = simulate_night(SEED, NightSpec(duration_h=SPEC.duration_h))
     np.testing.assert_array_equal(hard.hypnogram.stages, default.hypnogram.stages)
     pd.testing.assert_frame_equal(hard.positions, default.positions)
+
+
+def test_fidgets_follow_the_psg_switch(clean):
+    """A clean sleeper has no wake fidgets (``NightSpec.wake_fidgets`` off), on
+    either device; switched on, the accelerometer takes over those of the PSG."""
+    assert not (clean.truth_lms["kind"] == "wake_fidget").any()
+    psg_spec = NightSpec(duration_h=SPEC.duration_h, difficulty="clean", wake_fidgets=True)
+    night = simulate_accel_night(SEED, dataclasses.replace(SPEC, difficulty="clean",
+                                                           psg_spec=psg_spec))
+    psg = simulate_night(SEED, psg_spec)
+    mine = night.truth_lms[night.truth_lms["kind"] == "wake_fidget"].reset_index(drop=True)
+    theirs = psg.truth_lms[psg.truth_lms["origin"] == "wake_fidget"].reset_index(drop=True)
+    assert len(mine) >= 1
+    pd.testing.assert_frame_equal(mine[["onset", "duration", "side"]],
+                                  theirs[["onset", "duration", "side"]])
+    assert (mine["n_phases"] == theirs["n_bursts"]).all()
+    assert (mine["rotation_deg"] > 1.0).all()
 
 
 def test_posture_changes_leave_a_new_orientation(clean):
@@ -327,13 +346,14 @@ def test_crosstalk_only_on_the_other_leg_during_big_movements(long_night):
         # planned rotations of CROSSTALK_MIN_DEG or more; the hold wobble may lower the peak
         assert src["kind"].iloc[0] == "posture" \
             or src["rotation_deg"].iloc[0] >= 0.7 * ar.CROSSTALK_MIN_DEG
-    # in the signal of the receiving ankle, when nothing else moves it
+    # in the signal of the receiving ankle, when nothing else moves it; the sway
+    # reaches 6 Hz, so it is averaged over 0.08 s only (0.2 s would cancel it)
     seen = 0
     for c in cross[cross["amplitude_mg"] >= 30].itertuples():
         others = dataclasses.replace(long_night, crosstalk=cross[cross["onset"] != c.onset])
         if _quiet(others, c.side, c.onset - 1.5, c.onset + c.duration + 0.5):
-            assert _deviation(long_night, c.side, c.onset, c.onset + c.duration) \
-                > 0.2 * c.amplitude_mg
+            assert _deviation(long_night, c.side, c.onset, c.onset + c.duration,
+                              width_s=0.08) > 0.4 * c.amplitude_mg
             seen += 1
     assert seen >= 1
 

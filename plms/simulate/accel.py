@@ -19,9 +19,9 @@ of one ankle (g, sensor coordinates)::
 - posture turns (2-8 s of 0.1-0.5 g rms motion with impacts, rarely beyond
   the range) inside the PSG posture LMs, ending in the rest direction of the
   new body position;
-- wake fidgeting (truth kind ``wake_fidget``, some > 10 s, some small
-  repositionings that leave a tilt of 2-8 degrees) in restless wake bouts;
-  pre-sleep wake turns quiet before sleep onset, most brief awakenings are quiet;
+- the PSG night's wake fidgets (kind ``wake_fidget``, :mod:`plms.simulate.fidgets`)
+  turn the foot by 8-40 degrees, or, now and then a brief one, by 5-15 degrees
+  leaving a tilt of 2-8 (none when ``NightSpec.wake_fidgets`` is off);
 - electromechanical lag (hard and clean nights: it is physiology): the truth
   is the EMG-defined movement a PSG technician scores, the foot moves from
   20-80 ms after its onset to 0.1-0.6 s after its offset (truth columns
@@ -125,7 +125,8 @@ class AccelSpec:
     difficulty : {"clean", "hard"}
         ``"hard"``: noise 1-4 mg, drift, knocks, clipping, weak LMs, mattress crosstalk,
         bed motion and strap slips; ``"clean"``: 0.5 mg noise only (the
-        electromechanical lag is physiology and stays).
+        electromechanical lag is physiology and stays) and the clean PSG
+        sleeper (no wake fidgets unless ``psg_spec`` switches them on).
     psg_fs_leg : int
         EMG rate of the PSG night whose truth is reused (512 is the PSG default, so the
         truth equals that of ``simulate_night(seed)`` at its default rate).
@@ -198,7 +199,7 @@ class SimulatedAccelNight:
     truth_lms : DataFrame
         ``onset``, ``duration`` (the EMG-defined movement, as a PSG scores it),
         ``side``, ``kind`` (the PSG origin: series, isolated, respiratory,
-        posture; or ``wake_fidget``), ``rotation_deg`` (largest change of the
+        posture, ``wake_fidget``), ``rotation_deg`` (largest change of the
         gravity direction, posture turns included), ``peak_mg`` (largest
         deviation of the noise-free magnitude from 1 g), ``n_phases``,
         ``mech_onset``, ``mech_duration`` (the foot's own movement: 20-80 ms
@@ -302,10 +303,11 @@ def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> Simula
                 for r in lms.itertuples(index=False)]
     existing += [(t.onset, t.onset + t.duration, s) for s in range(2) for t in turns[s]
                  if not t.scored]
-    fidgets = ev.plan_fidgets(rng["fidgets"], psg.hypnogram, duration_s, existing)
+    fidgets = ev.fidget_motions(rng["fidgets"], lms)
+    own = used | {k for k, _ in fidgets}  # rows not rendered as ordinary LM rotations
 
     weak = ar.plan_weak(rng["weak"], {k: float(p) for k, p in enumerate(lms["peak_uv"])
-                                      if k not in used},
+                                      if k not in own},
                         psg_spec.amplitude_range_uv) if hard else set()
     weak_rows: set[int] = set()
     rows: list[tuple[float, float, int, str, int]] = []  # onset, duration, side, kind, phases
@@ -317,7 +319,7 @@ def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> Simula
             if turn.scored:
                 rows.append((turn.onset, turn.duration, side, "posture", 1))
     for k, r in enumerate(lms.itertuples(index=False)):
-        if k in used:
+        if k in own:
             continue
         side = SIDES.index(r.side)
         peak = _lm_peak_deg(rng["movements"], float(r.peak_uv), psg_spec.amplitude_range_uv)
@@ -328,7 +330,7 @@ def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> Simula
             weak_rows.add(len(rows))
         rotations[side].append((len(rows), rot))
         rows.append((float(r.onset), float(r.duration), side, str(r.origin), int(r.n_bursts)))
-    for f in fidgets:
+    for _, f in fidgets:
         rotations[f.side].append((len(rows), am.draw_rotation(
             rng["movements"], geometry[f.side], f.onset, f.duration, f.peak_deg, f.n_phases,
             f.end_deg)))

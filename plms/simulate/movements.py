@@ -73,6 +73,8 @@ BILATERAL_JOIN_S = WASM2016.bilateral_max_gap_s
 EDGE_PASSES = 3
 
 PRIORITY = {"posture": 0, "respiratory": 1, "series": 2, "isolated": 3}
+#: Movements dropped first at an IMI edge: groups made only of these origins, in turn.
+EXPENDABLE_ORIGINS = (frozenset({"wake_fidget"}), frozenset({"wake_fidget", "isolated"}))
 
 
 @dataclass
@@ -253,8 +255,8 @@ def drop_edge_intervals(placed: list[Placed]) -> list[Placed]:
     Movements of both legs are combined as WASM does (overlap or a gap under
     ``BILATERAL_JOIN_S``); when two consecutive combined movements start
     within :data:`EDGE_IMI_S` of the 10 s or 90 s IMI bounds, one of the two
-    is removed: an isolated one if any, else the later one unless it is a
-    posture change. Series IMIs are already drawn clear of the edges; this
+    is removed: a wake fidget if any, else an isolated one, else the later one
+    unless it is a posture change. Series IMIs are already drawn clear of the edges; this
     catches what isolated movements and bilateral shifts create.
     """
     keep = sorted(placed, key=lambda p: p.onset)
@@ -284,10 +286,12 @@ def drop_edge_intervals(placed: list[Placed]) -> list[Placed]:
 
 
 def _edge_victim(a: list[Placed], b: list[Placed]) -> list[Placed] | None:
-    """Which of two combined movements to drop: isolated first, never a posture change."""
-    for group in (b, a):
-        if all(p.origin == "isolated" for p in group):
-            return group
+    """Which of two combined movements to drop: wake fidgets first, then isolated
+    movements, never a posture change."""
+    for expendable in EXPENDABLE_ORIGINS:
+        for group in (b, a):
+            if all(p.origin in expendable for p in group):
+                return group
     for group in (b, a):
         if not any(p.origin == "posture" for p in group):
             return group

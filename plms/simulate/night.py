@@ -2,7 +2,8 @@
 
 Each part draws from its own random stream (spawned from the seed), so that
 switching a nuisance on or off leaves everything else, the truth included,
-unchanged (except the electrode-off period, which hides movements).
+unchanged (except the electrode-off period, which hides movements, and the
+wake fidgets, which add movements and may push a few others off IMI rule edges).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from plms.hypnogram import SLEEP_STAGES
-from plms.simulate import artifacts, cardiac, movements, sleep, sources, tone
+from plms.simulate import artifacts, cardiac, fidgets, movements, sleep, sources, tone
 from plms.simulate.emg import emg_noise, upsample_linear
 from plms.simulate.spec import (
     ARTIFACT_COLUMNS, UV_PER_MV, NightSpec, SimChannel, SimulatedNight,
@@ -21,7 +22,7 @@ from plms.simulate.spec import (
 #: Names of the independent random streams, in spawn order (append only).
 STREAMS = ("hypnogram", "respiratory", "movements", "envelopes", "electrode_off", "arousals",
            "twitches", "pops", "rest", "heart", "ecg", "noise_left", "noise_right", "leg_ecg",
-           "mains", "drift", "breathing", "positions", "extras")
+           "mains", "drift", "breathing", "positions", "extras", "fidgets")
 #: Body positions and how likely each new one is.
 POSITIONS = ("supine", "left", "right", "prone")
 POSITION_P = (0.45, 0.25, 0.25, 0.05)
@@ -89,6 +90,10 @@ def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNig
                   + sources.series_candidates(r, timeline, spec, groups)
                   + sources.isolated_candidates(r, timeline, spec, groups))
     placed = movements.place_movements(rng["envelopes"], candidates, spec, fs)
+    if spec.enabled("wake_fidgets"):
+        placed = sorted(placed + fidgets.place_fidgets(rng["fidgets"], hyp, spec, fs, placed,
+                                                       groups.next),
+                        key=lambda p: (p.onset, p.side))
 
     offs = [artifacts.draw_electrode_off(rng["electrode_off"], duration_s)] \
         if spec.enabled("electrode_off") else []

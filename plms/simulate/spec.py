@@ -50,6 +50,7 @@ NUISANCES_IN_CLEAN: dict[str, bool] = {
     "subbursts": True,        # part of the LM process: LMs made of 2-3 sub-bursts
     "lights": False,          # lights-off / lights-on markers in the hypnogram
     "fragmentation": False,   # extra brief awakenings and N1 intrusions
+    "wake_fidgets": False,    # voluntary leg movements in restless wake (scored as LMs)
 }
 
 #: Truth table columns.
@@ -99,7 +100,7 @@ class NightSpec:
     subburst_share : float
         Share of LMs (long enough) made of 2-3 sub-bursts.
     electrode_off, ecg, pops, twitches, rem_twitches, drift, mains, tone_changes, \
-subbursts, lights, fragmentation : bool or None
+subbursts, lights, fragmentation, wake_fidgets : bool or None
         Individual switches; ``None`` follows ``difficulty``.
     """
 
@@ -131,6 +132,7 @@ subbursts, lights, fragmentation : bool or None
     subbursts: bool | None = None
     lights: bool | None = None
     fragmentation: bool | None = None
+    wake_fidgets: bool | None = None
 
     def __post_init__(self) -> None:
         if self.difficulty not in ("clean", "hard"):
@@ -254,7 +256,8 @@ class SimulatedNight:
         activation first reaches 8 uV above rest, offset where it last is
         at 2 uV or more), ``side`` (``left``/``right``), ``peak_uv`` (peak
         activation above rest), ``origin`` (``series``, ``isolated``,
-        ``respiratory``, ``posture``) and ``n_bursts``.
+        ``respiratory``, ``posture``, ``wake_fidget``: a voluntary movement
+        in restless wake) and ``n_bursts``.
     hypnogram : Hypnogram
     respiratory : DataFrame
         ``onset``, ``duration``, ``kind``.
