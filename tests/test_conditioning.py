@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plms.baseline import resting_baseline
+from plms.baseline import BaselineSettings, resting_baseline, window_rest_level
 from plms.cardiac import detect_r_peaks, qrs_valid_mask
 from plms.conditioning import (
     binned_rectified,
@@ -16,6 +16,10 @@ from plms.conditioning import (
     moving_sum,
     row_nanquantile,
 )
+from plms.rules import WASM2016
+
+#: The quiet margin the detector gives the baseline: the offset threshold.
+QUIET_UV = WASM2016.lm_offset_above_baseline_uv
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 5, 19, 20, 21, 200])
@@ -102,6 +106,58 @@ def test_baseline_ignores_movements_and_follows_tone_steps():
     env = np.r_[np.full(9000, 2.0), np.full(9000, 9.0)]        # tone step at 90 s
     for start in [*range(500, 5000, 2000), *range(9500, 18000, 2000)]:   # 3-s LMs
         env[start:start + 300] += 60.0
-    base = resting_baseline(env, rate)
+    base = resting_baseline(env, rate, quiet_margin_uv=QUIET_UV)
     assert np.abs(base[:8950] - 2.0).max() < 1e-9              # up to the last block centre
     assert np.abs(base[9050:] - 9.0).max() < 1e-9              # from the first one after
+
+
+@pytest.mark.parametrize("rest", [2.0, 9.0, 30.0])
+def test_baseline_does_not_rise_during_long_or_dense_activity(rest):
+    """A 25-s movement, and restless wake (15-s movements every 20 s), are not rest."""
+    rate = 100.0
+    rng = np.random.default_rng(int(rest))
+    n = 30_000
+    env = rest * (1.0 + 0.1 * rng.standard_normal(n))                # resting scatter
+    env[6000:8500] += 15.0                                           # a 25-s movement
+    for start in range(12_000, 26_000, 2000):                        # 75 % active
+        env[start:start + 1500] += 20.0
+    base = resting_baseline(env, rate, quiet_margin_uv=QUIET_UV)
+    # resting level within its own scatter everywhere, inside the movements too
+    assert np.all(np.abs(base[500:-500] - rest) < 0.15 * rest + 0.5), np.abs(base - rest).max()
+
+
+def test_baseline_follows_a_tone_step_after_a_posture_change():
+    """A posture turn (a 4-s movement) then a higher resting tone: followed within a block."""
+    rate = 100.0
+    env = np.r_[np.full(12_000, 3.0), np.full(12_000, 12.0)]
+    env[11_600:12_000] = 150.0                                       # the turn, ends at the step
+    for start in (13_000, 16_000, 19_000):                           # LMs on the new tone
+        env[start:start + 200] += 40.0
+    base = resting_baseline(env, rate, quiet_margin_uv=QUIET_UV)
+    assert np.abs(base[:11_550] - 3.0).max() < 1e-9
+    assert np.abs(base[12_050:] - 12.0).max() < 1e-9
+
+
+def test_window_rest_level_uses_the_quiet_blocks_only():
+    levels = np.r_[np.full(10, 4.0), np.full(20, 50.0)]             # a third of the window at rest
+    settings = BaselineSettings()
+    past = window_rest_level(levels, 30, False, QUIET_UV, settings)
+    assert past[-1] == 4.0
+    assert np.isnan(past[:14]).all()                                 # under half a window: no vote
+    future = window_rest_level(levels, 30, True, QUIET_UV, settings)
+    assert future[0] == 4.0 and future[9] == 50.0 and np.isnan(future[-1])
+
+
+@pytest.mark.parametrize("bad", [{"block_s": 0.0}, {"window_s": -1.0}, {"floor_quantile": 1.5},
+                                 {"block_quantile": -0.1}, {"rest_scatter": -0.2},
+                                 {"block_s": 2.0, "window_s": 1.0}])
+def test_baseline_settings_are_validated(bad):
+    with pytest.raises(ValueError):
+        BaselineSettings(**bad)
+
+
+def test_baseline_refuses_a_negative_margin_or_rate():
+    with pytest.raises(ValueError, match="quiet_margin_uv"):
+        resting_baseline(np.ones(10), 100.0, quiet_margin_uv=-1.0)
+    with pytest.raises(ValueError, match="rate_hz"):
+        resting_baseline(np.ones(10), 0.0, quiet_margin_uv=QUIET_UV)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from plms.cardiac import detect_r_peaks
-from plms.detect import detect_leg, detect_lm, detect_lm_raw
+from plms.detect import DetectorSettings, detect_leg, detect_lm, detect_lm_raw
 from plms.evaluation import match_events
 from plms.simulate import NightSpec, simulate_night
 
@@ -214,3 +214,82 @@ def test_quiet_period_test_matches_its_definition(n):
     q = 50
     expected = [np.clip(level[i:i + q] - base[i:i + q], 0, None).mean() < 2 for i in range(n)]
     assert quiet_from(level, base, 100.0, WASM2016).tolist() == expected
+
+
+def _emg(amp_uv, fs, seed):
+    """White EMG whose rectified mean follows ``amp_uv`` (before the band-pass)."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(amp_uv.size) * amp_uv * np.sqrt(np.pi / 2)
+
+
+@pytest.mark.parametrize("rules", ["wasm2016", "aasm"])
+def test_long_weak_modulated_activation_is_one_movement(rules):
+    """20 s at 20 µV above a 3-µV rest, 40 % modulation at 0.5 Hz: one LM, not pieces.
+
+    The resting baseline must not climb onto the activation (RULES.md section 1:
+    the level of the EMG *at rest*), or the excess drops under 2 µV mid-way.
+    """
+    fs = 256.0
+    t = np.arange(int(120 * fs)) / fs
+    amp = np.full(t.size, 3.0)
+    for start in (20.0, 50.0, 75.0):                        # dense restless wake
+        on = (t >= start) & (t < start + 20.0)
+        amp[on] += 20.0 * (1.0 - 0.4 * 0.5 * (1.0 + np.sin(2 * np.pi * 0.5 * t[on])))
+    lm = detect_lm(_emg(amp, fs, 3), fs, rules=rules)
+    assert len(lm) == 3, lm
+    np.testing.assert_allclose(lm.onset, [20.0, 50.0, 75.0], atol=0.2)
+    np.testing.assert_allclose(lm.duration, 20.0, atol=0.5)
+
+
+def test_tone_step_after_a_posture_change_is_followed():
+    """A posture turn raises the resting tone 3 -> 12 µV: no LM from the step, LMs after it kept."""
+    fs = 256.0
+    t = np.arange(int(180 * fs)) / fs
+    amp = np.where(t < 64.0, 3.0, 12.0)
+    amp[(t >= 60.0) & (t < 64.0)] = 150.0                   # the turn, ending on the new tone
+    lms = (80.0, 100.0, 120.0, 140.0)
+    for start in lms:
+        amp[(t >= start) & (t < start + 2.0)] += 30.0
+    det = detect_leg(_emg(amp, fs, 4), fs)
+    np.testing.assert_allclose(det.events.onset, [60.0, *lms], atol=0.2)
+    np.testing.assert_allclose(det.events.duration, [4.0, 2.0, 2.0, 2.0, 2.0], atol=0.3)
+    rest = det.baseline[int(66 * det.rate_hz):]
+    assert np.median(rest) > 0.8 * np.median(det.envelope[int(66 * det.rate_hz):])
+
+
+def test_twitches_on_a_high_resting_tone_at_128_hz_stay_short():
+    """0.25-s twitches of 70 µV on a 9-µV rest, sampled at 128 Hz, are not LMs.
+
+    At 128 Hz a 0.05-s envelope holds 6 samples; its resting scatter keeps
+    the quiet test's mean excess near 2 µV, so an offset could hang on noise
+    and stretch a twitch past 0.5 s. The edge envelope holds at least
+    ``edge_min_samples`` samples. (Before: 3 of the 342 twitches scored.)
+    """
+    fs = 128.0
+    t = np.arange(int(300 * fs)) / fs
+    amp = np.full(t.size, 9.0)
+    for start in np.arange(5.0, 290.0, 5.0):                  # 57 twitches per night
+        amp[(t >= start) & (t < start + 0.25)] = 70.0
+    lms = (52.5, 152.5, 252.5)
+    for start in lms:
+        amp[(t >= start) & (t < start + 1.5)] = 40.0
+    n_twitch_lms = 0
+    for seed in range(6):
+        lm = detect_lm(_emg(amp, fs, seed), fs)
+        found = [any(abs(lm.onset - s) < 0.3) for s in lms]
+        assert all(found), (seed, lm)
+        n_twitch_lms += len(lm) - len(lms)
+    assert n_twitch_lms <= 1
+
+
+def test_edge_envelope_widens_at_low_sampling_rates_only():
+    """Same movements at 512 and 128 Hz; the 512-Hz edges are not touched by the sample floor."""
+    fs = 512.0
+    t = np.arange(int(60 * fs)) / fs
+    amp = np.where((t >= 20.0) & (t < 22.0), 50.0, 3.0)
+    emg = _emg(amp, fs, 5)
+    plain = detect_lm(emg, fs, settings=DetectorSettings(edge_min_samples=0.0))
+    floored = detect_lm(emg, fs)
+    pd.testing.assert_frame_equal(plain, floored)
+    with pytest.raises(ValueError, match="edge_min_samples"):
+        DetectorSettings(edge_min_samples=-1.0)
