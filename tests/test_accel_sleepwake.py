@@ -15,8 +15,10 @@ REST = np.array([0.2, 0.5, 0.84])
 REST = REST / np.linalg.norm(REST)
 AXIS = np.array([1.0, 0.0, 0.0])
 NOISE_G = 0.003
-#: Minutes of stillness after wake (and after the start) that are rescored as wake.
+#: Minutes of stillness after the start (and after long wake) that are rescored as wake.
 RESCORE_MIN = SleepWakeSettings().rescore_s / 60.0
+#: Turn wake switched off, to look at the still period alone.
+NO_TURN_WAKE = {"turn_wake_before_s": 0.0, "turn_wake_after_s": 0.0}
 
 
 def _rotate(v: np.ndarray, axis: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -145,22 +147,53 @@ def test_fidgets_that_leave_the_foot_elsewhere_are_wake():
     assert est.hypnogram.tst_min == pytest.approx(40.0 - 2 * RESCORE_MIN, abs=1.5)
 
 
-def test_a_lone_posture_turn_does_not_wake():
-    """Two turns 5 min apart inside sleep: the 5 min between them stay sleep."""
+def _two_turns() -> np.ndarray:
+    """Two posture turns 5 min apart inside 45 min of stillness."""
     other = _rotate(REST[None, :], np.array([0.0, 1.0, 0.0]), np.radians([60.0]))[0]
-    acc = np.vstack([_still(20.0), _still(5.0, seed=8, rest=other), _still(20.0, seed=9)])
-    est = estimate_sleep_wake(acc, FS, settings=SleepWakeSettings(rescore_s=0.0))
+    return np.vstack([_still(20.0), _still(5.0, seed=8, rest=other), _still(20.0, seed=9)])
+
+
+def test_a_lone_posture_turn_does_not_end_the_still_period():
+    """Two turns 5 min apart: the 5 min between them stay sleep."""
+    acc = _two_turns()
+    est = estimate_sleep_wake(acc, FS, settings=SleepWakeSettings(rescore_s=0.0, **NO_TURN_WAKE))
     assert est.hypnogram.tst_min == 45.0
-    plain = estimate_sleep_wake(acc, FS, settings=SleepWakeSettings(isolation_s=0.0,
-                                                                      rescore_s=0.0))
+    assert est.lone_turns.sum() == 2
+    plain = estimate_sleep_wake(acc, FS, settings=SleepWakeSettings(
+        isolation_s=0.0, rescore_s=0.0, **NO_TURN_WAKE))
     assert plain.hypnogram.tst_min == pytest.approx(40.0, abs=1.0)
+    assert not plain.lone_turns.any()
+
+
+def test_a_lone_posture_turn_is_a_brief_awakening():
+    """Each turn costs about its minute and a bit of wake, not the still period around it."""
+    settings = SleepWakeSettings(rescore_s=0.0)
+    est = estimate_sleep_wake(_two_turns(), FS, settings=settings)
+    per_turn_min = (settings.turn_wake_before_s + settings.turn_wake_after_s) / 60.0
+    assert est.hypnogram.tst_min == pytest.approx(45.0 - 2 * per_turn_min, abs=1.0)
+    stages = est.hypnogram.stages
+    assert stages[40] == "W" and stages[50] == "W"          # at 20 and 25 min
+    assert set(stages[42:50].tolist()) == {"S"}             # between them
 
 
 def test_posture_changes_between_still_periods_stay_sleep():
     other = _rotate(REST[None, :], np.array([0.0, 1.0, 0.0]), np.radians([60.0]))[0]
     acc = np.vstack([_still(20.0), _still(20.0, seed=3, rest=other)])
     est = estimate_sleep_wake(acc, FS)
-    assert est.hypnogram.tst_min >= 39.0 - RESCORE_MIN
+    per_turn_min = (est.params["turn_wake_before_s"] + est.params["turn_wake_after_s"]) / 60.0
+    assert est.hypnogram.tst_min >= 39.0 - RESCORE_MIN - per_turn_min
+
+
+def test_rescoring_after_a_brief_awakening_is_short():
+    """2 min of fidgeting inside sleep: the stillness after it is rescored for 2 min, not 6."""
+    acc = np.vstack([_still(30.0), _fidgeting(2.0, seed=3), _still(30.0, seed=4)])
+    est = estimate_sleep_wake(acc, FS)
+    assert est.hypnogram.tst_min == pytest.approx(60.0 - RESCORE_MIN - 2.0, abs=1.0)
+    flat = estimate_sleep_wake(acc, FS, settings=SleepWakeSettings(rescore_ratio=np.inf))
+    assert flat.hypnogram.tst_min == pytest.approx(60.0 - 2 * RESCORE_MIN, abs=1.0)
+    long_wake = np.vstack([_still(30.0), _fidgeting(15.0, seed=3), _still(30.0, seed=4)])
+    capped = estimate_sleep_wake(long_wake, FS)           # 15 min of wake: at most 6 rescored
+    assert capped.hypnogram.tst_min == pytest.approx(60.0 - 2 * RESCORE_MIN, abs=1.0)
 
 
 def test_two_ankles_need_both_still():
@@ -191,6 +224,10 @@ def test_invalid_input_is_refused():
         SleepWakeSettings(isolation_s=-1.0)
     with pytest.raises(ValueError, match="turn_max_s must be a positive number"):
         SleepWakeSettings(turn_max_s=0.0)
+    with pytest.raises(ValueError, match="turn_wake_after_s must be zero or positive"):
+        SleepWakeSettings(turn_wake_after_s=-1.0)
+    with pytest.raises(ValueError, match="rescore_ratio must be zero or positive"):
+        SleepWakeSettings(rescore_ratio=float("nan"))
 
 
 # -- generated nights (plms.simulate.accel) ------------------------------------

@@ -7,13 +7,16 @@ Three steps turn the per-segment orientation of one ankle into sleep and wake:
    and a brief excursion that comes back to it is still too. Because the
    anchor survives the excursion, a whole chain of returning leg movements is
    judged by the orientation before it, however dense the chain;
-2. :func:`pass_isolated_breaks` - a lone break (a posture turn: short, with no
-   other break for minutes on either side) does not end sleep, whereas the
-   breaks of restless wake come in clusters;
+2. :func:`lone_breaks` and :func:`pass_isolated_breaks` - a lone break (a
+   posture turn: short, with no other break for minutes on either side) does
+   not end the still period, whereas the breaks of restless wake come in
+   clusters; :func:`mark_brief_wake` then scores the minute around each lone
+   turn wake (a position change in sleep usually comes with a brief awakening);
 3. :func:`rescore_after_wake` - the first minutes of stillness after a wake
    bout (and after the start of the night) are scored wake: lying still
    before falling asleep looks like sleep to any movement-based method
-   (Webster et al. 1982, Sleep 5:389, rescoring rules of actigraphy).
+   (Webster et al. 1982, Sleep 5:389, rescoring rules of actigraphy). As in
+   Webster's rules, the rescored time grows with the wake bout before it.
 
 >>> import numpy as np
 >>> still = np.array([True] * 40 + [False] + [True] * 40)
@@ -113,14 +116,21 @@ def anchored_still(orient: FloatArray, threshold_deg: float, max_excursion: int,
     return still
 
 
-def pass_isolated_breaks(still: BoolArray, isolation: int, longest: int) -> BoolArray:
-    """Mark as still every short break with ``isolation`` still segments either side.
+def lone_breaks(still: BoolArray, isolation: int, longest: int) -> BoolArray:
+    """The short breaks with ``isolation`` still segments either side.
 
-    A break is a run of non-still segments; it is passed when it is at most
-    ``longest`` segments long. The start and end of the record count as far
-    away. ``isolation`` 0 switches this off.
+    A break is a run of non-still segments; it is lone when it is at most
+    ``longest`` segments long and no other break lies within ``isolation``
+    segments before or after it. The start and end of the record count as
+    far away. ``isolation`` 0 switches this off (no break is lone).
+
+    Examples
+    --------
+    >>> still = np.array([True] * 5 + [False] + [True] * 5 + [False] * 2 + [True] * 2)
+    >>> lone_breaks(still, isolation=4, longest=1).astype(int).tolist()
+    [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]
     """
-    out = still.copy()
+    out = np.zeros_like(still, dtype=bool)
     if isolation <= 0:
         return out
     starts, ends = runs(~still)
@@ -132,19 +142,50 @@ def pass_isolated_breaks(still: BoolArray, isolation: int, longest: int) -> Bool
     return out
 
 
-def rescore_after_wake(sleep: BoolArray, first: int, after: int, rescore: int) -> BoolArray:
-    """Score wake the first ``rescore`` segments of sleep after ``after`` or more of wake.
+def pass_isolated_breaks(still: BoolArray, isolation: int, longest: int) -> BoolArray:
+    """Mark as still every lone break (:func:`lone_breaks`)."""
+    return still | lone_breaks(still, isolation, longest)
 
-    Segments before ``first`` (lights off, or the start of the record) count
-    as wake, so the first sleep period is always rescored. ``rescore`` 0
-    switches this off.
+
+def mark_brief_wake(sleep: BoolArray, marks: BoolArray, before: int, after: int) -> BoolArray:
+    """Score wake each run of ``marks`` with ``before`` segments before it and ``after`` after.
+
+    Examples
+    --------
+    >>> sleep = np.ones(10, dtype=bool)
+    >>> marks = np.zeros(10, dtype=bool); marks[4] = True
+    >>> mark_brief_wake(sleep, marks, 1, 2).astype(int).tolist()
+    [1, 1, 1, 0, 0, 0, 0, 1, 1, 1]
+    """
+    if before < 0 or after < 0:
+        raise ValueError(f"before and after must be zero or positive, got {before}, {after}")
+    out = sleep.copy()
+    for a, b in zip(*runs(marks)):
+        out[max(a - before, 0): b + after] = False
+    return out
+
+
+def rescore_after_wake(sleep: BoolArray, first: int, after: int, rescore: int,
+                       ratio: float = np.inf) -> BoolArray:
+    """Score wake the first segments of sleep after ``after`` or more of wake.
+
+    The first sleep period (segments before ``first``, lights off or the start
+    of the record, count as wake) loses ``rescore`` segments; a later one
+    loses ``ratio`` times the length of the wake bout before it, at most
+    ``rescore`` (graded as in Webster's rules: a short awakening is followed
+    by a short return to sleep, a long one by a longer one). ``rescore`` 0
+    switches this off; ``ratio`` infinite rescores ``rescore`` after every bout.
 
     Examples
     --------
     >>> sleep = np.array([True] * 6 + [False] * 3 + [True] * 6)
     >>> rescore_after_wake(sleep, 0, 3, 2).astype(int).tolist()
     [0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1]
+    >>> rescore_after_wake(sleep, 0, 3, 2, ratio=0.34).astype(int).tolist()
+    [0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1]
     """
+    if not ratio >= 0:
+        raise ValueError(f"ratio must be zero or positive, got {ratio}")
     out = sleep.copy()
     if rescore <= 0:
         return out
@@ -152,6 +193,9 @@ def rescore_after_wake(sleep: BoolArray, first: int, after: int, rescore: int) -
     wake[: max(first, 0)] = True
     starts, ends = runs(np.r_[True, wake])  # a leading wake bout of unlimited length
     for a, b in zip(starts - 1, ends - 1):
-        if a < 0 or b - a >= after:
+        if a < 0:
             out[b: b + rescore] = False
+        elif b - a >= after:
+            length = rescore if np.isinf(ratio) else min(rescore, int(round(ratio * (b - a))))
+            out[b: b + length] = False
     return out
