@@ -55,8 +55,9 @@ regenerated at any time:
 
 The night is a "hard" one: resting tone that drifts and steps at posture
 changes, ECG spikes in the leg channels, mains pick-up, baseline drift,
-electrode pops, short twitches and phasic REM twitches, and one leg electrode
-off for a few minutes (its movements then are not in the truth). Truth: {n_lm}
+electrode pops, short twitches and phasic REM twitches, restless leg
+movements in wake, and one leg electrode off for a few minutes (its movements
+then are not in the truth). Truth: {n_lm}
 leg movements ({n_left} left, {n_right} right), {n_resp} respiratory events,
 {n_ar} arousals; total sleep time {tst:g} min.
 

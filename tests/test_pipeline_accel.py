@@ -185,9 +185,8 @@ def test_ankle_device_validated_against_the_psg_emg_scoring(tmp_path):
     whose clock starts 8 s late (the device file misses the first 8 s, so its
     onsets are 8 s early: shift -8 s). ``validate(..., shift_s="auto")`` must
     find the offset and, realigned, the device's movements must match the
-    EMG's: every EMG movement found (sensitivity >= 0.85). Precision is lower
-    by construction: the accelerometer generator adds restless-wake fidgets
-    that the EMG generator does not render."""
+    EMG's, restless-wake movements included (both generators render the same
+    sleeper's movements; the device also sees crosstalk and misses weak ones)."""
     seed, minutes = 31, 30
     psg = simulate_night(seed, NightSpec(duration_h=minutes / 60, fs_leg=256,
                                          electrode_off=False))
@@ -209,7 +208,8 @@ def test_ankle_device_validated_against_the_psg_emg_scoring(tmp_path):
     assert v.nights["shift_s"].iloc[0] == pytest.approx(-late, abs=0.25)
     combined = v.events.set_index(["leg", "match"]).loc[("combined", "iou")]
     assert combined.sensitivity >= 0.85
-    assert combined.f1 >= 0.7
+    assert combined.precision >= 0.8
+    assert combined.f1 >= 0.85
 
 
 def test_rebuilt_report_does_not_draw_the_psg_hypnogram_for_estimated_sleep(night_edf, tmp_path):
