@@ -97,6 +97,17 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> float:
+    """Parse a strictly positive, finite number (argparse turns errors into exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive finite number")
+    return value
+
+
 def _shift_value(text: str) -> float | str:
     """Parse ``--shift``: seconds or ``auto`` (argparse turns errors into exit 2)."""
     if text.strip().lower() == "auto":
@@ -149,9 +160,9 @@ def _add_accel_options(score: argparse.ArgumentParser) -> None:
                           "CSV and device files with 'accel' only")
     acc.add_argument("--side", choices=("left", "right"),
                      help="ankle of a single accelerometer whose labels do not say it")
-    acc.add_argument("--fs", type=float, metavar="HZ",
+    acc.add_argument("--fs", type=_positive, metavar="HZ",
                      help="sampling rate of a CSV without timestamps")
-    acc.add_argument("--accel-threshold", type=float, metavar="MG", dest="accel_threshold",
+    acc.add_argument("--accel-threshold", type=_positive, metavar="MG", dest="accel_threshold",
                      help="movement threshold on the gravity-removed acceleration, mg "
                           "(default: the detector's, see docs/ACCEL.md)")
     acc.add_argument("--sleep", default="auto", choices=("auto", "estimate", "hypnogram"),

@@ -318,3 +318,19 @@ def test_rebuilt_report_of_a_csv_night(night, tmp_path):
     plms.score_accel(csv, side="left").write(tmp_path)
     rebuilt = result_from_outputs(tmp_path / "one.summary.json")
     assert set(rebuilt.details["accel_detections"]) == {"left"}
+
+
+@pytest.mark.parametrize("option", [["--accel-threshold", "-5"], ["--fs", "0"], ["--fs", "nan"]])
+def test_cli_refuses_non_positive_numbers_as_usage_errors(night, tmp_path, capsys, option):
+    csv = write_accel_csv(night, tmp_path / "n.csv", "left")
+    with pytest.raises(SystemExit) as exc:
+        run_cli(["score", csv, "--out", tmp_path / "o", *option], capsys)
+    assert exc.value.code == 2
+    assert "positive" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_python_api_refuses_a_zero_rate_with_a_clear_error(night, tmp_path):
+    csv = write_accel_csv(night, tmp_path / "n.csv", "left", time="index")
+    with pytest.raises(PlmsInputError, match="positive number of Hz"):
+        plms.score_accel(csv, side="left", fs=0.0)

@@ -280,6 +280,9 @@ def read_accel_csv(
     (200, 3)
     """
     path = Path(path)
+    if fs is not None and not (np.isfinite(fs) and fs > 0):
+        raise PlmsInputError(f"the sampling rate must be a positive number of Hz, not {fs!r}",
+                             path=path)
     try:
         scale = accel_unit_scale(unit)
     except PlmsInputError as exc:
