@@ -52,22 +52,27 @@ def dropped_lm_notes(lms: pd.DataFrame, rules: str | Rules = "wasm2016"
     Returns
     -------
     counts : dict
-        ``zero_duration`` (movements of 0 s, as some exports write them) and
-        ``too_short`` (longer than 0 s, shorter than ``rules.lm_min_duration_s``).
+        ``zero_duration`` (marks of 0 s, as some exports write them) and
+        ``too_short`` (leg movements that stay shorter than
+        ``rules.lm_min_duration_s`` once the marks of one leg less than
+        ``rules.lm_offset_quiet_s`` apart are joined: RULES.md section 1).
     notes : list of str
         One warning per non-zero count.
 
     Examples
     --------
-    >>> t = pd.DataFrame({"onset": [1.0, 5, 9], "duration": [0.0, 0.2, 1.0],
+    >>> t = pd.DataFrame({"onset": [1.0, 5, 9, 20, 20.5], "duration": [0.0, 0.2, 1.0, 0.3, 0.3],
     ...                   "side": "left"})
     >>> dropped_lm_notes(t)[0]
     {'zero_duration': 1, 'too_short': 1}
     """
+    from plms.scoring.bilateral import same_leg_runs, validate_lms
+
     rules = get_rules(rules)
-    duration = pd.to_numeric(lms["duration"], errors="coerce").to_numpy(dtype=float)
-    zero = duration <= TIME_TOLERANCE_S
-    short = ~zero & (duration < rules.lm_min_duration_s - TIME_TOLERANCE_S)
+    lms = validate_lms(lms)
+    zero = lms["duration"].to_numpy(dtype=float) <= TIME_TOLERANCE_S
+    runs = same_leg_runs(lms.loc[~zero], rules)
+    short = runs["duration"].to_numpy(dtype=float) < rules.lm_min_duration_s - TIME_TOLERANCE_S
     counts = {"zero_duration": int(zero.sum()), "too_short": int(short.sum())}
     notes = []
     if counts["zero_duration"]:
@@ -76,7 +81,8 @@ def dropped_lm_notes(lms: pd.DataFrame, rules: str | Rules = "wasm2016"
     if counts["too_short"]:
         notes.append(f"{counts['too_short']} leg movement(s) shorter than "
                      f"{rules.lm_min_duration_s:g} s were dropped (not leg movements under "
-                     f"{rules.name})")
+                     f"{rules.name}, after joining the marks of one leg less than "
+                     f"{rules.lm_offset_quiet_s:g} s apart)")
     return counts, notes
 
 

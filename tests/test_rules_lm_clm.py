@@ -114,15 +114,6 @@ def test_dropped_short_lm_does_not_make_a_bilateral(rules):
     assert out.iloc[0]["duration"] == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("rules", PRESETS)
-def test_short_bursts_are_dropped_before_same_leg_merge(rules):
-    """CONTRACT: short LMs are dropped *first*. Left 0-1 and left 1.2-1.5
-    (0.3 s, gap 0.2): the 0.3 s burst goes, it does not extend the LM to 1.5 s."""
-    out = apply_rules(lm_table((0, 1), (1.2, 0.3)), rules)
-    assert len(out) == 1
-    assert out.iloc[0]["duration"] == pytest.approx(1.0)
-
-
 # --- same-leg merge (offset rule) ---------------------------------------------
 
 @pytest.mark.parametrize("rules", PRESETS)

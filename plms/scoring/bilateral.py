@@ -56,22 +56,44 @@ def validate_lms(lms: pd.DataFrame) -> pd.DataFrame:
 
 
 def merge_same_leg(lms: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """Drop too-short LMs, then merge LMs of one leg separated by less than the quiet period.
+    """Merge the marks of one leg less than the quiet period apart, then drop too-short LMs.
 
-    RULES.md section 1: bursts shorter than ``lm_min_duration_s`` are not LMs
-    (dropped, they break nothing); two bursts on one leg closer than
-    ``lm_offset_quiet_s`` are one LM (the offset rule).
+    RULES.md section 1, in this order: two bursts on one leg closer than
+    ``lm_offset_quiet_s`` are one LM (the offset rule: an LM ends only where
+    the quiet period starts), so a short burst just after a movement delays
+    its offset and two short bursts close together make one LM of their
+    combined span; only a merged LM that stays shorter than
+    ``lm_min_duration_s`` is not an LM (dropped, it breaks nothing). Marks of
+    0 s (points some exports write, with no extent) are dropped before
+    merging: they are not bursts.
+
+    Examples
+    --------
+    >>> from plms.rules import WASM2016
+    >>> t = pd.DataFrame({"onset": [0.0, 2.4, 10.0, 20.0, 20.5], "duration": [2.0, 1.0, 0.3,
+    ...                   0.3, 0.3], "side": ["left"] * 5})
+    >>> merge_same_leg(validate_lms(t), WASM2016)[["onset", "duration"]].round(6).values.tolist()
+    [[0.0, 3.4], [20.0, 0.8]]
+    """
+    merged = same_leg_runs(lms.loc[lms["duration"] > TIME_TOLERANCE_S], rules)
+    keep = merged["duration"] >= rules.lm_min_duration_s - TIME_TOLERANCE_S
+    return merged.loc[keep].reset_index(drop=True)
+
+
+def same_leg_runs(lms: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Join the marks of each leg whose gap is less than the quiet period (the offset rule).
+
+    No duration is checked here: :func:`merge_same_leg` drops the runs that
+    stay too short. ``peak_uv`` of a run is the largest of its marks.
 
     Examples
     --------
     >>> from plms.rules import WASM2016
     >>> t = pd.DataFrame({"onset": [0.0, 2.4, 10.0], "duration": [2.0, 1.0, 0.3],
     ...                   "side": ["left"] * 3})
-    >>> merge_same_leg(validate_lms(t), WASM2016)[["onset", "duration"]].values.tolist()
-    [[0.0, 3.4]]
+    >>> same_leg_runs(validate_lms(t), WASM2016)[["onset", "duration"]].round(6).values.tolist()
+    [[0.0, 3.4], [10.0, 0.3]]
     """
-    keep = lms["duration"] >= rules.lm_min_duration_s - TIME_TOLERANCE_S
-    lms = lms.loc[keep]
     parts = []
     for side in SIDES:
         leg = lms.loc[lms["side"] == side].sort_values("onset", kind="stable")
