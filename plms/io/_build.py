@@ -17,6 +17,7 @@ import pandas as pd
 
 from plms.annotations import (
     AROUSAL_COLUMNS,
+    EXCLUDED_COLUMNS,
     LEG_MOVEMENT_COLUMNS,
     RESPIRATORY_COLUMNS,
     Annotations,
@@ -31,8 +32,45 @@ from plms.hypnogram import DEFAULT_EPOCH_S, Hypnogram
 GRID_TOLERANCE_S = 0.01
 #: A stage annotation longer than this is taken as corrupt (guards memory).
 MAX_STAGE_SPAN_S = 14 * 24 * 3600.0
+#: Shortest scoring epoch accepted (30 s is standard); a shorter one would make
+#: a stage annotation expand into millions of epochs (guards time and memory).
+MIN_EPOCH_S = 1.0
 #: How many unrecognised annotation texts a warning quotes.
 MAX_QUOTED_TEXTS = 5
+
+#: Marker texts plms writes for what event tables cannot say (``docs/CONTRACT.md``):
+#: whether respiratory events and arousals were scored at all, so that "scored,
+#: none found" and "not scored" both survive a write-back; (kind, detail) read back.
+SCORING_MARKERS: dict[str, tuple[str, str]] = {
+    "plms: respiratory events scored": ("scoring", "respiratory scored"),
+    "plms: respiratory events not scored": ("scoring", "respiratory not scored"),
+    "plms: arousals scored": ("scoring", "arousals scored"),
+    "plms: arousals not scored": ("scoring", "arousals not scored"),
+}
+#: Marker texts of a stretch of one leg left out of scoring (detached electrode...).
+EXCLUDED_MARKERS: dict[str, tuple[str, str]] = {
+    "plms: excluded left leg": ("excluded", "left"),
+    "plms: excluded right leg": ("excluded", "right"),
+}
+#: Separator MNE's EDF exporter puts between a description and its channel.
+_CHANNEL_SEPARATOR = "@@"
+
+
+def plms_marker(text: str) -> tuple[str, str] | None:
+    """The (kind, detail) of a marker text plms writes, None for any other text.
+
+    Kinds: ``scoring`` (detail ``respiratory scored``, ``arousals not
+    scored``...) and ``excluded`` (detail the leg). Case and surrounding
+    blanks are ignored, as is an NSRR ``|label`` or an MNE ``@@channel`` suffix.
+
+    >>> plms_marker("plms: arousals not scored"), plms_marker("PLMS: excluded left leg|x")
+    (('scoring', 'arousals not scored'), ('excluded', 'left'))
+    >>> plms_marker("Arousal") is None
+    True
+    """
+    key = str(text).partition(_CHANNEL_SEPARATOR)[0].partition("|")[0].strip().lower()
+    key = " ".join(key.split())
+    return SCORING_MARKERS.get(key) or EXCLUDED_MARKERS.get(key)
 
 
 @dataclass(frozen=True)
@@ -106,6 +144,12 @@ def build_hypnogram(
     if not stages:
         return None, []
     epoch = epoch_s if epoch_s else infer_epoch_length(stages, path)
+    if not MIN_EPOCH_S <= epoch <= MAX_STAGE_SPAN_S:
+        raise PlmsInputError(
+            f"the scoring epoch length {epoch:g} s is implausible (allowed: "
+            f"{MIN_EPOCH_S:g} to {MAX_STAGE_SPAN_S:g} s; 30 s is standard)",
+            path=path,
+        )
     ordered = sorted(stages, key=lambda e: e.onset)
     start = ordered[0].onset
     if ordered[-1].onset - start > MAX_STAGE_SPAN_S:
@@ -199,6 +243,26 @@ def _lights(events: Sequence[Event]) -> tuple[float | None, float | None, list[s
     return off, on, notes
 
 
+def _scored(events: Sequence[Event], name: str, kind: str, inferred: bool,
+            notes: list[str]) -> bool:
+    """Whether ``name`` events were scored: the file's plms marker, else ``inferred``.
+
+    A "not scored" marker in a file that holds such events is overruled by
+    the events, with a warning.
+    """
+    said = {e.detail for e in events if e.kind == "scoring"}
+    has_events = any(e.kind == kind for e in events)
+    if f"{name} scored" in said:
+        return True
+    if f"{name} not scored" in said:
+        if has_events:
+            notes.append(f"the file marks {name} as not scored but holds some: "
+                         "they are used as scored")
+            return True
+        return False
+    return inferred
+
+
 def annotations_from_events(
     events: Iterable[Event],
     *,
@@ -209,9 +273,18 @@ def annotations_from_events(
     ignored_texts: Sequence[str] = (),
     path: str | PathLike[str] | None = None,
 ) -> Annotations:
-    """Gather classified events into an :class:`Annotations`."""
+    """Gather classified events into an :class:`Annotations`.
+
+    ``respiratory_scored``/``arousals_scored`` are what the reader infers
+    from the file; the markers plms writes (:data:`SCORING_MARKERS`, events
+    of kind ``scoring``) overrule them. Events of kind ``excluded`` (detail
+    the leg) become ``Annotations.excluded``.
+    """
     events = list(events)
     off, on, notes = _lights(events)
+    respiratory_scored = _scored(events, "respiratory", "respiratory", respiratory_scored,
+                                 notes)
+    arousals_scored = _scored(events, "arousals", "arousal", arousals_scored, notes)
     hyp, hyp_notes = build_hypnogram(
         [e for e in events if e.kind == "stage"], epoch_s=epoch_s,
         lights_off_s=off, lights_on_s=on, source=source, path=path,
@@ -244,6 +317,10 @@ def annotations_from_events(
         leg_movements=_table(
             [(e.onset, e.duration or 0.0, e.detail) for e in legs if e.detail in ("left", "right")],
             LEG_MOVEMENT_COLUMNS,
+        ),
+        excluded=_table(
+            [(e.onset, e.duration or 0.0, e.detail) for e in events if e.kind == "excluded"],
+            EXCLUDED_COLUMNS,
         ),
         source=source,
         warnings=tuple(notes),

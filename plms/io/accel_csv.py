@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
@@ -29,7 +30,7 @@ import pandas as pd
 
 from plms.errors import PlmsInputError
 from plms.io.accel import AccelRecording, accel_unit_scale, clipped_at_range, make_signal
-from plms.io.accel_labels import assign_sides, column_axis_side, group_devices
+from plms.io.accel_labels import assign_sides, column_axis_side, group_devices, side_from_name
 
 #: An interval longer than this many median intervals is a gap.
 GAP_FACTOR = 1.5
@@ -210,24 +211,42 @@ def _times(table: pd.DataFrame, column: str, first_line: int,
         numeric = pd.to_numeric(raw, errors="coerce")
     if numeric is not None and numeric.notna().all():
         seconds = numeric.to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(seconds))
+        if bad.size:
+            k = int(bad[0])
+            raise PlmsInputError(f"line {first_line + k}, column {column!r}: the time "
+                                 f"{str(raw.iloc[k])[:40]!r} is not a finite number", path=path)
         if seconds[0] > UNIX_MS_MIN:
             seconds = seconds / MS_PER_S
-        start = _UNIX_EPOCH + dt.timedelta(seconds=float(seconds[0])) \
-            if seconds[0] > UNIX_TIME_MIN_S else None
+        try:
+            start = _UNIX_EPOCH + dt.timedelta(seconds=float(seconds[0])) \
+                if seconds[0] > UNIX_TIME_MIN_S else None
+        except OverflowError:  # after the year 9999
+            raise PlmsInputError(f"line {first_line}, column {column!r}: the time "
+                                 f"{str(raw.iloc[0])[:40]!r} is out of range", path=path) from None
         return seconds - seconds[0], start
     try:
-        stamps = pd.to_datetime(raw, format="ISO8601")
-    except (ValueError, TypeError):
-        stamps = pd.to_datetime(raw, errors="coerce", format="mixed")
-    bad = np.flatnonzero(stamps.isna().to_numpy())
-    if bad.size:
-        k = int(bad[0])
-        raise PlmsInputError(f"line {first_line + k}, column {column!r}: {str(raw.iloc[k])[:40]!r}"
-                             " is not a date-time or a number of seconds", path=path)
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_localize(None)
-    ns = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    return (ns - ns[0]) / 1e9, stamps.iloc[0].to_pydatetime()
+        try:
+            stamps = pd.to_datetime(raw, format="ISO8601")
+        except (ValueError, TypeError):
+            stamps = pd.to_datetime(raw, errors="coerce", format="mixed")
+        bad = np.flatnonzero(stamps.isna().to_numpy())
+        if bad.size:
+            k = int(bad[0])
+            raise PlmsInputError(f"line {first_line + k}, column {column!r}: "
+                                 f"{str(raw.iloc[k])[:40]!r} is not a date-time or a number of "
+                                 "seconds", path=path)
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_localize(None)
+        ns = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        return (ns - ns[0]) / 1e9, stamps.iloc[0].to_pydatetime()
+    except PlmsInputError:
+        raise
+    except (ValueError, TypeError, OverflowError, AttributeError) as exc:
+        # mixed time zones, a year pandas reads but Python cannot hold (-1, 0)...
+        problem = " ".join(str(exc).split())[:200]
+        raise PlmsInputError(f"column {column!r}: the date-times cannot be used ({problem})",
+                             path=path) from None
 
 
 def _find_column(columns: list[str], names: tuple[str, ...], given: str | None,
@@ -256,7 +275,8 @@ def read_accel_csv(
     fs : float, optional
         Sampling rate; required without a time column, checked (1%) with one.
     side : {"left", "right"}, optional
-        Leg of a device whose columns carry no side (else it is scored as left).
+        Leg of a device whose columns carry no side (else the side word ending the
+        file name, ``night-right.csv``, else it is scored as left).
     unit : str
         Unit of the values: g, mg or m/s^2.
     time_column : str, optional
@@ -298,11 +318,15 @@ def read_accel_csv(
     skip = _header_line(first, sep)
     try:
         # numbers are parsed by the C parser; a column with a bad value stays text
-        # and is reported by _numbers
-        table = pd.read_csv(path, sep=sep, skiprows=skip, skipinitialspace=True,
-                            encoding="utf-8-sig", encoding_errors="replace")
+        # and is reported by _numbers (so pandas' DtypeWarning about the mixed
+        # column of a long file says nothing more, and is not shown)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            table = pd.read_csv(path, sep=sep, skiprows=skip, skipinitialspace=True,
+                                encoding="utf-8-sig", encoding_errors="replace")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
-        raise PlmsInputError(f"cannot be read as a table ({str(exc)[:200]})", path=path) from None
+        problem = " ".join(str(exc).split())[:200]  # pandas ends its messages with a newline
+        raise PlmsInputError(f"cannot be read as a table ({problem})", path=path) from None
     table.columns = [str(c).strip() for c in table.columns]
     if table.empty:
         raise PlmsInputError("the table has no data rows", path=path)
@@ -314,8 +338,9 @@ def read_accel_csv(
         raise PlmsInputError("no acceleration column (x, y, z or magnitude) was found; "
                              f"columns: {', '.join(map(repr, columns))}", path=path)
     devices = group_devices(parsed)  # type: ignore[arg-type]
+    named = side_from_name(path.stem)
     placed, notes = assign_sides(devices, lambda d: d.side, lambda d: d.name or "xyz",
-                                 side, path)
+                                 side, path, name_side=named[1] if named else None)
     time_col = _find_column(columns, TIME_NAMES, time_column, path)
     index_col = None if time_col else _find_column(columns, INDEX_NAMES, None, path)
     start: dt.datetime | None = None

@@ -141,7 +141,7 @@ def _parse_time(text: str) -> datetime | float | None:
         y, mo, d, h, mi, s = (int(g) for g in match.groups()[:6])
         try:
             return datetime(y, mo, d, h, mi, s) + timedelta(seconds=_fraction(match.group(7)))
-        except ValueError:
+        except (ValueError, OverflowError):  # no such date, or past the year 9999
             return None
     match = _CLOCK.match(text)
     if match:
@@ -192,13 +192,14 @@ def _read_rows(
             )
         style = kind
         if isinstance(when, float):
-            clock = when
-            when = datetime.combine(day, datetime.min.time()) + timedelta(
-                days=day_offset, seconds=clock
-            )
-            if previous is not None and (previous - when).total_seconds() > ROLLOVER_S:
-                day_offset += 1
-                when += timedelta(days=1)
+            try:
+                when, rolled = _on_day(day, day_offset, when, previous)
+            except OverflowError:
+                raise PlmsInputError(
+                    f"line {number}: the time {fields[cols.time].strip()!r} falls after the "
+                    "year 9999 (check the Recording Date)", path=path,
+                ) from None
+            day_offset += int(rolled)
         previous = when
         event = fields[cols.event].strip()
         if not event:
@@ -209,6 +210,24 @@ def _read_rows(
             location = fields[cols.location].strip()
         rows.append(_Row(number, when, event, duration, location))
     return rows
+
+
+def _on_day(
+    day: date, day_offset: int, clock: float, previous: datetime | None
+) -> tuple[datetime, bool]:
+    """A clock time on ``day`` plus ``day_offset``, and whether it went back (past midnight).
+
+    A time that went back by more than :data:`ROLLOVER_S` is moved one day on.
+
+    Raises
+    ------
+    OverflowError
+        The date falls after the year 9999.
+    """
+    when = datetime.combine(day, datetime.min.time()) + timedelta(days=day_offset, seconds=clock)
+    if previous is not None and (previous - when).total_seconds() > ROLLOVER_S:
+        return when + timedelta(days=1), True
+    return when, False
 
 
 def _classify(row: _Row, onset: float, path: Path) -> Event | None:
@@ -332,11 +351,15 @@ def read_remlogic(
 def _nearest_day(rows: list[_Row], start: datetime) -> list[_Row]:
     """Clock-time rows without a recording date: shift them by whole days next to ``start``."""
     first = rows[0].when
-    shift = min((-1, 0, 1), key=lambda d: abs((first + timedelta(days=d) - start).total_seconds()))
-    return [
-        _Row(r.line, r.when + timedelta(days=shift), r.event, r.duration, r.location)
-        for r in rows
-    ]
+    try:
+        shift = min((-1, 0, 1),
+                    key=lambda d: abs((first + timedelta(days=d) - start).total_seconds()))
+        return [
+            _Row(r.line, r.when + timedelta(days=shift), r.event, r.duration, r.location)
+            for r in rows
+        ]
+    except OverflowError:  # next to the year 1 or 9999: left as they are
+        return rows
 
 
 def _origin(rows: Sequence[_Row], start: datetime | None) -> tuple[datetime, str, list[str]]:
