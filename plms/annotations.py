@@ -19,6 +19,8 @@ RESPIRATORY_COLUMNS = ("onset", "duration", "kind")
 AROUSAL_COLUMNS = ("onset", "duration")
 #: Columns of the table of scored leg movements (one leg each).
 LEG_MOVEMENT_COLUMNS = ("onset", "duration", "side")
+#: Columns of the table of stretches excluded from scoring (one leg each).
+EXCLUDED_COLUMNS = ("onset", "duration", "side")
 
 
 def empty_table(columns: tuple[str, ...]) -> pd.DataFrame:
@@ -44,6 +46,10 @@ class Annotations:
     leg_movements : DataFrame
         ``onset``, ``duration`` (s), ``side`` (``left``/``right``): movements
         already scored per leg, for rescoring.
+    excluded : DataFrame
+        ``onset``, ``duration`` (s), ``side`` (``left``/``right``): stretches
+        of one leg left out of scoring (e.g. a detached electrode), as plms
+        writes them back (``docs/CONTRACT.md``); empty when the file marks none.
     source : str or None
         The file these came from.
     warnings : tuple of str
@@ -59,6 +65,7 @@ class Annotations:
     leg_movements: pd.DataFrame = field(
         default_factory=lambda: empty_table(LEG_MOVEMENT_COLUMNS)
     )
+    excluded: pd.DataFrame = field(default_factory=lambda: empty_table(EXCLUDED_COLUMNS))
     source: str | None = None
     warnings: tuple[str, ...] = ()
     respiratory_scored: bool = False
@@ -76,13 +83,14 @@ class Annotations:
         """
         notes: list[str] = []
         tables = {}
-        for name in ("respiratory", "arousals", "leg_movements"):
+        for name in ("respiratory", "arousals", "leg_movements", "excluded"):
             table: pd.DataFrame = getattr(self, name)
             inside = (table["onset"] >= 0) & (table["onset"] < duration_s)
             n_out = int((~inside).sum())
             if n_out:
+                what = "excluded stretch" if name == "excluded" else name.replace("_", " ")
                 notes.append(
-                    f"{n_out} {name.replace('_', ' ')} event(s) lie outside the recording "
+                    f"{n_out} {what} event(s) lie outside the recording "
                     f"(0-{duration_s:g} s) and were ignored"
                 )
             tables[name] = table.loc[inside].reset_index(drop=True)

@@ -178,7 +178,9 @@ def rescore(
         "file": str(name),
         "source": str(name),
         "recording_start": start.isoformat() if start is not None else None,
-        "recording_duration_s": None,
+        # A scoring file gives no recording length: the scored hypnogram's end
+        # is the time the scorer looked at (RULES.md section 5, per hour of recording).
+        "recording_duration_s": (ann.hypnogram.end_s if ann.hypnogram is not None else None),
         "modality": "scored",
         "channels": None,
         "fs_hz": None,
@@ -187,6 +189,14 @@ def rescore(
         "scored_lms": {**per_side, **counts},
         "warnings": list(ann.warnings) + notes,
     }
+    excluded = getattr(ann, "excluded", None)
+    if excluded is not None and len(excluded):   # stretches a plms write-back marks
+        extra["excluded_min"] = {
+            side: float(excluded.loc[excluded["side"] == side, "duration"].sum()) / 60.0
+            for side in ("left", "right")}
+        extra["warnings"] += [f"{minutes:.1f} min of the {side} leg are marked as excluded "
+                              "from scoring" for side, minutes in extra["excluded_min"].items()
+                              if minutes > 0]
     from plms.pipeline import score_lms
 
     result = score_lms(

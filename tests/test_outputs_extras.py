@@ -143,7 +143,11 @@ def test_edf_annotations_without_hypnogram(tmp_path):
     last = res.events["onset"].iloc[-1] + res.events["duration"].iloc[-1]
     assert raw.times[-1] + 1 >= last                  # longer than asked: holds every event
     ann = raw.annotations
-    assert all(_is_lm(t) for t in ann.description) and len(ann) == len(res.events)
+    lms = [t for t in ann.description if not t.startswith("plms: ")]
+    assert all(_is_lm(t) for t in lms) and len(lms) == len(res.events)
+    # and what was not scored says so (docs/CONTRACT.md)
+    assert sorted(t for t in ann.description if t.startswith("plms: ")) == [
+        "plms: arousals not scored", "plms: respiratory events not scored"]
     # without a known start, EDF's "unknown" date
     raw = mne.io.read_raw_edf(write_edf_annotations(res, tmp_path / "b.edf"), verbose="error")
     assert raw.info["meas_date"].replace(tzinfo=None) == edf_plus.UNKNOWN_START
@@ -194,8 +198,14 @@ def test_annotated_copy_keeps_signals_and_adds_lms(night_edf, tmp_path):
     expected = _expected_lm_texts(res)
     assert [t for _, t in lms] == [t for _, _, t in expected]
     np.testing.assert_allclose([o for o, _ in lms], [o for o, _, _ in expected], atol=RES)
-    # the source's own annotations (with its stages) are kept, ours not added twice
-    assert sorted(t for t in ann.description if not _is_lm(t)) == sorted(source_ann.description)
+    # the source's own annotations (with its stages) are kept, ours not added twice;
+    # plms's markers say what was scored (docs/CONTRACT.md)
+    markers = [t for t in ann.description if t.startswith("plms: ")]
+    assert sorted(t for t in ann.description if not _is_lm(t) and t not in markers) == sorted(
+        source_ann.description)
+    said = {name: "scored" if res.summary[f"{key}_scored"] else "not scored"
+            for name, key in (("respiratory events", "respiratory"), ("arousals", "arousals"))}
+    assert {f"plms: {name} {word}" for name, word in said.items()} <= set(markers)
     raw = mne.io.read_raw_edf(path, verbose="error")
     assert len(raw.annotations) == len(ann)
     assert edfio.read_edf(path).num_signals == len(raw.ch_names)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from os import PathLike
 
 from plms.annotations import Annotations
-from plms.io._build import Event, annotations_from_events
+from plms.io._build import Event, annotations_from_events, plms_marker
 from plms.io._edfformat import read_header
 from plms.io._readers import LibraryFile
 from plms.io.labels import classify_annotation
@@ -39,8 +39,11 @@ def annotations_from_tal(
     -------
     Annotations
         ``respiratory_scored``/``arousals_scored`` are True when at least one
-        such event exists (EDF+ cannot tell "scored, none found" from "not
-        scored").
+        such event exists (EDF+ has no way to tell "scored, none found" from
+        "not scored"), unless the file holds the markers plms writes for it
+        (``plms: respiratory events scored`` / ``... not scored``, the same
+        for arousals; ``docs/CONTRACT.md``), which say it. ``plms: excluded
+        left leg`` / ``right leg`` annotations become ``excluded``.
 
     Examples
     --------
@@ -53,7 +56,7 @@ def annotations_from_tal(
     events: list[Event] = []
     ignored: list[str] = []
     for onset, duration, text in items:
-        kind, detail = classify_annotation(text)
+        kind, detail = plms_marker(text) or classify_annotation(text)
         if kind == "other":
             ignored.append(text)
             continue

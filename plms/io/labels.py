@@ -47,6 +47,9 @@ _STAGE_PREFIXED = re.compile(
     r"^(?:sleep stage|stage|sleep)[ :]*"
     r"(?P<stage>w|wake|n[1-4]|s?[0-4]|r|rem|\?|u|unscored|unknown|mt|movement time)(?: sleep)?$"
 )
+# Sleep of unknown stage estimated from actigraphy, as plms writes it:
+# "Sleep (stage unknown, estimated)" (EDF+), "Sleep, stage unknown (estimated)" (NSRR).
+_ESTIMATED_SLEEP = re.compile(r"^sleep stage unknown estimated$")
 # A bare stage name (never a bare digit): "W", "N2", "REM", "Wake", "Movement time".
 _STAGE_BARE = re.compile(
     r"^(?P<stage>w|wake|n[1-4]|s[0-4]|r|rem|rem sleep|unscored|movement time)$"
@@ -88,6 +91,8 @@ def _normalize(text: str) -> str:
 def _stage(text: str) -> str | None:
     """The plms stage a normalized text names, or None."""
     name, sep, code = text.rpartition("|") if "|" in text else (text, "", "")
+    if _ESTIMATED_SLEEP.match(name):
+        return "S"
     if sep and _NSRR_STAGE_NAME.match(name) and code in _NSRR_STAGE_CODES:
         return _NSRR_STAGE_CODES[code]
     match = _STAGE_PREFIXED.match(name) or _STAGE_BARE.match(name)
@@ -123,7 +128,8 @@ def classify_annotation(text: str) -> tuple[AnnotationKind, str | None]:
         ``stage``, ``respiratory``, ``arousal``, ``lights_off``, ``lights_on``,
         ``leg_movement`` or ``other``.
     detail : str or None
-        The stage (``W``, ``N1``, ``N2``, ``N3``, ``R``, ``MT``, ``U``) for
+        The stage (``W``, ``N1``, ``N2``, ``N3``, ``R``, ``MT``, ``U``; ``S``
+        for sleep of unknown stage estimated from actigraphy) for
         stages, the event kind (one of :data:`RESPIRATORY_KINDS`) for
         respiratory events, the side (``left``/``right``, or None when not
         given) for leg movements; None otherwise.

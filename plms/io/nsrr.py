@@ -18,7 +18,7 @@ from defusedxml import DefusedXmlException, EntitiesForbidden
 from plms.annotations import Annotations
 from plms.errors import PlmsInputError
 from plms.hypnogram import DEFAULT_EPOCH_S
-from plms.io._build import Event, annotations_from_events
+from plms.io._build import Event, annotations_from_events, plms_marker
 from plms.io.channels import leg_side
 from plms.io.labels import classify_annotation
 
@@ -50,6 +50,9 @@ def _parse_xml(path: Path) -> ET.Element:
         raise PlmsInputError(f"the XML is malformed{where}", path=path) from None
     except OSError as exc:
         raise PlmsInputError(f"the file cannot be read ({exc.strerror})", path=path) from None
+    except (LookupError, ValueError) as exc:  # e.g. an unknown encoding in the XML declaration
+        problem = " ".join(str(exc).split())[:200]
+        raise PlmsInputError(f"the XML cannot be decoded ({problem})", path=path) from None
 
 
 def _field(event: ET.Element, tag: str) -> str:
@@ -82,6 +85,9 @@ def _classify(event: ET.Element, number: int, path: Path) -> Event | None:
     etype = _event_type(event)
     onset = _seconds(event, "Start", number, path, None)
     duration = _seconds(event, "Duration", number, path, 0.0)
+    marker = plms_marker(concept)
+    if marker is not None:
+        return Event(marker[0], marker[1], onset, duration)
     if etype == STAGE_EVENT_TYPE:
         code = concept.rpartition("|")[2].strip()
         if code in STAGE_CODES:
@@ -121,7 +127,10 @@ def read_nsrr_xml(path: str | PathLike[str], *, duration_s: float | None = None)
         and limb movements. When the file holds stage events it is a scored
         PSG, so ``respiratory_scored``/``arousals_scored`` are True and an
         empty table means none occurred; without stages they are True only
-        when such events exist.
+        when such events exist. The markers plms writes (``plms: respiratory
+        events scored`` / ``... not scored``, the same for arousals;
+        ``docs/CONTRACT.md``) overrule both guesses; ``plms: excluded left
+        leg`` / ``right leg`` events become ``excluded``.
 
     Raises
     ------

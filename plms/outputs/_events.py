@@ -1,10 +1,12 @@
-"""What the annotation writers share: the text of a leg movement, its leg parts."""
+"""What the annotation writers share: the text of a leg movement, its leg parts,
+and the other inputs of the rules (respiratory events, arousals, excluded stretches)."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,10 @@ SIDES = ("left", "right", "bilateral")
 PART_TOLERANCE_S = 1e-6
 #: Shortest leg movement the rules keep when the result does not say, s.
 DEFAULT_LM_MIN_DURATION_S = 0.5
+#: Columns of the respiratory-event, arousal and excluded-stretch tables written.
+RESPIRATORY_COLUMNS = ("onset", "duration", "kind")
+AROUSAL_COLUMNS = ("onset", "duration")
+EXCLUDED_COLUMNS = ("onset", "duration", "side")
 
 
 @dataclass(frozen=True)
@@ -115,3 +121,121 @@ def leg_channel(result: ScoreResult, side: str) -> str | None:
     if isinstance(channels, dict) and channels.get(side):
         return str(channels[side])
     return None
+
+
+# -- the other inputs of the rules --------------------------------------------
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=float if c in ("onset", "duration") else object)
+                         for c in columns})
+
+
+@dataclass(frozen=True, eq=False)
+class RulesInputs:
+    """What the rules used beside the leg movements, as the writers write it.
+
+    Attributes
+    ----------
+    respiratory : DataFrame or None
+        ``onset``, ``duration`` (s), ``kind``; None when not scored (an empty
+        table: scored, none found).
+    arousals : DataFrame or None
+        ``onset``, ``duration`` (s); None when not scored.
+    excluded : DataFrame
+        ``onset``, ``duration`` (s), ``side``: stretches of one leg left out
+        of scoring (detached electrode), empty when none.
+    """
+
+    respiratory: pd.DataFrame | None
+    arousals: pd.DataFrame | None
+    excluded: pd.DataFrame = field(default_factory=lambda: _empty(EXCLUDED_COLUMNS))
+
+
+def _times(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``table`` with ``columns`` (missing kinds None, missing durations 0), onset order."""
+    out = pd.DataFrame({
+        "onset": pd.to_numeric(table["onset"], errors="coerce").astype(float),
+        "duration": (pd.to_numeric(table["duration"], errors="coerce").fillna(0.0).astype(float)
+                     if "duration" in table else 0.0),
+    }, index=table.index)
+    for extra in columns[2:]:
+        out[extra] = table[extra] if extra in table else None
+    out = out[out["onset"].notna() & (out["onset"] >= 0)]   # EDF+ and NSRR: from 0 s
+    return out.sort_values("onset", kind="stable").reset_index(drop=True)[list(columns)]
+
+
+def _scored_table(result: ScoreResult, name: str, columns: tuple[str, ...]
+                  ) -> pd.DataFrame | None:
+    """The table ``name`` the rules used, None when not scored.
+
+    From ``details["rules_inputs"]`` (kept by :func:`plms.score_lms`), else
+    from ``details["annotations"]``; when the summary says the events were
+    scored but neither holds them, a warning says they are written as not
+    scored (never as "scored, none found").
+    """
+    flag = f"{name}_scored"
+    scored = result.summary.get(flag)
+    given = result.details.get("rules_inputs")
+    if isinstance(given, dict) and name in given:
+        table = given[name]
+    else:
+        ann = result.details.get("annotations")
+        table = getattr(ann, name, None) if ann is not None and getattr(ann, flag, False) else None
+        if table is None and scored:
+            what = "respiratory events" if name == "respiratory" else name
+            warnings.warn(f"the result says {what} were scored but does not hold them: "
+                          "they are written as not scored", UserWarning, stacklevel=3)
+    if table is None or scored is False:
+        return None
+    return _times(table, columns)
+
+
+def _excluded(result: ScoreResult) -> pd.DataFrame:
+    """Excluded stretches: the detector's (``details["detections"]``), else the annotations'."""
+    detections = result.details.get("detections")
+    if isinstance(detections, dict) and detections:
+        parts = [det.excluded.assign(side=side) for side, det in detections.items()
+                 if side in ("left", "right") and getattr(det, "excluded", None) is not None
+                 and len(det.excluded)]
+        return _times(pd.concat(parts, ignore_index=True), EXCLUDED_COLUMNS) if parts else (
+            _empty(EXCLUDED_COLUMNS))
+    ann = result.details.get("annotations")
+    table = getattr(ann, "excluded", None)
+    if table is None or not len(table):
+        return _empty(EXCLUDED_COLUMNS)
+    return _times(table, EXCLUDED_COLUMNS)
+
+
+def rules_inputs(result: ScoreResult) -> RulesInputs:
+    """The respiratory events, arousals and excluded stretches the scoring of ``result`` used."""
+    return RulesInputs(
+        respiratory=_scored_table(result, "respiratory", RESPIRATORY_COLUMNS),
+        arousals=_scored_table(result, "arousals", AROUSAL_COLUMNS),
+        excluded=_excluded(result),
+    )
+
+
+def marker_texts(inputs: RulesInputs) -> list[str]:
+    """The texts that say whether respiratory events and arousals were scored.
+
+    Written at 0 s by every writer, read back by :func:`plms.io._build.plms_marker`.
+
+    >>> marker_texts(RulesInputs(respiratory=_empty(RESPIRATORY_COLUMNS), arousals=None))
+    ['plms: respiratory events scored', 'plms: arousals not scored']
+    """
+    from plms.io._build import SCORING_MARKERS
+
+    text = {detail: t for t, (_, detail) in SCORING_MARKERS.items()}
+    return [text[f"{name} {'scored' if table is not None else 'not scored'}"]
+            for name, table in (("respiratory", inputs.respiratory),
+                                ("arousals", inputs.arousals))]
+
+
+def excluded_text(side: str) -> str:
+    """The text of a stretch of one leg excluded from scoring.
+
+    >>> excluded_text("left")
+    'plms: excluded left leg'
+    """
+    from plms.io._build import EXCLUDED_MARKERS
+
+    return {detail: t for t, (_, detail) in EXCLUDED_MARKERS.items()}[side]

@@ -1,4 +1,4 @@
-"""EDF+ outputs: the detected leg movements and the hypnogram as annotations.
+"""EDF+ outputs: the leg movements and every other input of the rules as annotations.
 
 - :func:`write_edf_annotations`: an EDF+ file that holds the annotations and
   a single flat placeholder signal (see below);
@@ -26,7 +26,16 @@ import numpy as np
 import numpy.typing as npt
 import pyedflib
 
-from plms.outputs._events import event_rows, leg_rows, lm_text, recording_start
+from plms.outputs._events import (
+    RulesInputs,
+    event_rows,
+    excluded_text,
+    leg_rows,
+    lm_text,
+    marker_texts,
+    recording_start,
+    rules_inputs,
+)
 from plms.outputs.atomic import atomic_path
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,6 +56,12 @@ STAGE_TEXT = {"W": "Sleep stage W", "N1": "Sleep stage N1", "N2": "Sleep stage N
               "N3": "Sleep stage N3", "R": "Sleep stage R", "MT": "Movement time",
               "U": "Sleep stage ?", "S": "Sleep (stage unknown, estimated)"}
 LIGHTS_TEXT = ("Lights off", "Lights on")
+#: Texts of the respiratory events (by ``kind``; an unknown kind is a plain
+#: ``Apnea``) and arousals, as :func:`plms.io.classify_annotation` reads them.
+RESPIRATORY_TEXT = {"obstructive apnea": "Obstructive Apnea", "central apnea": "Central Apnea",
+                    "mixed apnea": "Mixed Apnea", "apnea": "Apnea", "hypopnea": "Hypopnea",
+                    "rera": "RERA"}
+AROUSAL_TEXT = "Arousal"
 #: The placeholder signal of the annotations-only file.
 PLACEHOLDER_LABEL = "Annotations only"
 PLACEHOLDER_FS = 1
@@ -86,13 +101,44 @@ def lm_annotations(result: ScoreResult, *, split_bilateral: bool = True) -> list
     return [(r.onset, r.duration, lm_text(r.side, plm=r.plm, resp=r.resp)) for r in rows]
 
 
+def event_annotations(inputs: RulesInputs) -> list[Annotation]:
+    """The respiratory events (:data:`RESPIRATORY_TEXT`) and arousals the rules used."""
+    items: list[Annotation] = []
+    if inputs.respiratory is not None:
+        items += [(float(r.onset), float(r.duration),
+                   RESPIRATORY_TEXT.get(str(r.kind).strip().lower(), "Apnea"))
+                  for r in inputs.respiratory.itertuples(index=False)]
+    if inputs.arousals is not None:
+        items += [(float(r.onset), float(r.duration), AROUSAL_TEXT)
+                  for r in inputs.arousals.itertuples(index=False)]
+    return items
+
+
+def marker_annotations(inputs: RulesInputs) -> list[Annotation]:
+    """Whether respiratory events and arousals were scored (at 0 s), and the
+    stretches of one leg excluded from scoring (``plms: excluded left leg``)."""
+    items = [(0.0, -1.0, text) for text in marker_texts(inputs)]
+    items += [(float(r.onset), float(r.duration), excluded_text(str(r.side)))
+              for r in inputs.excluded.itertuples(index=False)]
+    return items
+
+
 def result_annotations(result: ScoreResult, *, hypnogram: bool = True, lights: bool = True,
-                       split_bilateral: bool = True) -> list[Annotation]:
-    """Leg movements (and the hypnogram with its lights markers), sorted by onset."""
+                       split_bilateral: bool = True, events: bool = True) -> list[Annotation]:
+    """Everything the rules used, as annotations sorted by onset.
+
+    The leg movements, the markers (:func:`marker_annotations`), with
+    ``events`` the respiratory events and arousals, with ``hypnogram`` the
+    hypnogram (with ``lights`` its lights markers).
+    """
+    inputs = rules_inputs(result)
     items = lm_annotations(result, split_bilateral=split_bilateral)
+    items += marker_annotations(inputs)
+    if events:
+        items += event_annotations(inputs)
     if hypnogram:
         items += hypnogram_annotations(result.hypnogram, lights=lights)
-    return sorted(items, key=lambda a: a[0])
+    return sorted((a for a in items if a[0] >= 0), key=lambda a: a[0])
 
 
 def _end_of(items: Iterable[Annotation]) -> float:
@@ -156,7 +202,11 @@ def write_edf_annotations(result: ScoreResult, path: str | os.PathLike[str], *,
     for members of a PLM series, `` (resp)`` appended for respiratory-related
     movements; the hypnogram as ``Sleep stage W/N1/N2/N3/R``,
     ``Movement time``, ``Sleep stage ?`` per epoch, plus ``Lights off`` /
-    ``Lights on``. Onsets are seconds from the recording start, stored to 100 µs.
+    ``Lights on``; the respiratory events and arousals the rules used
+    (:data:`RESPIRATORY_TEXT`, ``Arousal``); at 0 s the markers ``plms:
+    respiratory events scored`` (or ``not scored``) and the same for
+    arousals; ``plms: excluded left leg`` (or right) over each stretch left
+    out of scoring. Onsets are seconds from the recording start, stored to 100 µs.
 
     Parameters
     ----------
@@ -232,6 +282,18 @@ def _source_annotations(reader: pyedflib.EdfReader) -> list[Annotation]:
     return out
 
 
+def _scored_from(result: ScoreResult, source: Path) -> bool:
+    """Whether the scoring of ``result`` read its annotations from ``source`` itself."""
+    ann = result.details.get("annotations")
+    where = getattr(ann, "source", None)
+    if not where:
+        return False
+    try:
+        return Path(where).resolve() == source.resolve()
+    except (OSError, ValueError):
+        return False
+
+
 def write_annotated_copy(result: ScoreResult, source_edf: str | os.PathLike[str],
                          path: str | os.PathLike[str], *, keep_source_annotations: bool = True,
                          hypnogram: bool | None = None, split_bilateral: bool = True) -> Path:
@@ -253,13 +315,19 @@ def write_annotated_copy(result: ScoreResult, source_edf: str | os.PathLike[str]
     path : path-like
         Target file, replaced atomically.
     keep_source_annotations : bool
-        Copy the annotations of an EDF+/BDF+ source too.
+        Copy the annotations of an EDF+/BDF+ source too, except those the
+        copy replaces so that it reads back as what was scored: the source's
+        leg movements and plms markers always; its stages and lights markers
+        when the result's hypnogram is written; its respiratory events and
+        arousals when the scoring took them from another file (a sidecar
+        XML), in which case the ones it used are written instead. Every other
+        annotation (desaturations, notes...) is kept as it is.
     hypnogram : bool, optional
-        Write the result's hypnogram as stage annotations. By default only
-        when the kept source annotations hold no sleep stage (so stages are
-        not written twice), or when it is an actigraphy estimate (``S``
-        epochs, written as ``Sleep (stage unknown, estimated)``). Its lights markers are written only when the
-        kept source annotations hold none.
+        Write the result's hypnogram (with its lights markers) as stage
+        annotations. By default when the scoring did not read the stages
+        from the source itself, when the source holds none, or when it is an
+        actigraphy estimate (``S`` epochs, written as ``Sleep (stage unknown,
+        estimated)``).
     split_bilateral : bool
         Write bilateral movements as their leg parts (see :func:`lm_annotations`).
 
@@ -269,6 +337,7 @@ def write_annotated_copy(result: ScoreResult, source_edf: str | os.PathLike[str]
         The source cannot be read or is discontinuous (EDF+D).
     """
     from plms.errors import PlmsInputError
+    from plms.io._build import plms_marker
     from plms.io.labels import classify_annotation
 
     source = Path(source_edf)
@@ -290,13 +359,23 @@ def write_annotated_copy(result: ScoreResult, source_edf: str | os.PathLike[str]
         n_records = int(reader.datarecords_in_file)
         spr = [int(reader.samples_in_datarecord(k)) for k in range(n_signals)]
         source_items = _source_annotations(reader) if keep_source_annotations else []
-        kinds = {classify_annotation(t)[0] for _, _, t in source_items}
+        own = bool(source_items) and _scored_from(result, source)
+        classified = [(item, plms_marker(item[2]) or classify_annotation(item[2]))
+                      for item in source_items]
+        kinds = {kind for _, (kind, _) in classified}
         if hypnogram is None:   # an estimate (W/S) is other information than the stages
             estimated = result.hypnogram is not None and not result.hypnogram.staged
-            hypnogram = "stage" not in kinds or estimated
+            hypnogram = not own or "stage" not in kinds or estimated
+        hypnogram = bool(hypnogram) and result.hypnogram is not None
+        drop = {"leg_movement", "scoring", "excluded"}
+        if hypnogram or (not own and result.hypnogram is None):   # the stages used, or none
+            drop |= {"stage", "lights_off", "lights_on"}
+        if not own:
+            drop |= {"respiratory", "arousal"}
+        kept = [item for item, (kind, _) in classified if kind not in drop]
         ours = result_annotations(result, hypnogram=hypnogram, split_bilateral=split_bilateral,
-                                  lights=not kinds & {"lights_off", "lights_on"})
-        items = sorted(source_items + ours, key=lambda a: a[0])
+                                  events=not own)
+        items = sorted(kept + ours, key=lambda a: a[0])
         needed = math.ceil(len(items) / max(n_records, 1)) + 1
         if needed > MAX_ANNOTATION_SIGNALS:
             raise ValueError(f"{len(items)} annotations do not fit in the {n_records} data "

@@ -56,8 +56,10 @@ def write_extras(result: ScoreResult, out_dir: str | os.PathLike[str], formats: 
     formats : sequence of str
         Names from :data:`EXTRA_FORMATS`:
 
-        - ``edf-annotations``: ``STEM.annotations.edf``, the leg movements and
-          the hypnogram as EDF+ annotations (:func:`write_edf_annotations`);
+        - ``edf-annotations``: ``STEM.annotations.edf``, the leg movements,
+          the hypnogram with its lights markers, the respiratory events and
+          arousals, whether these were scored, and the excluded stretches as
+          EDF+ annotations (:func:`write_edf_annotations`);
         - ``edf-copy``: ``STEM.annotated.edf``, the signals of ``source_edf``
           with those annotations (:func:`write_annotated_copy`);
         - ``nsrr-xml``: ``STEM.plms-nsrr.xml`` (:func:`write_nsrr_xml`).
@@ -82,7 +84,8 @@ def write_extras(result: ScoreResult, out_dir: str | os.PathLike[str], formats: 
         before anything is written).
 
     All files are written under temporary names in ``out_dir`` and renamed
-    only when every one is complete: on an error none appears.
+    only when every one is complete: on an error none appears. Every file
+    rescores (:func:`plms.rescore`) to the night's figures (``docs/CONTRACT.md``).
     """
     from plms.outputs.edf_plus import write_annotated_copy, write_edf_annotations
     from plms.outputs.nsrr_xml import write_nsrr_xml

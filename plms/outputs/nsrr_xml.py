@@ -27,7 +27,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from plms.outputs._events import leg_channel, leg_rows, recording_start
+from plms.outputs._events import (
+    excluded_text,
+    leg_channel,
+    leg_rows,
+    marker_texts,
+    recording_start,
+    rules_inputs,
+)
 from plms.outputs.atomic import atomic_path
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,6 +54,15 @@ NSRR_PLM = {"left": "Periodic leg movement - left|PLM (Left)",
             "right": "Periodic leg movement - right|PLM (Right)"}
 MARKER_EVENT_TYPE = "Markers|Markers"
 NSRR_LIGHTS = ("Lights off|Lights off", "Lights on|Lights on")
+#: Respiratory events by ``kind`` (an unknown kind is a plain ``Apnea|Apnea``)
+#: and arousals, as the NSRR cohorts name them.
+RESPIRATORY_EVENT_TYPE = "Respiratory|Respiratory"
+NSRR_RESPIRATORY = {"obstructive apnea": "Obstructive apnea|Obstructive Apnea",
+                    "central apnea": "Central apnea|Central Apnea",
+                    "mixed apnea": "Mixed apnea|Mixed Apnea", "apnea": "Apnea|Apnea",
+                    "hypopnea": "Hypopnea|Hypopnea", "rera": "RERA|RERA"}
+AROUSAL_EVENT_TYPE = "Arousals|Arousals"
+NSRR_AROUSAL = "Arousal|Arousal ()"
 RECORDING_START_CONCEPT = "Recording Start Time"
 
 
@@ -112,6 +128,15 @@ def write_nsrr_xml(result: ScoreResult, path: str | os.PathLike[str], *,
     - the hypnogram as ``Stages|Stages`` events, one per run of equal epochs
       (W ``Wake|0``, N1-N3 ``Stage k sleep|k``, R ``REM sleep|5``, MT
       ``Movement|6``, U ``Unscored|9``), and the lights markers;
+    - the respiratory events (``Respiratory|Respiratory``, e.g.
+      ``Obstructive apnea|Obstructive Apnea``, ``Hypopnea|Hypopnea``) and
+      arousals (``Arousals|Arousals``, ``Arousal|Arousal ()``) the rules used;
+    - ``Markers|Markers`` events that say whether respiratory events and
+      arousals were scored (``plms: respiratory events scored`` or ``... not
+      scored``, at 0 s), so that an empty list reads back as "scored, none
+      found" and an unscored one as "not scored" (``docs/CONTRACT.md``), and
+      one ``plms: excluded left leg`` (or right) per stretch of a leg left out
+      of scoring (detached electrode);
     - one ``Limb Movement|Limb Movement`` event per leg movement of one leg:
       ``Limb movement - left|Limb Movement (Left)`` (or right), and for
       members of a PLM series ``Periodic leg movement - left|PLM (Left)``.
@@ -135,7 +160,22 @@ def write_nsrr_xml(result: ScoreResult, path: str | os.PathLike[str], *,
         for t, concept in zip((hyp.lights_off_s, hyp.lights_on_s), NSRR_LIGHTS):
             if t is not None:
                 nsrr_event(events, MARKER_EVENT_TYPE, concept, float(t), 0.0)
+    inputs = rules_inputs(result)
+    for text in marker_texts(inputs):
+        nsrr_event(events, MARKER_EVENT_TYPE, f"{text}|{text}", 0.0, 0.0)
+    if inputs.respiratory is not None:
+        for r in inputs.respiratory.itertuples(index=False):
+            concept = NSRR_RESPIRATORY.get(str(r.kind).strip().lower(), NSRR_RESPIRATORY["apnea"])
+            nsrr_event(events, RESPIRATORY_EVENT_TYPE, concept, float(r.onset), float(r.duration))
+    if inputs.arousals is not None:
+        for r in inputs.arousals.itertuples(index=False):
+            nsrr_event(events, AROUSAL_EVENT_TYPE, NSRR_AROUSAL, float(r.onset),
+                       float(r.duration))
     locations = {side: leg_channel(result, side) for side in ("left", "right")}
+    for r in inputs.excluded.itertuples(index=False):
+        text = excluded_text(str(r.side))
+        nsrr_event(events, MARKER_EVENT_TYPE, f"{text}|{text}", float(r.onset),
+                   float(r.duration), location=locations.get(str(r.side)))
     for lm in leg_rows(result):
         concept = (NSRR_PLM if lm.plm else NSRR_LM)[lm.side]
         nsrr_event(events, LIMB_EVENT_TYPE, concept, lm.onset, lm.duration,
