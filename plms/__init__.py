@@ -10,10 +10,14 @@ The public API:
 - :func:`detect_lm` finds leg movements in one leg's EMG array;
 - :func:`apply_rules` and :func:`compute_summary` are the two halves of :func:`score_lms`;
 - :class:`Rules` with the presets ``"wasm2016"`` and ``"aasm"``, :class:`Hypnogram`.
+
+The subpackages (``plms.io``, ``plms.rules``, ``plms.validation``, ``plms.simulate``,
+...) are imported on first access: ``import plms`` then
+``plms.io.read_annotations(...)`` works.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: it would bind the name
+# ``annotations`` in this namespace and hide the submodule ``plms.annotations``.
 from typing import TYPE_CHECKING, Any
 
 from plms._version import __version__
@@ -37,6 +41,15 @@ _LAZY = {
     "score_accel": "plms.pipeline_accel",
 }
 
+#: Subpackages and modules reached as attributes (``plms.io.read_annotations``,
+#: ``plms.rules.WASM2016``, ``plms.validation.validate``) without importing
+#: them by hand; each is imported on first access.
+_SUBMODULES = (
+    "accel", "annotations", "batch", "cardiac", "detect", "errors", "evaluation", "hypnogram",
+    "indices", "io", "outputs", "pipeline", "pipeline_accel", "plots", "report", "rescoring",
+    "result", "rules", "scoring", "simulate", "tuning", "validation",
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from plms.annotations import Annotations
     from plms.detect import detect_lm, detect_lm_raw
@@ -52,12 +65,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    """Import a public function, class or submodule of plms on first access."""
+    import importlib
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"plms.{name}")
     raise AttributeError(f"module 'plms' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return sorted(set(__all__) | set(_SUBMODULES))

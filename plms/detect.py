@@ -41,6 +41,81 @@ from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
 #: Columns of the table :func:`detect_lm` returns.
 LM_COLUMNS = ("onset", "duration", "peak_uv", "baseline_uv")
 
+#: Units :func:`detect_lm` takes, with their factor to µV ("μV" with a Greek mu
+#: is taken too).
+EMG_UNITS = {"uV": 1.0, "\u00b5V": 1.0, "\u03bcV": 1.0, "mV": 1e3, "V": 1e6}
+_EMG_UNITS_SHOWN = "'uV', '\u00b5V', 'mV', 'V'"
+#: The 99th percentile of a leg EMG's |amplitude| lies between these, µV: at rest
+#: a few µV, a movement tens to hundreds. Below the lower bound the signal is
+#: most likely in volts (or mV) read as µV; above the upper one, in nV or raw counts.
+PLAUSIBLE_EMG_P99_UV = (0.05, 1e5)
+
+
+class AmplitudeWarning(UserWarning):
+    """The EMG's amplitudes are implausible for the unit it was given in."""
+
+
+def emg_to_microvolts(emg: npt.ArrayLike, unit: str = "uV") -> npt.NDArray[np.float64]:
+    """One leg's EMG in ``unit`` converted to µV, with a warning when implausible.
+
+    Parameters
+    ----------
+    emg : array
+        The samples.
+    unit : {"uV", "µV", "mV", "V"}
+        Their unit; MNE's ``Raw.get_data()`` returns volts.
+
+    Returns
+    -------
+    ndarray
+        The samples in µV (a new array unless ``unit`` is µV).
+
+    Raises
+    ------
+    ValueError
+        ``unit`` is none of the allowed values.
+
+    Warns
+    -----
+    AmplitudeWarning
+        The 99th percentile of |EMG| is below 0.05 µV or above 1e5 µV once
+        converted (:data:`PLAUSIBLE_EMG_P99_UV`); an all-zero signal is not
+        judged.
+
+    Examples
+    --------
+    >>> emg_to_microvolts([0.5, -1.0], "mV").tolist()
+    [500.0, -1000.0]
+    """
+    if not isinstance(unit, str) or unit not in EMG_UNITS:
+        raise ValueError(f"unit must be one of {_EMG_UNITS_SHOWN}, got {unit!r}")
+    x = np.asarray(emg)
+    scale = EMG_UNITS[unit]
+    if scale != 1.0:
+        x = np.multiply(x, scale, dtype=np.float64)
+    if x.ndim == 1 and x.size:
+        step = max(1, x.size // 200_000)
+        a = np.abs(x[::step].astype(np.float64, copy=False))
+        a = a[np.isfinite(a)]
+        p99 = float(np.percentile(a, 99)) if a.size else 0.0
+        low, high = PLAUSIBLE_EMG_P99_UV
+        if 0.0 < p99 < low:
+            import warnings
+
+            warnings.warn(
+                f"the EMG given in {unit} has tiny amplitudes (99th percentile of |EMG| "
+                f"{p99:.3g} \u00b5V, leg EMG is a few \u00b5V at rest): is it in volts "
+                "(MNE's get_data() returns V)? Then pass unit='V'; as it is, no movement "
+                "can reach the 8-\u00b5V onset threshold", AmplitudeWarning, stacklevel=3)
+        elif p99 > high:
+            import warnings
+
+            warnings.warn(
+                f"the EMG given in {unit} has implausibly large amplitudes (99th percentile "
+                f"of |EMG| {p99:.3g} \u00b5V): check its unit (unit= one of "
+                f"{_EMG_UNITS_SHOWN})", AmplitudeWarning, stacklevel=3)
+    return x
+
 
 @dataclass(frozen=True)
 class DetectorSettings:
@@ -324,13 +399,35 @@ def detect_lm(
     emg_uv: npt.ArrayLike,
     fs: float,
     *,
+    unit: str = "uV",
     rules: str | Rules = "wasm2016",
     heartbeats_s: npt.ArrayLike | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
 ) -> pd.DataFrame:
     """Leg movements of one leg's EMG: ``onset``, ``duration`` (s), ``peak_uv``, ``baseline_uv``.
 
-    See :func:`detect_leg` for the parameters and the intermediate signals.
+    See :func:`detect_leg` for the other parameters and the intermediate signals.
+
+    Parameters
+    ----------
+    emg_uv : array
+        The leg's EMG, in ``unit``.
+    fs : float
+        Sampling rate, Hz.
+    unit : {"uV", "µV", "mV", "V"}
+        Unit of ``emg_uv`` (default µV). Data from MNE's ``Raw.get_data()`` are
+        in volts: pass ``unit="V"`` (or use :func:`detect_lm_raw`).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``unit``, a signal that is not 1-D, a rate that is not positive.
+
+    Warns
+    -----
+    AmplitudeWarning
+        The amplitudes are implausible for leg EMG in ``unit`` (e.g. volts
+        given as µV): see :func:`emg_to_microvolts`.
 
     Examples
     --------
@@ -343,7 +440,8 @@ def detect_lm(
     >>> len(lm), bool(abs(lm.onset[0] - 20.0) < 0.1), bool(abs(lm.duration[0] - 2.0) < 0.25)
     (1, True, True)
     """
-    return detect_leg(emg_uv, fs, rules=rules, heartbeats_s=heartbeats_s,
+    emg = emg_to_microvolts(emg_uv, unit)
+    return detect_leg(emg, fs, rules=rules, heartbeats_s=heartbeats_s,
                       settings=settings).events
 
 
@@ -358,7 +456,8 @@ def detect_lm_raw(
 ) -> pd.DataFrame:
     """Leg movements of both legs of an :class:`mne.io.Raw` (``onset``, ``duration``, ``side``, ...).
 
-    MNE stores EMG in volts; it is converted to µV here. ``raw`` is not modified.
+    MNE stores EMG in volts; it is converted to µV here (whatever type MNE
+    gave the channels). ``raw`` is not modified.
     """
     from plms.cardiac import detect_r_peaks
 
@@ -368,8 +467,9 @@ def detect_lm_raw(
         beats = detect_r_peaks(raw.get_data(picks=[ecg])[0], fs)
     tables = []
     for side, label in (("left", left), ("right", right)):
-        data_uv = raw.get_data(picks=[label], units="uV")[0]
-        lm = detect_lm(data_uv, fs, rules=rules, heartbeats_s=beats, settings=settings)
+        data_v = raw.get_data(picks=[label])[0]   # SI units: volts
+        lm = detect_lm(data_v, fs, unit="V", rules=rules, heartbeats_s=beats,
+                       settings=settings)
         tables.append(lm.assign(side=side))
     return pd.concat(tables, ignore_index=True).sort_values("onset", kind="stable").reset_index(
         drop=True)

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from plms.indices import compute_summary
 from plms.result import ScoreResult
 from plms.rules import Rules, get_rules
 from plms.scoring import apply_rules
+
+if TYPE_CHECKING:  # pragma: no cover
+    from plms.io.edf import Recording
 
 #: A leg channel whose robust spread is below this is flat (no EMG at all), µV.
 FLAT_CHANNEL_UV = 0.05
@@ -78,14 +81,18 @@ def score_lms(
                          arousals=arousals)
     summary = compute_summary(events, rules, hypnogram,
                               respiratory_scored=respiratory is not None,
-                              arousals_scored=arousals is not None)
+                              arousals_scored=arousals is not None,
+                              recording_duration_s=(extra_summary or {}).get(
+                                  "recording_duration_s"))
     head = {"plms_version": __version__}
     if extra_summary:
         warnings = list(extra_summary.get("warnings", [])) + summary["warnings"]
         head.update({k: v for k, v in extra_summary.items() if k != "warnings"})
         summary["warnings"] = warnings
+    # what the rules used, for the writers that write it back (plms.outputs)
+    inputs = {"respiratory": respiratory, "arousals": arousals}
     return ScoreResult(events=events, summary={**head, **summary}, per_leg=lms.copy(),
-                       hypnogram=hypnogram, stem=stem)
+                       hypnogram=hypnogram, stem=stem, details={"rules_inputs": inputs})
 
 
 def check_leg(leg: LegSignal, rules: Rules, path: str | None) -> list[str]:
@@ -194,8 +201,59 @@ def load_annotations(
     return ann.cropped(duration_s), source
 
 
+def _accel_only_hint(path: Path, exc: PlmsInputError) -> PlmsInputError:
+    """The error for a file without leg EMG: pointing to score_accel when it has accelerometers."""
+    from plms.io.accel import looks_like_accel
+
+    if not looks_like_accel(path):
+        return exc
+    return PlmsInputError(
+        "holds ankle accelerometer channels and no leg EMG: score it with "
+        "plms.score_accel() (on the command line: plms score, which detects the modality)",
+        path=path)
+
+
+def _read_night(
+    source: Any,
+    annotations: str | os.PathLike[str] | Annotations | None,
+    **channels: str | None,
+) -> tuple[Recording, Annotations, str, str, str]:
+    """Read the night of :func:`score_edf`: recording, annotations and their source, name, stem."""
+    from plms.io.mne_raw import IN_MEMORY_NAME, is_mne_raw, raw_source, recording_from_raw
+
+    if is_mne_raw(source):
+        chosen, ann_source = annotations, None
+        if isinstance(annotations, Annotations):
+            ann_source = "given in Python"
+        elif annotations is not None:
+            ann_source = str(annotations)
+        rec = recording_from_raw(source, read_annotations=chosen is None, **channels)
+        if chosen is None:
+            a = rec.annotations
+            has_any = a.hypnogram is not None or a.respiratory_scored or a.arousals_scored
+            ann_source = "mne.io.Raw annotations" if has_any else "none"
+        ann, ann_source = load_annotations(chosen, ann_source, rec.annotations, rec.duration_s,
+                                           rec.start)
+        file = raw_source(source)
+        return (rec, ann, ann_source, str(file) if file else IN_MEMORY_NAME,
+                file.stem if file else "night")
+    from plms.io.edf import read_recording
+
+    path = Path(source)
+    chosen, ann_source = external_annotations(path, annotations)
+    try:
+        rec = read_recording(path, read_annotations=chosen is None, **channels)
+    except PlmsInputError as exc:
+        if channels.get("left") is None and channels.get("right") is None:
+            raise _accel_only_hint(path, exc) from None
+        raise
+    ann, ann_source = load_annotations(chosen, ann_source, rec.annotations, rec.duration_s,
+                                       rec.start)
+    return rec, ann, ann_source, str(path), path.stem
+
+
 def score_edf(
-    path: str | os.PathLike[str],
+    path: "str | os.PathLike[str] | mne.io.BaseRaw",  # noqa: F821 - mne is optional here
     rules: str | Rules = "wasm2016",
     annotations: str | os.PathLike[str] | Annotations | None = None,
     *,
@@ -210,17 +268,22 @@ def score_edf(
 
     Parameters
     ----------
-    path : path
-        The recording.
+    path : path or mne.io.BaseRaw
+        The recording: a file, or a night loaded in MNE-Python (``mne.io.Raw``,
+        ``RawArray``; its data are taken in volts, its sampling rate from
+        ``raw.info["sfreq"]``, its start from ``raw.info["meas_date"]`` and its
+        stages and events from ``raw.annotations``). An accelerometer
+        recording is refused with a pointer to :func:`plms.score_accel`.
     rules : {"wasm2016", "aasm"} or Rules
     annotations : path or Annotations, optional
         Hypnogram, respiratory events and arousals (NSRR XML or EDF+). When
         absent, a sidecar ``STEM.xml`` / ``STEM-nsrr.xml`` beside the EDF is
-        used, else the EDF+'s own annotations.
+        used, else the EDF+'s own annotations (for a Raw: ``raw.annotations``).
     left, right, ecg : str, optional
         Channel labels overriding the automatic choice.
     unit : str, optional
-        Physical unit of the leg channels when the header does not say it.
+        Physical unit of the leg channels when the header does not say it
+        (for a Raw: the unit of ``raw.get_data()`` when it is not volts).
     threads : int, optional
         Threads for the two legs (default one per leg, :data:`LEG_THREADS`);
         1 when several nights run in parallel processes.
@@ -235,21 +298,16 @@ def score_edf(
         For any problem with the inputs, with the file and the problem named.
     """
     from plms.cardiac import detect_r_peaks
-    from plms.io.edf import read_recording
     from plms.plots import emg_excerpt   # numpy/pandas only: matplotlib stays unloaded
 
     rules = get_rules(rules)
-    path = Path(path)
-    chosen, ann_source = external_annotations(path, annotations)
-    rec = read_recording(path, left=left, right=right, ecg=ecg, unit=unit,
-                         read_annotations=chosen is None)
-    ann, ann_source = load_annotations(chosen, ann_source, rec.annotations, rec.duration_s,
-                                       rec.start)
+    rec, ann, ann_source, name, stem = _read_night(path, annotations, left=left, right=right,
+                                                   ecg=ecg, unit=unit)
     warnings = list(rec.warnings)
     legs = {side: LegSignal(ch.label, ch.data, ch.fs, ch.saturated_fraction)
             for side, ch in (("left", rec.left), ("right", rec.right))}
     for leg in legs.values():
-        warnings += [w for w in check_leg(leg, rules, str(path)) if w not in warnings]
+        warnings += [w for w in check_leg(leg, rules, name) if w not in warnings]
     ecg_label, beats = None, None
     if rec.ecg is not None:
         ecg_label, beats = rec.ecg.label, detect_r_peaks(rec.ecg.data, rec.ecg.fs)
@@ -260,7 +318,7 @@ def score_edf(
     lms, detections, det_warnings = detect_legs(legs, rules, heartbeats_s=beats,
                                                 settings=settings, threads=threads)
     extra = {
-        "file": str(path),
+        "file": name,
         "recording_start": rec.start.isoformat() if rec.start is not None else None,
         "recording_duration_s": rec.duration_s,
         "modality": "emg",
@@ -282,7 +340,7 @@ def score_edf(
         lms, rules, hypnogram=ann.hypnogram,
         respiratory=ann.respiratory if ann.respiratory_scored else None,
         arousals=ann.arousals if ann.arousals_scored else None,
-        stem=path.stem, extra_summary=extra,
+        stem=stem, extra_summary=extra,
     )
     result.details["detections"] = detections
     result.details["annotations"] = ann

@@ -293,3 +293,51 @@ def test_edge_envelope_widens_at_low_sampling_rates_only():
     pd.testing.assert_frame_equal(plain, floored)
     with pytest.raises(ValueError, match="edge_min_samples"):
         DetectorSettings(edge_min_samples=-1.0)
+
+
+# ------------------------------------------------------------------ units
+def _one_movement(fs: float = 256.0) -> np.ndarray:
+    """60 s of resting EMG (~3 µV) with one 2-s movement (50 µV) at 20 s, in µV."""
+    rng = np.random.default_rng(7)
+    t = np.arange(int(60 * fs)) / fs
+    amp = np.where((t >= 20) & (t < 22), 50.0, 3.0)
+    return rng.standard_normal(t.size) * amp * np.sqrt(np.pi / 2)
+
+
+@pytest.mark.parametrize(("unit", "factor"), [("V", 1e-6), ("mV", 1e-3), ("uV", 1.0),
+                                              ("\u00b5V", 1.0)])
+def test_detect_lm_takes_the_unit_of_the_signal(unit, factor):
+    import warnings
+
+    emg_uv = _one_movement()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")        # a plausible signal: no warning at all
+        lm = detect_lm(emg_uv * factor, 256.0, unit=unit)
+    assert len(lm) == 1
+    assert lm.onset.iloc[0] == pytest.approx(20.0, abs=0.1)
+    assert lm.duration.iloc[0] == pytest.approx(2.0, abs=0.25)
+    assert lm.peak_uv.iloc[0] > 30.0          # in µV whatever the input unit
+
+
+def test_volts_taken_for_microvolts_warn_instead_of_silently_finding_nothing():
+    from plms.detect import AmplitudeWarning
+
+    emg_v = _one_movement() * 1e-6            # what MNE's get_data() returns
+    with pytest.warns(AmplitudeWarning, match=r"in volts.*unit='V'"):
+        lm = detect_lm(emg_v, 256.0)
+    assert lm.empty
+    with pytest.warns(AmplitudeWarning, match="implausibly large"):
+        detect_lm(_one_movement() * 1e4, 256.0)
+
+
+def test_unknown_unit_is_refused_naming_the_allowed_ones():
+    with pytest.raises(ValueError, match=r"'uV', '\u00b5V', 'mV', 'V', got 'nV'"):
+        detect_lm(_one_movement(), 256.0, unit="nV")
+
+
+def test_flat_signal_gives_no_unit_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert detect_lm(np.zeros(int(30 * 256)), 256.0).empty

@@ -227,3 +227,122 @@ def test_cli_bad_iou_is_a_usage_error(folders, tmp_path, capsys):
     code, _, err = run_cli(["validate", ref, test, "--out", tmp_path / "o", "--iou", "1.5"],
                            capsys)
     assert code == 2 and "--iou" in err and not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------------ issue 12: nothing lost
+def _write_rows(path: Path, lms: pd.DataFrame, extra=(), n_epochs: int = 240) -> Path:
+    """Like :func:`_write`, with extra (onset, duration, text) rows (respiratory events)."""
+    rows = [(30.0 * i, 30.0, "Sleep stage N2") for i in range(n_epochs)] + list(extra)
+    rows += [(r.onset, r.duration, f"Leg movement {r.side}") for r in lms.itertuples()]
+    rows.sort(key=lambda r: r[0])
+    lines = ["onset\tduration\tdescription"] + [f"{a:g}\t{b:g}\t{c}" for a, b, c in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_single_ankle_plms_events_keep_the_plms_index_of_their_summary(tmp_path, capsys):
+    """A one-leg night scored by plms (events.tsv + summary.json): its events.tsv holds no
+    hypnogram, so rescoring it alone lost the PLMS index. 2 h of N2; the reference has
+    40 LMs 20 s apart (one series: 40 PLMS, 20/h), the single ankle 30 (15/h)."""
+    from plms.rescoring import rescore
+
+    ref = _write(tmp_path / "n1.tsv", _lms(left=_series(600, 40)))
+    ankle = rescore(_write(tmp_path / "ankle.tsv", _lms(left=_series(600.1, 30))))
+    test = ankle.write(tmp_path / "scored")["events"]
+    assert not (ankle.events["side"] == "bilateral").any()     # one leg: no bilateral row
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(["validate", ref, test, "--out", out], capsys)
+    assert code == 0, err
+    assert "no PLMS index" not in err
+    night = pd.read_csv(out / "nights.csv").iloc[0]
+    assert night["ref_plms_index"] == pytest.approx(20.0)
+    assert night["test_plms_index"] == pytest.approx(15.0)
+    assert json.loads((out / "validation.json").read_text())["nights"]["bias"] == \
+        pytest.approx(-5.0)
+    assert "PLMS index bias -5.0/h" in stdout
+
+
+def test_missing_plms_index_names_the_side_and_the_reason(tmp_path):
+    from plms.rescoring import rescore
+
+    ref = _write(tmp_path / "n1.tsv", _lms(left=_series(600, 40)))
+    paths = rescore(_write(tmp_path / "ankle.tsv", _lms(left=_series(600.1, 30)))).write(
+        tmp_path / "scored")
+    paths["summary"].unlink()                                   # the events.tsv alone
+    with pytest.warns(UserWarning, match="no PLMS index for the test") as caught:
+        v = validate(ref, paths["events"])
+    note = next(str(w.message) for w in caught if "no PLMS index" in str(w.message))
+    assert str(paths["events"]) in note and "ankle.summary.json" in note
+    assert "reference" not in note
+    assert math.isnan(v.nights["test_plms_index"].iloc[0])
+    # a bare table of movements on the reference side: that side is named
+    with pytest.warns(UserWarning, match="no PLMS index for the reference.*table of leg"):
+        validate(_lms(left=_series(600, 40)), ref)
+
+
+def test_respiratory_events_on_one_side_only_are_reported(tmp_path, capsys):
+    """2 h of N2, left LMs every 20 s from 600 s. The reference also scored an apnea
+    900-920 s: the LM at 920 s lies in [end - 2, end + 10.25] s and is respiratory-related
+    (RULES.md section 4), so 39 PLMS (19.5/h) against 40 with it kept (20/h)."""
+    lms = _lms(left=_series(600, 40))
+    apnea = [(900.0, 20.0, "Obstructive apnea")]
+    ref, test = tmp_path / "ref", tmp_path / "test"
+    ref.mkdir()
+    test.mkdir()
+    _write_rows(ref / "n1.tsv", lms, apnea)
+    _write_rows(test / "n1.tsv", lms.assign(onset=lms["onset"] + 0.1))
+    _write_rows(ref / "n2.tsv", lms, apnea)                     # both with: nothing to say
+    _write_rows(test / "n2.tsv", lms, apnea)
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(["validate", ref, test, "--out", out], capsys)
+    assert code == 0, err
+    nights = pd.read_csv(out / "nights.csv").set_index("night")
+    assert nights.loc["n1", "ref_plms_index"] == pytest.approx(19.5)
+    assert nights.loc["n1", "ref_plms_index_incl_resp"] == pytest.approx(20.0)
+    assert nights.loc["n1", "test_plms_index"] == pytest.approx(20.0)
+    assert bool(nights.loc["n1", "ref_respiratory_scored"])
+    assert not bool(nights.loc["n1", "test_respiratory_scored"])
+    resp = json.loads((out / "validation.json").read_text())["nights"]["respiratory_events"]
+    assert resp["only_reference"] == ["n1"] and resp["only_test"] == []
+    assert (resp["reference_nights"], resp["test_nights"]) == (2, 1)
+    assert "reference had respiratory events and the test not" in resp["note"]
+    assert "respiratory events scored on one side only" in stdout
+    # the same nights with the apnea on both sides: no note
+    both = validate(ref / "n2.tsv", test / "n2.tsv")
+    assert both.agreement["respiratory_events"]["note"] is None
+    assert not any("respiratory" in w for w in both.warnings)
+
+
+def test_psg_against_a_single_ankle_night_with_estimated_sleep(tmp_path, capsys):
+    """The issue's case end to end: the same generated sleeper (seed) scored from the PSG
+    and from one ankle accelerometer with estimated sleep, both by ``plms score``; the
+    validation keeps both PLMS indices, those the two summaries report."""
+    from plms.simulate import (AccelSpec, NightSpec, simulate_accel_night, simulate_night,
+                               write_accel_csv, write_edf)
+
+    seed, hours = 31, 0.5
+    psg = write_edf(simulate_night(seed, NightSpec(duration_h=hours, fs_leg=256,
+                                                   electrode_off=False)),
+                    tmp_path / "night.edf", extra_channels=False)
+    ankle = write_accel_csv(simulate_accel_night(seed, AccelSpec(duration_h=hours,
+                                                                 fs_hz=50.0)),
+                            tmp_path / "night.csv", "left")
+    for src, out in ((psg, "ref"), (ankle, "test")):
+        code, _, err = run_cli(["score", src, "--out", tmp_path / out, "--quiet"], capsys)
+        assert code == 0, err
+    test_summary = json.loads((tmp_path / "test" / "night.summary.json").read_text())
+    ref_summary = json.loads((tmp_path / "ref" / "night.summary.json").read_text())
+    assert test_summary["sleep_source"] == "estimated from accelerometer"
+    assert test_summary["plms_index"] is not None and ref_summary["plms_index"] is not None
+    out = tmp_path / "val"
+    code, stdout, err = run_cli(["validate", tmp_path / "ref" / "night.events.tsv",
+                                 tmp_path / "test" / "night.events.tsv", "--out", out], capsys)
+    assert code == 0, err
+    assert "no PLMS index" not in err
+    row = json.loads((out / "validation.json").read_text())["per_night"][0]
+    assert row["ref_plms_index"] == pytest.approx(ref_summary["plms_index"])
+    assert row["test_plms_index"] == pytest.approx(test_summary["plms_index"])
+    assert "PLMS index bias" in stdout
+    # the PSG had respiratory events, the ankle night none: said so
+    assert ref_summary["respiratory_scored"] and not test_summary["respiratory_scored"]
+    assert "respiratory events scored on one side only" in stdout

@@ -75,38 +75,120 @@ def _sources(x: Any) -> tuple[dict[str, Any], bool]:
     return {_stem(path): path}, False
 
 
+_OWN_EVENTS = ".events.tsv"
+#: Night-level figures of plms's own summary.json that validate uses.
+_NIGHT_KEYS = ("plms_index", "plms_index_incl_resp", "respiratory_scored", "sleep_source", "tst_min", "rules")
+
+
+@dataclass(frozen=True)
+class _Night:
+    """One side of a night: its scoring, and why it has no PLMS index when it has none."""
+
+    result: ScoreResult
+    no_index_reason: str | None = None
+
+    @property
+    def plms_index(self) -> float | None:
+        value = self.result.summary.get("plms_index")
+        return None if value is None else float(value)
+
+    @property
+    def respiratory_scored(self) -> bool | None:
+        """Whether respiratory events were scored; None when not known."""
+        value = self.result.summary.get("respiratory_scored")
+        return None if value is None else bool(value)
+
+
+def _own_summary(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """plms's STEM.summary.json beside its STEM.events.tsv, or why there is none to use."""
+    sidecar = path.with_name(path.name[: -len(_OWN_EVENTS)] + ".summary.json")
+    if not sidecar.is_file():
+        return None, f"no {sidecar.name} beside it"
+    import json
+
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return None, f"its {sidecar.name} cannot be read ({exc})"
+    if not isinstance(data, dict) or "plms_version" not in data:
+        return None, f"{sidecar.name} is not a plms summary"
+    return data, None
+
+
 def _read_own_events(path: Path, exc: PlmsInputError) -> ScoreResult:
     """plms's own STEM.events.tsv with bilateral rows: the combined movements only."""
-    if not path.name.lower().endswith(".events.tsv") or "bilateral" not in str(exc):
+    if not path.name.lower().endswith(_OWN_EVENTS) or "bilateral" not in str(exc):
         raise exc
     table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
-    summary: dict[str, Any] = {"plms_index": None, "warnings": [
+    summary: dict[str, Any] = {"plms_index": None, "respiratory_scored": None, "warnings": [
         "combined movements only (plms events.tsv): no per-leg comparison"]}
-    sidecar = path.with_name(path.name[: -len(".events.tsv")] + ".summary.json")
-    if sidecar.exists():
-        import json
-
-        summary["plms_index"] = json.loads(sidecar.read_text(encoding="utf-8")).get(
-            "plms_index")
     return ScoreResult(events=table[["onset", "duration", "side"]], summary=summary,
                        per_leg=None, stem=_stem(path))  # type: ignore[arg-type]
 
 
-def _load(x: Any, rules: Rules) -> ScoreResult:
+def _with_own_summary(result: ScoreResult, path: Path, rules: Rules) -> _Night:
+    """plms's own events.tsv: the night-level figures come from its summary.json.
+
+    The events.tsv holds the movements but neither the hypnogram (or the sleep
+    estimated from an accelerometer) nor the respiratory events, so rescoring
+    it alone gives no PLMS index and ignores the respiratory exclusion.
+    """
+    from dataclasses import replace
+
+    own, problem = _own_summary(path)
+    if own is None:
+        reason = (f"a plms events.tsv holds no sleep time and {problem}"
+                  if result.summary.get("plms_index") is None else None)
+        # what the rescoring of the bare table says about respiratory events is not known
+        return _Night(replace(result, summary={**result.summary, "respiratory_scored": None}),
+                      reason)
+    summary = {**result.summary, **{k: own.get(k) for k in _NIGHT_KEYS}}
+    if own.get("rules") not in (None, rules.name):
+        summary.setdefault("warnings", [])
+        summary["warnings"] = [*summary["warnings"], (
+            f"its PLMS index was scored with the {own.get('rules')} rules, not {rules.name}")]
+    reason = None
+    if summary.get("plms_index") is None:
+        reason = f"its summary.json has none ({_sleep_reason(summary)})"
+    return _Night(replace(result, summary=summary), reason)
+
+
+def _sleep_reason(summary: Mapping[str, Any]) -> str:
+    """Why a scoring has no PLMS index, from its summary."""
+    tst = summary.get("tst_min")
+    if summary.get("sleep_source") is None and tst is None:
+        return "no hypnogram and no estimated sleep: the sleep time is unknown"
+    if tst is not None and tst <= 0:
+        return "no sleep in its hypnogram (TST 0)"
+    return "its sleep time is unknown"
+
+
+def _load(x: Any, rules: Rules) -> _Night:
     from plms.rescoring import rescore
 
     if isinstance(x, ScoreResult):
-        return x
-    if isinstance(x, pd.DataFrame):
+        result = x
+    elif isinstance(x, pd.DataFrame):
         from plms.pipeline import score_lms
 
-        return score_lms(x, rules)
-    if isinstance(x, Annotations):
-        return rescore(x, rules)
-    try:
-        return rescore(Path(x), rules)
-    except PlmsInputError as exc:
-        return _read_own_events(Path(x), exc)
+        result = score_lms(x, rules)
+    elif isinstance(x, Annotations):
+        result = rescore(x, rules)
+    else:
+        path = Path(x)
+        try:
+            result = rescore(path, rules)
+        except PlmsInputError as exc:
+            result = _read_own_events(path, exc)
+        if path.name.lower().endswith(_OWN_EVENTS):
+            return _with_own_summary(result, path, rules)
+    if result.summary.get("plms_index") is not None:
+        return _Night(result)
+    reason = _sleep_reason(result.summary)
+    if isinstance(x, pd.DataFrame):
+        reason = ("a table of leg movements holds no sleep time (give a ScoreResult, or "
+                  "Annotations with a hypnogram)")
+    return _Night(result, reason)
 
 
 def _shifted(result: ScoreResult, shift: float) -> ScoreResult:
@@ -235,6 +317,44 @@ class Validation:
         return write_paths_all_or_nothing({p: writer(c) for p, c in contents.items()})
 
 
+def _respiratory_agreement(nights: pd.DataFrame) -> dict[str, Any]:
+    """Whether both scorings had the respiratory events, and a note when they differ.
+
+    The headline PLMS index leaves out the respiratory-related movements (RULES.md
+    section 4) only where respiratory events were scored; a side without them
+    counts those movements, so the night-level bias then holds that difference.
+    """
+    compared = nights.dropna(subset=["ref_plms_index", "test_plms_index"])
+
+    def flags(column: str) -> list[bool | None]:
+        return [None if v is None or v != v else bool(v) for v in compared[column]]
+
+    ref, test = flags("ref_respiratory_scored"), flags("test_respiratory_scored")
+    only_ref = [n for n, r, t in zip(compared["night"], ref, test) if r is True and t is False]
+    only_test = [n for n, r, t in zip(compared["night"], ref, test) if r is False and t is True]
+    note = None
+    if only_ref or only_test:
+        parts = []
+        if only_ref:
+            parts.append(f"the reference had respiratory events and the test not in "
+                         f"{len(only_ref)} of {len(compared)} night(s) ({', '.join(only_ref)})")
+        if only_test:
+            parts.append(f"the test had respiratory events and the reference not in "
+                         f"{len(only_test)} of {len(compared)} night(s) "
+                         f"({', '.join(only_test)})")
+        note = ("; ".join(parts) + ": respiratory-related movements are left out of the PLMS "
+                "index on one side only, so the PLMS index bias includes them (the "
+                "*_plms_index_incl_resp columns of nights.csv keep them on both sides)")
+    return {"reference_nights": sum(1 for r in ref if r), "test_nights": sum(1 for t in test if t),
+            "unknown_nights": sum(1 for r, t in zip(ref, test) if r is None or t is None),
+            "only_reference": only_ref, "only_test": only_test, "note": note}
+
+
+def _index(result: ScoreResult, key: str) -> float:
+    value = result.summary.get(key)
+    return math.nan if value is None else float(value)
+
+
 def _name(src: Any, stem: str) -> str:
     return str(src) if isinstance(src, (str, os.PathLike)) else stem
 
@@ -299,7 +419,8 @@ def validate(reference: Any, test: Any, *, shift_s: float | str | None = None,
 
     raw_all, night_rows, night_tables = [], [], []
     for stem, r_src, t_src in pairs:
-        ref, tst = _load(r_src, rules), _load(t_src, rules)
+        ref_night, test_night = _load(r_src, rules), _load(t_src, rules)
+        ref, tst = ref_night.result, test_night.result
         if shift_s == "auto":
             shift = estimate_shift(ref.events["onset"], tst.events["onset"],
                                    max_shift_s=max_shift_s)
@@ -312,25 +433,36 @@ def validate(reference: Any, test: Any, *, shift_s: float | str | None = None,
         raw_all += raw
         per = _summarise(raw)
         night_tables.append(per.assign(night=stem))
-        ri, ti = ref.summary.get("plms_index"), tst.summary.get("plms_index")
+        ri, ti = ref_night.plms_index, test_night.plms_index
         row: dict[str, Any] = {
             "night": stem, "reference": _name(r_src, stem), "test": _name(t_src, stem),
             "shift_s": shift, "ref_n_lm": len(ref.events), "test_n_lm": len(tst.events),
-            "ref_plms_index": math.nan if ri is None else float(ri),
-            "test_plms_index": math.nan if ti is None else float(ti)}
+            "ref_plms_index": math.nan if ri is None else ri,
+            "test_plms_index": math.nan if ti is None else ti,
+            "ref_plms_index_incl_resp": _index(ref, "plms_index_incl_resp"),
+            "test_plms_index_incl_resp": _index(tst, "plms_index_incl_resp"),
+            "ref_respiratory_scored": ref_night.respiratory_scored,
+            "test_respiratory_scored": test_night.respiratory_scored}
         row["diff_plms_index"] = row["test_plms_index"] - row["ref_plms_index"]
         for rec in per.to_dict(orient="records"):
             for stat in ("sensitivity", "precision", "f1"):
                 row[f"{rec['leg']}_{rec['match']}_{stat}"] = rec[stat]
         night_rows.append(row)
-        if ri is None or ti is None:
-            notes.append(f"night {stem!r}: no PLMS index on "
-                         f"{'both sides' if ri is None and ti is None else 'one side'} "
-                         "(no hypnogram?): left out of the night-level agreement")
+        for side, night, src in (("reference", ref_night, r_src), ("test", test_night, t_src)):
+            if night.plms_index is None:
+                notes.append(f"night {stem!r}: no PLMS index for the {side} "
+                             f"({_name(src, stem)}): {night.no_index_reason}; the night is "
+                             "left out of the night-level agreement")
+            for warning in night.result.summary.get("warnings", []):
+                if warning.startswith("its PLMS index was scored with"):
+                    notes.append(f"night {stem!r}, {side}: {warning}")
     nights = pd.DataFrame(night_rows)
     agreement = compare_nights(nights.set_index("night")["ref_plms_index"],
                                nights.set_index("night")["test_plms_index"],
                                threshold_per_h=threshold_per_h)
+    agreement["respiratory_events"] = _respiratory_agreement(nights)
+    if agreement["respiratory_events"]["note"]:
+        notes.append(agreement["respiratory_events"]["note"])
     night_events = pd.concat(night_tables, ignore_index=True)
     night_events = night_events[["night"] + [c for c in night_events if c != "night"]]
     settings = {"rules": rules.name, "min_iou": min_iou,
