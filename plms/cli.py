@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from plms._version import __version__
+from plms.cli_checks import out_dir_problem, unit_problem
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -61,7 +62,7 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument("--left", metavar="LABEL", help="label of the left leg EMG channel")
     score.add_argument("--right", metavar="LABEL", help="label of the right leg EMG channel")
     score.add_argument("--ecg", metavar="LABEL", help="label of the ECG channel")
-    score.add_argument("--unit", metavar="UNIT",
+    score.add_argument("--unit", metavar="UNIT", type=_unit_value,
                        help="physical unit of the leg channels when the header lacks it "
                             "(EMG: uV, mV, V; accelerometer: g, mg, m/s^2)")
     _add_accel_options(score)
@@ -106,6 +107,14 @@ def _positive(text: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive finite number")
     return value
+
+
+def _unit_value(text: str) -> str:
+    """Parse ``--unit``: a voltage or an acceleration (argparse turns errors into exit 2)."""
+    problem = unit_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def _shift_value(text: str) -> float | str:
@@ -159,7 +168,14 @@ def _add_accel_options(score: argparse.ArgumentParser) -> None:
                           "EMG, or is a CSV/.cwa/.bin/.gt3x file); a folder is searched for "
                           "CSV and device files with 'accel' only")
     acc.add_argument("--side", choices=("left", "right"),
-                     help="ankle of a single accelerometer whose labels do not say it")
+                     help="ankle of a single accelerometer whose labels do not say it "
+                          "(default: a side word ending the file name, as in "
+                          "night-right.csv or n1_R.cwa; else left)")
+    acc.add_argument("--no-pair-sides", dest="pair_sides", action="store_false",
+                     help="score per-ankle files of one night (n1-left.csv and "
+                          "n1-right.csv, n1_L.cwa and n1_R.cwa: stems differing only by a "
+                          "side word) each alone, instead of together as one two-ankle "
+                          "night named n1")
     acc.add_argument("--fs", type=_positive, metavar="HZ",
                      help="sampling rate of a CSV without timestamps")
     acc.add_argument("--accel-threshold", type=_positive, metavar="MG", dest="accel_threshold",
@@ -283,8 +299,23 @@ def _report(path: Path, result: Any, written: list[Path]) -> str:
     return "\n".join(lines)
 
 
-def _score_one(path: Path, args: argparse.Namespace) -> str:
+def _score_one(path: Path | tuple[Path, ...], args: argparse.Namespace) -> str:
+    """Score one night (a file, or a night's per-ankle files), write it; the text to print."""
     modality = getattr(args, "modality", "auto") or "auto"
+    if isinstance(path, tuple):
+        from plms.errors import PlmsInputError
+
+        shown = " and ".join(str(p) for p in path)
+        if modality == "emg":
+            raise PlmsInputError("--modality emg scores one EDF per night, not a night of "
+                                 "per-ankle files (see --no-pair-sides)", path=shown)
+        if "edf-copy" in args.write:
+            raise PlmsInputError("--write edf-copy needs an EDF recording, and this night is "
+                                 "not one: nothing written for it", path=shown)
+        result = _score_accel(list(path), args)
+        written = _write_outputs(result, args.out, args.write, source_edf=None)
+        written += _write_night_report(result, args)
+        return _report(Path(shown), result, written)
     if modality == "auto":
         from plms.io.accel import looks_like_accel
 
@@ -310,7 +341,7 @@ def _score_one(path: Path, args: argparse.Namespace) -> str:
 _EDF_SUFFIXES = (".edf", ".bdf")
 
 
-def _score_accel(path: Path, args: argparse.Namespace) -> Any:
+def _score_accel(path: Path | list[Path], args: argparse.Namespace) -> Any:
     from dataclasses import replace
 
     from plms.accel.detect import AccelDetectorSettings
@@ -360,6 +391,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if args.annotations and len(args.inputs) > 1:
         print("error: --annotations names one file, so it needs exactly one NIGHT",
               file=sys.stderr)
+        return EXIT_USAGE
+    problem = unit_problem(args.unit, args.modality) if args.unit is not None else None
+    if problem is not None:
+        print(f"error: --unit with --modality {args.modality}: {problem}", file=sys.stderr)
         return EXIT_USAGE
     return _run_all(args, _score_one, "scored")
 
@@ -467,6 +502,9 @@ def _validation_report(result: Any, written: list[Path]) -> str:
         loa = (f", limits of agreement {a['loa_lower']:.1f} to {a['loa_upper']:.1f}/h"
                if a.get("loa_lower") is not None else "")
         lines.append(f"  PLMS index bias {a['bias']:+.1f}/h{loa}")
+        resp = a.get("respiratory_events") or {}
+        if resp.get("note"):
+            lines.append(f"  respiratory events scored on one side only: {resp['note']}")
     shifts = result.nights["shift_s"]
     if (shifts != 0).any():
         lines.append(f"  shift applied to the test: {', '.join(f'{v:g} s' for v in shifts)}")
@@ -477,6 +515,10 @@ def _validation_report(result: Any, written: list[Path]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _build_parser().parse_args(argv)
+    problem = out_dir_problem(args.out) if getattr(args, "out", None) else None
+    if problem is not None:
+        print(f"error: --out {args.out}: {problem}; nothing done", file=sys.stderr)
+        return EXIT_USAGE
     if args.command == "score":
         return _cmd_score(args)
     if args.command == "rescore":

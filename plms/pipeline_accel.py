@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, time, timedelta
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +160,7 @@ def _resampled(data: np.ndarray, fs: float, target_hz: float) -> np.ndarray:
 
 
 def score_accel(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     rules: str | Rules = "wasm2016",
     annotations: str | os.PathLike[str] | Annotations | None = None,
     *,
@@ -176,16 +177,21 @@ def score_accel(
 
     Parameters
     ----------
-    path : path
+    path : path, or a list of two paths
         EDF/EDF+/BDF with accelerometer channels, a CSV (timestamps or sample
         index, then x, y, z), or a raw device file (``.cwa``, ``.bin``,
-        ``.gt3x``; optional extra ``plms[devices]``).
+        ``.gt3x``; optional extra ``plms[devices]``). Two files (one per
+        ankle, e.g. ``[night-left.csv, night-right.csv]``) are one two-ankle
+        night (:func:`plms.io.accel_pair.read_accel_pair`), named by their
+        common stem (``night``); its sidecar is ``night.xml`` beside them.
     rules : {"wasm2016", "aasm"} or Rules
     annotations : path or Annotations, optional
         Hypnogram (and respiratory events, arousals) from the PSG; a sidecar
         ``STEM.xml`` / ``STEM-nsrr.xml`` is used when present.
     side : {"left", "right"}, optional
-        Side of a single device whose labels do not say it.
+        Side of a single device whose labels do not say it (default: the side
+        word ending the file name, ``night-right.csv``, else left). Not used
+        for two files, whose sides come from their labels or names.
     unit : {"g", "mg", "m/s^2"}, optional
         Unit of the acceleration when the file does not say it (CSV) or says
         it wrongly.
@@ -219,28 +225,44 @@ def score_accel(
     from plms.plots.accel import accel_excerpt   # numpy/pandas only: matplotlib stays unloaded
 
     rules = get_rules(rules)
-    path = Path(path)
+    files = _night_files(path)
+    pair_notes = []
+    if len(files) == 2:
+        from plms.io.accel_pair import pair_night_name, read_accel_pair
+
+        stem = pair_night_name(files)
+        rec = read_accel_pair(files, unit=unit, fs=fs)
+        path = rec.path.parent / f"{stem}{rec.path.suffix}"   # names the sidecar, not read
+        where: str | Path = " and ".join(str(f) for f in files)
+        if side is not None:
+            pair_notes.append(f"side={side!r} (--side) was not used: each of the two files' "
+                              "side comes from its labels or name")
+    else:
+        path = files[0]
+        stem, where = path.stem, path
+        rec = read_accel(path, side=side, unit=unit, fs=fs)
     chosen, ann_source = external_annotations(path, annotations)
-    rec = read_accel(path, side=side, unit=unit, fs=fs)
     ann, ann_source = load_annotations(chosen, ann_source, rec.annotations, rec.duration_s,
                                        rec.start)
-    warnings = list(rec.warnings)
+    warnings = list(rec.warnings) + pair_notes
     lms, detections = detect_accel_legs(rec.signals, rules, settings)
     for det in detections.values():
         warnings += [w for w in det.warnings if w not in warnings]
-    lights = (lights_offset_s(lights_off, rec.start, path, "lights off"),
-              lights_offset_s(lights_on, rec.start, path, "lights on"))
+    lights = (lights_offset_s(lights_off, rec.start, where, "lights off"),
+              lights_offset_s(lights_on, rec.start, where, "lights on"))
     if None not in lights and lights[1] <= lights[0]:   # type: ignore[operator]
         raise PlmsInputError(f"lights on ({lights_on}) is not after lights off ({lights_off})",
-                             path=path)
+                             path=where)
     hyp, sleep_source, sleep_notes = sleep_hypnogram(rec.signals, ann, sleep, sleep_settings,
-                                                     path, lights)
+                                                     where, lights)
     if sleep_source == SLEEP_FROM_HYPNOGRAM and lights != (None, None):
         sleep_notes.append("the lights markers given were not used: sleep time comes from the "
                            "hypnogram, with its own markers")
     sides = list(rec.signals)
     extra = {
-        "file": str(path),
+        "file": str(files[0] if len(files) == 1 else rec.path),
+        **({"files": {leg: str(f) for leg, f in zip(("left", "right"), _by_leg(files, rec))}}
+           if len(files) == 2 else {}),
         "recording_start": rec.start.isoformat() if rec.start is not None else None,
         "recording_duration_s": rec.duration_s,
         "modality": MODALITY,
@@ -271,13 +293,30 @@ def score_accel(
         lms, rules, hypnogram=hyp,
         respiratory=ann.respiratory if ann.respiratory_scored else None,
         arousals=ann.arousals if ann.arousals_scored else None,
-        stem=path.stem, extra_summary=extra,
+        stem=stem, extra_summary=extra,
     )
     result.details["accel_detections"] = detections
     result.details["annotations"] = ann
     result.details["accel_excerpt"] = accel_excerpt(rec.signals, result.events,
                                                     duration_s=rec.duration_s)
     return result
+
+
+def _night_files(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+                 ) -> list[Path]:
+    """The file(s) of a night: one path, or a list of one or two."""
+    if isinstance(path, (str, os.PathLike)):
+        return [Path(path)]
+    files = [Path(p) for p in path]
+    if len(files) not in (1, 2):
+        raise ValueError(f"path must be one file or a list of 2 (left and right ankle), not "
+                         f"{len(files)} files")
+    return files
+
+
+def _by_leg(files: list[Path], rec: Any) -> list[Path]:
+    """The two files in left, right order (the recording's path is the left one)."""
+    return files if files[0] == rec.path else files[::-1]
 
 
 def _settings_dict(settings: Any) -> dict[str, Any]:

@@ -204,3 +204,85 @@ def test_python_api_result(edf):
     frame = result.summary_frame()
     assert frame.loc["night1", "plms_index"] == result.summary["plms_index"]
     assert np.isfinite(result.events.onset).all()
+
+
+# --- issue 12: errors, not tracebacks ------------------------------------------------
+
+
+def _one_error_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", ["score", "rescore", "report", "validate"])
+def test_out_naming_a_file_is_one_clear_line(command, edf, tmp_path, capsys):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me")
+    night_input = {"score": [edf], "rescore": [tmp_path / "x.tsv"],
+                   "report": [tmp_path / "x.summary.json"],
+                   "validate": [tmp_path, tmp_path]}[command]
+    for out in (existing, existing / "sub"):
+        code, _, err = _run([command, *night_input, "--out", out], capsys)
+        assert code == 2
+        line = _one_error_line(err)
+        assert str(out) in line and "is a file, not a folder" in line
+    assert existing.read_text() == "keep me"
+
+
+def test_out_without_write_permission_is_one_clear_line(edf, tmp_path, capsys, monkeypatch):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if os.geteuid() != 0:   # root writes anywhere: then the permission check is faked
+        locked.chmod(0o555)
+    else:
+        real_access = os.access
+        monkeypatch.setattr("plms.cli_checks.os.access", lambda p, mode: (
+            False if Path(p) == locked else real_access(p, mode)))
+    try:
+        for out in (locked, locked / "new"):
+            code, _, err = _run(["score", edf, "--out", out], capsys)
+            assert code == 2
+            line = _one_error_line(err)
+            assert str(out) in line and "no permission" in line
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o755)
+
+
+def test_missing_input_folder_creates_no_output_folder(tmp_path, capsys):
+    out = tmp_path / "out"
+    code, _, err = _run(["score", tmp_path / "no_such_dir", "--out", out], capsys)
+    assert code == 1
+    line = _one_error_line(err)
+    assert "no_such_dir" in line and "does not exist" in line
+    assert not out.exists()
+    # an existing output folder (and its table) is left as it was
+    out.mkdir()
+    (out / "summary.csv").write_text("input,night,status\n")
+    code, _, _ = _run(["score", tmp_path / "no_such_dir", tmp_path / "nor_this.edf",
+                       "--out", out], capsys)
+    assert code == 1
+    assert (out / "summary.csv").read_text() == "input,night,status\n"
+
+
+def test_unknown_unit_is_a_usage_error(edf, tmp_path, capsys):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stop:
+        main(["score", str(edf), "--out", str(out), "--unit", "furlongs"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "furlongs" in err and "uV" in err and "m/s^2" in err and "Traceback" not in err
+    # a unit of the other modality
+    code, _, err = _run(["score", edf, "--out", out, "--unit", "mg", "--modality", "emg"],
+                        capsys)
+    assert code == 2 and "'mg'" in _one_error_line(err) and "mV" in err
+    assert not out.exists()
+    from plms.batch import run_batch
+
+    with pytest.raises(ValueError, match="furlongs.*allowed"):
+        run_batch([edf], out, unit="furlongs")
+    assert not out.exists()

@@ -410,3 +410,55 @@ def test_csv_clipping_at_a_standard_range_is_found(tmp_path):
         path, index=False)
     with pytest.raises(PlmsInputError, match="clipped"):
         read_accel_csv(path, side="left")
+
+
+# ---------------------------------------------------------------- issue 12
+
+
+def test_non_numeric_cell_in_a_long_csv_is_one_clear_error_without_dtype_warning(tmp_path):
+    """pandas reads a long file in chunks; a bad cell in a late chunk made it warn
+    (DtypeWarning) before plms's own message."""
+    import warnings
+
+    n = 300_000
+    rows = np.full(n, "0.010000,0.020000,1.000000", dtype=object)
+    rows[n - 5] = "0.010000,abc,1.000000"
+    path = tmp_path / "long.csv"
+    path.write_text("x,y,z\n" + "\n".join(rows) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(PlmsInputError, match=rf"line {n - 5 + 2}, column 'y'.*'abc'"):
+            read_accel_csv(path, fs=50)
+
+
+@pytest.mark.parametrize("stem, expected", [
+    ("night1-left", ("night1", "left")), ("night1-right", ("night1", "right")),
+    ("N1_L", ("N1", "left")), ("N1_R", ("N1", "right")), ("n1.Rt", ("n1", "right")),
+    ("sub 3 LEFT", ("sub 3", "left")), ("right", ("", "right")),
+    ("night1", None), ("clr", None), ("left-night", None), ("n1-lr", None),
+])
+def test_side_from_file_name(stem, expected):
+    from plms.io.accel_labels import side_from_name
+
+    assert side_from_name(stem) == expected
+
+
+def _xyz_csv(path: Path, columns: str = "x,y,z") -> Path:
+    rows = "\n".join("0.01,0.02,1.0" for _ in range(FS * SECONDS))
+    path.write_text(f"{columns}\n{rows}\n")
+    return path
+
+
+def test_side_in_the_file_name_is_used_when_the_labels_do_not_say_it(tmp_path):
+    right = read_accel_csv(_xyz_csv(tmp_path / "n1_R.csv"), fs=FS)
+    assert list(right.signals) == ["right"]
+    assert not any("not known" in w for w in right.warnings)
+    # through the dispatcher too, and --side still overrides the name
+    assert list(read_accel(tmp_path / "n1_R.csv", fs=FS).signals) == ["right"]
+    assert list(read_accel(tmp_path / "n1_R.csv", fs=FS, side="left").signals) == ["left"]
+    # the labels win over the name
+    labelled = _xyz_csv(tmp_path / "n2-right.csv", "ankle_l_x,ankle_l_y,ankle_l_z")
+    assert list(read_accel_csv(labelled, fs=FS).signals) == ["left"]
+    # no side anywhere: left, with the warning saying so
+    plain = read_accel_csv(_xyz_csv(tmp_path / "n3.csv"), fs=FS)
+    assert list(plain.signals) == ["left"] and any("not known" in w for w in plain.warnings)

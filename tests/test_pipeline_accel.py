@@ -240,9 +240,10 @@ def test_embedded_ankle_sample_agrees_with_its_truth():
         assert agreement.f1 >= 0.85, side
 
 
-def test_annotated_copy_holds_the_estimated_sleep_beside_the_psg_stages(night_edf, tmp_path):
-    """--write edf-copy of a night scored with estimated sleep: the copy keeps the
-    file's own PSG stages and adds the estimate under its own text."""
+def test_annotated_copy_holds_the_estimated_sleep_that_was_scored(night_edf, tmp_path):
+    """--write edf-copy of a night scored with estimated sleep: the copy holds the
+    estimate under its own text in place of the file's PSG stages (both would
+    overlap), so that rescoring it gives the night that was scored (issue 12)."""
     import mne
 
     from plms.outputs import write_extras
@@ -252,7 +253,8 @@ def test_annotated_copy_holds_the_estimated_sleep_beside_the_psg_stages(night_ed
     (copy,) = tmp_path.glob("*.annotated.edf")
     texts = set(mne.read_annotations(copy).description)
     assert "Sleep (stage unknown, estimated)" in texts
-    assert "Sleep stage N2" in texts
+    assert "Sleep stage N2" not in texts
+    assert plms.rescore(copy).summary["tst_min"] == r.summary["tst_min"]
 
 
 def test_lights_markers_limit_the_estimated_sleep(night, tmp_path, capsys):
@@ -334,3 +336,111 @@ def test_python_api_refuses_a_zero_rate_with_a_clear_error(night, tmp_path):
     csv = write_accel_csv(night, tmp_path / "n.csv", "left", time="index")
     with pytest.raises(PlmsInputError, match="positive number of Hz"):
         plms.score_accel(csv, side="left", fs=0.0)
+
+
+# --- issue 12: one night in two per-ankle files ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def short_night():
+    psg = NightSpec(duration_h=0.75, fs_leg=200, plm_severity=60.0)
+    return simulate_accel_night(7, AccelSpec(duration_h=0.75, fs_hz=25.0, psg_spec=psg))
+
+
+@pytest.fixture(scope="module")
+def per_ankle(short_night, tmp_path_factory):
+    """The generator's own per-ankle CSVs of one night, alone in a folder."""
+    folder = tmp_path_factory.mktemp("ankles")
+    return {side: write_accel_csv(short_night, folder / f"pn-{side}.csv", side)
+            for side in ("left", "right")}
+
+
+def test_two_per_ankle_csvs_are_one_two_ankle_night(short_night, per_ankle):
+    r = plms.score_accel([per_ankle["right"], per_ankle["left"]])   # any order
+    s = r.summary
+    assert r.stem == "pn"
+    assert s["files"] == {side: str(per_ankle[side]) for side in ("left", "right")}
+    assert s["channels"]["left"] and s["channels"]["right"]
+    assert not any("one ankle only" in w for w in s["warnings"])
+    assert s["recording_duration_s"] == pytest.approx(short_night.duration_s)
+    for side in ("left", "right"):
+        det = r.per_leg[r.per_leg["side"] == side]
+        truth = short_night.truth_lms[short_night.truth_lms["side"] == side]
+        assert len(truth) > 3
+        assert match_events(truth, det, min_iou=0.2).f1 >= 0.85, side
+        # each leg is detected as when its file is scored alone, on the right leg
+        alone = plms.score_accel(per_ankle[side]).per_leg
+        assert set(alone["side"]) == {side}
+        pd.testing.assert_frame_equal(det.reset_index(drop=True), alone.reset_index(drop=True))
+    # bilateral combination happened: fewer movements than the two legs' sum
+    assert s["n_lm"] < len(r.per_leg)
+
+
+def test_cli_pairs_per_ankle_files_by_stem_unless_told_not_to(per_ankle, tmp_path, capsys):
+    folder = per_ankle["left"].parent
+    out = tmp_path / "folder"
+    code, _, err = run_cli(["score", folder, "--modality", "accel", "--out", out], capsys)
+    assert code == 0, err
+    assert output_names(out) == ["pn.events.json", "pn.events.tsv", "pn.summary.json"]
+    table = pd.read_csv(out / "summary.csv")
+    assert list(table.night) == ["pn"]
+    assert table.input[0] == f"{per_ankle['left']};{per_ankle['right']}"
+    summary = json.loads((out / "pn.summary.json").read_text())
+    assert summary["channels"]["left"] and summary["channels"]["right"]
+    # explicit files pair the same way; --no-pair-sides scores each alone, on its own leg
+    code, _, err = run_cli(["score", per_ankle["left"], per_ankle["right"], "--out",
+                            tmp_path / "files"], capsys)
+    assert code == 0 and output_names(tmp_path / "files")[0].startswith("pn.")
+    apart = tmp_path / "apart"
+    code, _, err = run_cli(["score", per_ankle["left"], per_ankle["right"], "--out", apart,
+                            "--no-pair-sides"], capsys)
+    assert code == 0, err
+    for side in ("left", "right"):
+        alone = json.loads((apart / f"pn-{side}.summary.json").read_text())
+        assert alone["channels"][side] and not alone["channels"][
+            "right" if side == "left" else "left"]
+
+
+def test_two_files_must_be_one_night(short_night, tmp_path):
+    from datetime import timedelta
+
+    from plms.simulate.accel_export import DEFAULT_START
+
+    left = write_accel_csv(short_night, tmp_path / "a-left.csv", "left")
+    later = write_accel_csv(short_night, tmp_path / "a-right.csv", "right",
+                            start=DEFAULT_START + timedelta(hours=3))
+    with pytest.raises(PlmsInputError, match="not of the same night") as info:
+        plms.score_accel([left, later])
+    assert "a-left.csv" in str(info.value) and "a-right.csv" in str(info.value)
+    numbered = write_accel_csv(short_night, tmp_path / "b-right.csv", "right", time="index")
+    with pytest.raises(PlmsInputError, match="only a-left.csv has clock times"):
+        plms.score_accel([left, numbered], fs=25.0)
+    with pytest.raises(PlmsInputError, match="both files hold the left ankle"):
+        plms.score_accel([left, write_accel_csv(short_night, tmp_path / "c-left.csv", "left")])
+    with pytest.raises(ValueError, match="2"):
+        plms.score_accel([left, left, left])
+
+
+def test_two_files_starting_a_minute_apart_are_scored_over_their_common_time(short_night,
+                                                                           tmp_path):
+    from datetime import timedelta
+
+    from plms.simulate.accel_export import DEFAULT_START
+
+    left = write_accel_csv(short_night, tmp_path / "d-left.csv", "left")
+    right = write_accel_csv(short_night, tmp_path / "d-right.csv", "right",
+                            start=DEFAULT_START + timedelta(seconds=60))
+    r = plms.score_accel([left, right])
+    s = r.summary
+    assert s["recording_duration_s"] == pytest.approx(short_night.duration_s - 60.0)
+    assert s["recording_start"].startswith("2024-01-01T22:31:00")
+    assert any("cover different times" in w for w in s["warnings"])
+    # the night starts with the right file (22:31): its movements keep their times, the
+    # left file's come 60 s earlier than in that file
+    length = s["recording_duration_s"]
+    for side, shift in (("right", 0.0), ("left", -60.0)):
+        truth = short_night.truth_lms[short_night.truth_lms["side"] == side]
+        truth = truth.assign(onset=truth["onset"] + shift)
+        truth = truth[(truth.onset > 0) & (truth.onset + truth.duration < length)]
+        det = r.per_leg[r.per_leg["side"] == side]
+        assert match_events(truth, det, min_iou=0.2).f1 >= 0.85, side

@@ -23,26 +23,61 @@ class Found:
     Attributes
     ----------
     path : Path
-        The file (it may not exist when named explicitly: scoring then says so).
+        The file (or, with ``error``, the input that could not be used).
     subdir : Path
         Where its outputs go below the output folder: its folder relative to
         the searched folder (so that ``visit1/night.edf`` and
         ``visit2/night.edf`` do not collide), else ``.``.
     error : str or None
         Why the input cannot be processed at all (a pattern matching nothing).
+    paths : tuple of Path
+        All the files of a night recorded as one file per ankle (left, right),
+        ``path`` being the first; empty for a night of one file.
     """
 
     path: Path
     subdir: Path = Path(".")
     error: str | None = None
+    paths: tuple[Path, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The night's name: the file's stem, or the per-ankle files' common stem."""
+        if len(self.paths) > 1:
+            from plms.io.accel_pair import pair_night_name
+
+            return pair_night_name(self.paths)
+        return self.path.stem
 
 
 def _matches(path: Path, suffixes: tuple[str, ...]) -> bool:
     return path.is_file() and path.suffix.lower() in suffixes and not path.name.startswith(".")
 
 
+#: Files that may hold one ankle each (the nights ``pair_sides`` groups).
+PER_ANKLE_SUFFIXES = (".csv", ".tsv", ".cwa", ".bin", ".gt3x")
+
+
+def _pair_sides(found: list[Found]) -> list[Found]:
+    """Group per-ankle files (``n1-left.csv``, ``n1-right.csv``) into two-ankle nights."""
+    candidates = [f.path for f in found
+                  if f.error is None and f.path.suffix.lower() in PER_ANKLE_SUFFIXES]
+    from plms.io.accel_pair import pair_by_side
+
+    groups = {g[0]: g for g in pair_by_side(candidates) if len(g) > 1}
+    members = {p for g in groups.values() for p in g}
+    result = []
+    for f in found:
+        if f.path in groups:
+            result.append(Found(f.path, f.subdir, paths=groups[f.path]))
+        elif f.path not in members or f.error is not None:
+            result.append(f)
+    return result
+
+
 def find_inputs(inputs: list[str | os.PathLike[str]] | str | os.PathLike[str],
-                command: str = "score", *, modality: str = "auto") -> list[Found]:
+                command: str = "score", *, modality: str = "auto",
+                pair_sides: bool = True) -> list[Found]:
     """Expand folders and glob patterns into the files to process, in a stable order.
 
     A folder is searched recursively for recordings (``.edf``/``.bdf``, any
@@ -50,8 +85,14 @@ def find_inputs(inputs: list[str | os.PathLike[str]] | str | os.PathLike[str],
     ``.csv``) for ``rescore``; ``score --modality accel`` adds accelerometer
     files (``.csv``, ``.cwa``, ``.bin``, ``.gt3x``); for ``score``, XML sidecars beside the
     recordings are annotations, not inputs. A pattern (``*``, ``?``, ``[``)
-    is expanded (``**`` recursively); an explicit file is kept as given.
+    is expanded (``**`` recursively); an explicit file is kept as given (one
+    that does not exist is an error :attr:`Found.error`).
     The same file named twice is processed once.
+
+    With ``pair_sides`` (``score`` only, not ``modality="emg"``), CSV and
+    device files of one folder whose stems differ only by a side word
+    (``n1-left.csv``/``n1-right.csv``, ``n1_L.cwa``/``n1_R.cwa``) are one
+    two-ankle night named ``n1`` (:attr:`Found.paths`).
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
@@ -78,6 +119,8 @@ def find_inputs(inputs: list[str | os.PathLike[str]] | str | os.PathLike[str],
             found += [Found(p) for p in hits]
             if not hits:
                 found.append(Found(path, error=f"{text}: the pattern matches no file"))
+        elif not path.exists():
+            found.append(Found(path, error=f"{text}: the file or folder does not exist"))
         else:
             found.append(Found(path))
     seen: set[Path] = set()
@@ -87,4 +130,6 @@ def find_inputs(inputs: list[str | os.PathLike[str]] | str | os.PathLike[str],
         if key not in seen:
             seen.add(key)
             unique.append(f)
+    if pair_sides and command == "score" and modality != "emg":
+        unique = _pair_sides(unique)
     return unique

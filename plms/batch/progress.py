@@ -10,7 +10,30 @@ if TYPE_CHECKING:  # pragma: no cover
     from plms.batch.engines import Engine
     from plms.batch.worker import NightTask
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "one_line_reason"]
+
+
+#: Longest reason for a failure shown on a progress line, characters.
+REASON_MAX_CHARS = 100
+
+
+def one_line_reason(message: str, path: str = "") -> str:
+    r"""The reason a night failed, for its progress line: one line, short.
+
+    The file name the message starts with is left out (the line names the
+    night); a long reason is cut at :data:`REASON_MAX_CHARS` with an ellipsis.
+
+    >>> one_line_reason("a/n1.edf: not an EDF file\n(header)", "a/n1.edf")
+    'not an EDF file (header)'
+    >>> len(one_line_reason("x" * 300))
+    100
+    """
+    text = " ".join(str(message).split())
+    if path and text.startswith(f"{path}: "):
+        text = text[len(path) + 2:]
+    if len(text) > REASON_MAX_CHARS:
+        text = text[: REASON_MAX_CHARS - 3].rstrip() + "..."
+    return text or "unknown error"
 
 
 def _eta(seconds: float) -> str:
@@ -50,7 +73,8 @@ class Progress:
         self.bar = tqdm.tqdm(total=total, unit="night", file=sys.stderr, dynamic_ncols=True,
                              desc=f"plms ({engine.name})", postfix={"failed": 0})
 
-    def update(self, task: NightTask, status: str, failed: int) -> None:
+    def update(self, task: NightTask, status: str, failed: int, reason: str = "") -> None:
+        """One more night done; ``reason``: why it failed (its error message)."""
         self.done += 1
         if self.bar is not None:
             self.bar.set_postfix(failed=failed, refresh=False)
@@ -58,8 +82,9 @@ class Progress:
         elif self.lines and not self.quiet and self.total > 1:
             elapsed = time.perf_counter() - self.start_time
             left = elapsed / self.done * (self.total - self.done)
-            print(f"[{self.done}/{self.total}] {task.stem}: {status}; {failed} failed so far; "
-                  f"about {_eta(left)} left", flush=True)
+            why = f" ({one_line_reason(reason, task.path)})" if status != "ok" else ""
+            print(f"[{self.done}/{self.total}] {task.stem}: {status}{why}; {failed} failed so "
+                  f"far; about {_eta(left)} left", flush=True)
 
     def write(self, text: str, *, err: bool = False) -> None:
         stream = sys.stderr if err else sys.stdout

@@ -173,25 +173,28 @@ def plan(inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], out:
     refused: dict[int, dict[str, Any]] = {}
     owners: dict[tuple[str, str], str] = {}
     modality = str(getattr(args, "modality", None) or "auto")
-    for index, found in enumerate(find_inputs(inputs, command, modality=modality)):
-        path = str(found.path)
+    pair = bool(getattr(args, "pair_sides", True))
+    for index, found in enumerate(find_inputs(inputs, command, modality=modality,
+                                              pair_sides=pair)):
+        path = ";".join(str(p) for p in found.paths) or str(found.path)
         if found.error is not None:
-            refused[index] = error_row(path, found.path.stem, found.error)
+            refused[index] = error_row(path, found.name, found.error)
             continue
         out_dir = out / found.subdir
-        key = (str(out_dir), found.path.stem)
+        key = (str(out_dir), found.name)
         first = owners.setdefault(key, path)
         if first != path:
-            refused[index] = error_row(path, found.path.stem, (
+            refused[index] = error_row(path, found.name, (
                 f"{path}: has the same name stem as {first}, so its outputs would overwrite "
                 f"those of {first}: not processed (rename it or run it with another --out)"))
             continue
-        fault = (faults or {}).get(found.path.stem)
+        fault = (faults or {}).get(found.name)
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; allowed: {', '.join(FAULTS)}")
         tasks.append(NightTask(index=index, command=command, path=path,
                                out_dir=str(out_dir), args=args, out_root=str(out),
-                               fault=fault))
+                               fault=fault, inputs=tuple(str(p) for p in found.paths),
+                               name=found.name if found.paths else None))
     return tasks, refused
 
 
@@ -216,6 +219,9 @@ def execute(
     rows: dict[int, dict[str, Any]] = dict(refused)
     for row in refused.values():
         hooks.error(row["error"], None)
+    if not tasks:   # nothing to score: the output folder is neither created nor touched
+        return BatchOutcome(table=_table(rows), failed=len(refused),
+                            seconds=time.perf_counter() - start)
     previous = {} if force else _previous_rows(csv_path)
     todo: list[NightTask] = []
     skipped = 0
@@ -271,7 +277,9 @@ def execute(
                 failed += 1
             outcome.ran += 1
             if progress is not None:
-                progress.update(task, rows[task.index]["status"], failed - len(refused))
+                row = rows[task.index]
+                progress.update(task, row["status"], failed - len(refused),
+                                reason=row.get("error") or "")
             now = time.perf_counter()
             if now - last_write >= SUMMARY_INTERVAL_S:
                 write_summary(_table(rows), csv_path)
@@ -309,6 +317,13 @@ def namespace(command: str, out: str | os.PathLike[str], options: Mapping[str, A
         if key == "write":
             value = _write_list(value) if isinstance(value, str) else tuple(value or ())
         setattr(args, key, value)
+    unit = getattr(args, "unit", None)
+    if unit is not None:
+        from plms.cli_checks import unit_problem
+
+        problem = unit_problem(unit, str(getattr(args, "modality", None) or "auto"))
+        if problem is not None:
+            raise ValueError(problem)
     return args
 
 
@@ -352,7 +367,18 @@ def run_batch(
         purpose (:data:`plms.batch.worker.FAULTS`).
     **options
         Options of ``plms score`` / ``plms rescore``: ``rules``, ``left``,
-        ``right``, ``ecg``, ``unit``, ``annotations``, ``write``, ``fmt``...
+        ``right``, ``ecg``, ``unit``, ``annotations``, ``write``, ``fmt``,
+        ``pair_sides`` (default True: ``n1-left.csv`` and ``n1-right.csv`` are
+        one two-ankle night ``n1``)...
+
+    Raises
+    ------
+    PlmsInputError
+        ``out`` is a file, lies under one, or may not be written in.
+    ValueError
+        An unknown ``command`` or ``unit``; ``annotations`` with several nights.
+    TypeError
+        An unknown option.
 
     Notes
     -----
@@ -368,8 +394,14 @@ def run_batch(
     """
     if command not in ("score", "rescore"):
         raise ValueError(f"command must be 'score' or 'rescore', not {command!r}")
+    from plms.cli_checks import out_dir_problem
+    from plms.errors import PlmsInputError
+
     out_path = Path(out)
     args = namespace(command, out_path, options)
+    problem = out_dir_problem(out_path)
+    if problem is not None:
+        raise PlmsInputError(f"not usable as the output folder: {problem}", path=out_path)
     tasks, refused = plan(inputs, out_path, command, args, faults=_faults)
     if getattr(args, "annotations", None) and len(tasks) + len(refused) > 1:
         raise ValueError("annotations names one file, so it needs exactly one night")
@@ -445,6 +477,10 @@ def run_cli(args: argparse.Namespace, done: str) -> int:
         except PlmsError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        except OSError as exc:   # the output folder became unwritable under us
+            print(f"error: {exc.filename or out}: cannot be written "
+                  f"({exc.strerror or exc}); run stopped", file=sys.stderr)
+            return EXIT_SOME_FAILED
     n_ok = int((result.table["status"] == "ok").sum())
     if result.interrupted:
         print(f"interrupted: {n_ok} of {total} night(s) {done}; run the same command again "
@@ -452,5 +488,6 @@ def run_cli(args: argparse.Namespace, done: str) -> int:
         return 130
     if total > 1 and not args.quiet:
         extra = f", {result.skipped} of them already done" if result.skipped else ""
-        print(f"{n_ok} of {total} night(s) {done}{extra}; table: {result.summary_path}")
+        table = f"; table: {result.summary_path}" if result.summary_path else ""
+        print(f"{n_ok} of {total} night(s) {done}{extra}{table}")
     return EXIT_OK if result.failed == 0 else EXIT_SOME_FAILED

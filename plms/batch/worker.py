@@ -23,7 +23,8 @@ SUMMARY_COLUMNS = (
     "input", "night", "status", "error", "rules", "recording_min", "tib_min", "tst_min",
     "n_lm", "n_clm", "n_plm", "n_plms", "n_plmw", "plms_index_per_h",
     "plms_index_incl_resp_per_h", "plmw_index_per_h", "lms_index_per_h",
-    "plms_arousal_index_per_h", "periodicity_index", "n_warnings", "annotations_source",
+    "plms_arousal_index_per_h", "lm_index_recording_per_h", "plm_index_recording_per_h",
+    "periodicity_index", "n_warnings", "annotations_source",
     "modality", "sleep_source", "events_tsv", "summary_json", "extra_outputs", "plms_version",
 )
 #: Integer columns (kept as integers when other rows are errors).
@@ -31,7 +32,12 @@ COUNT_COLUMNS = ("n_lm", "n_clm", "n_plm", "n_plms", "n_plmw", "n_warnings")
 #: Figures with decimals (empty when not computable or the night failed).
 FLOAT_COLUMNS = ("recording_min", "tib_min", "tst_min", "plms_index_per_h",
                  "plms_index_incl_resp_per_h", "plmw_index_per_h", "lms_index_per_h",
-                 "plms_arousal_index_per_h", "periodicity_index")
+                 "plms_arousal_index_per_h", "lm_index_recording_per_h",
+                 "plm_index_recording_per_h", "periodicity_index")
+#: Decimals kept in ``summary.csv``, as ``plms score`` prints them (minutes and
+#: indices to 0.1; the periodicity index, a fraction, to 0.01); summary.json keeps
+#: full precision.
+CSV_DECIMALS = {**dict.fromkeys(FLOAT_COLUMNS, 1), "periodicity_index": 2}
 #: summary.json key of each figure column.
 _FIGURES = {
     "tib_min": "tib_min", "tst_min": "tst_min", "n_lm": "n_lm", "n_clm": "n_clm",
@@ -39,6 +45,8 @@ _FIGURES = {
     "plms_index_per_h": "plms_index", "plms_index_incl_resp_per_h": "plms_index_incl_resp",
     "plmw_index_per_h": "plmw_index", "lms_index_per_h": "lms_index",
     "plms_arousal_index_per_h": "plms_arousal_index", "periodicity_index": "periodicity_index",
+    "lm_index_recording_per_h": "lm_index_recording",
+    "plm_index_recording_per_h": "plm_index_recording",
     "annotations_source": "annotations_source", "rules": "rules",
     "modality": "modality", "sleep_source": "sleep_source",
     "plms_version": "plms_version",
@@ -57,7 +65,8 @@ class NightTask:
         Position in the batch (the row of ``summary.csv``).
     command : {"score", "rescore"}
     path : str
-        The input file.
+        The input file; for a night of one file per ankle, their paths joined
+        by ``;`` (the ``input`` column of ``summary.csv``).
     out_dir : str
         Where its outputs go.
     out_root : str
@@ -71,6 +80,11 @@ class NightTask:
         (``abort``: ``os.abort()``, ``exit``: ``os._exit(3)``, ``segfault``: a
         real segmentation fault through ctypes, ``raise``: an exception that
         escapes). Never set it in real runs.
+    inputs : tuple of str
+        The files of a night of one file per ankle (left, right); empty for
+        a night of one file (``path``).
+    name : str or None
+        The night's name (its outputs' stem) when it is not ``path``'s stem.
     """
 
     index: int
@@ -81,10 +95,18 @@ class NightTask:
     out_root: str = "."
     threads: int | None = None
     fault: str | None = None
+    inputs: tuple[str, ...] = ()
+    name: str | None = None
 
     @property
     def stem(self) -> str:
-        return Path(self.path).stem
+        """The night's name: the stem of its outputs."""
+        return self.name if self.name is not None else Path(self.path).stem
+
+    @property
+    def source(self) -> Path | tuple[Path, ...]:
+        """What the worker scores: the file, or the per-ankle files."""
+        return tuple(Path(p) for p in self.inputs) if self.inputs else Path(self.path)
 
 
 def expected_outputs(task: NightTask) -> dict[str, Path]:
@@ -128,6 +150,9 @@ def summary_row(task: NightTask, out_root: str | os.PathLike[str]) -> dict[str, 
     row["summary_json"] = _relative(paths["summary_json"], root)
     extras = [p for k, p in paths.items() if k not in ("events_tsv", "summary_json")]
     row["extra_outputs"] = ";".join(_relative(p, root) for p in extras)
+    for column, decimals in CSV_DECIMALS.items():
+        if row.get(column) is not None:
+            row[column] = round(float(row[column]), decimals)
     return {c: row.get(c) for c in SUMMARY_COLUMNS}
 
 
@@ -174,7 +199,7 @@ def run_task(task: NightTask) -> dict[str, Any]:
     args.out = task.out_dir
     report, tb = None, None
     try:
-        report = one(Path(task.path), args)
+        report = one(task.source, args)
         row = summary_row(task, task.out_root)
     except PlmsError as exc:
         row, tb = error_row(task.path, task.stem, str(exc)), traceback.format_exc()

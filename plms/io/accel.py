@@ -2,9 +2,11 @@
 
 One :class:`AccelRecording` holds one :class:`AccelSignal` per leg, keyed
 ``"left"``/``"right"``. The side of a device comes from its channel labels
-(:mod:`plms.io.accel_labels`), else from the ``side`` option; a recording of
-a single device whose side is unknown is scored as the left leg, with a
-warning saying so (give ``side`` to change it). Several devices without a
+(:mod:`plms.io.accel_labels`), else from the ``side`` option, else from a
+side word ending the file name (``night-right.csv``); a recording of a
+single device whose side is unknown is scored as the left leg, with a
+warning saying so (give ``side`` to change it). A night recorded as one file
+per ankle is read by :func:`plms.io.accel_pair.read_accel_pair`. Several devices without a
 side are an error.
 
 Every reader converts to g (1 g = 9.80665 m/s^2) and refuses values that
@@ -39,6 +41,7 @@ from plms.io.accel_labels import (
     find_accel_channels,
     group_devices,
     select_accel_channels,
+    side_from_name,
 )
 from plms.io.channels import is_leg_label
 from plms.io.edf import time_keeping
@@ -341,7 +344,8 @@ def read_accel_edf(
     ----------
     path : path-like
     side : {"left", "right"}, optional
-        Leg of a device whose labels carry no side.
+        Leg of a device whose labels carry no side (else the side word ending the
+        file name, ``night_R.edf``, else left).
     channels : sequence of str, optional
         Labels of the accelerometer channels, overriding detection.
     unit : str, optional
@@ -365,7 +369,9 @@ def read_accel_edf(
     header = read_header(path)
     labels = [s.label for s in header.ordinary_signals]
     devices = group_devices(select_accel_channels(labels, channels, path))
-    placed, notes = assign_sides(devices, lambda d: d.side, lambda d: d.name, side, path)
+    named = side_from_name(path.stem)
+    placed, notes = assign_sides(devices, lambda d: d.side, lambda d: d.name, side, path,
+                                 name_side=named[1] if named else None)
     start_offset, time_notes = time_keeping(header)
     notes += time_notes
     with_annotations = read_annotations and bool(header.annotation_signals)
@@ -415,7 +421,8 @@ def read_accel(
     elif suffix in DEVICE_SUFFIXES:
         from plms.io.accel_devices import read_accel_device
 
-        rec = read_accel_device(path, side=side, **kwargs)
+        named = side_from_name(Path(path).stem)
+        rec = read_accel_device(path, side=side or (named[1] if named else None), **kwargs)
         if unit is not None and accel_unit_scale(unit) != 1.0:
             ignored.append(f"the unit {unit!r} was ignored: device files are read in g")
     else:

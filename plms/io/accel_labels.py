@@ -254,6 +254,38 @@ def select_accel_channels(
     return [(lab, AccelLabel("accelerometer", axis, None)) for lab, axis in zip(chosen, "xyz")]
 
 
+#: A side word at the end of a file name's stem, after a separator (``night-left``,
+#: ``n1_R``, ``sub.lt``), or the whole stem (``left``).
+_NAME_SIDE = re.compile(
+    rf"^(?:(?P<stem>.*?)[\s._\-]+)?(?P<side>{'|'.join(sorted(SIDE_WORDS, key=len, reverse=True))})$",
+    re.IGNORECASE)
+
+
+def side_from_name(stem: str) -> tuple[str, Side] | None:
+    """The stem without its side word, and the side, of a file name's stem.
+
+    A per-ankle file says its leg in its name: a side word (``left``,
+    ``right``, ``L``, ``R``, ``Lt``, ``Rt``, ``sx``, ``dx``, any case) at the
+    end of the stem, after ``-``, ``_``, ``.`` or a space, or as the whole stem.
+
+    Examples
+    --------
+    >>> side_from_name("night1-left"), side_from_name("N1_R"), side_from_name("right")
+    (('night1', 'left'), ('N1', 'right'), ('', 'right'))
+    >>> side_from_name("night1"), side_from_name("clr"), side_from_name("left-night")
+    (None, None, None)
+    """
+    match = _NAME_SIDE.match(str(stem).strip())
+    if match is None:
+        return None
+    return match.group("stem") or "", SIDE_WORDS[match.group("side").lower()]
+
+
+def side_not_used_note(side: str) -> str:
+    """The warning when ``side``/``--side`` was given but the labels say the side."""
+    return f"--side {side} was not used: the labels give the side"
+
+
 def _check_side_option(side: str | None) -> None:
     if side is not None and side not in SIDES:
         raise ValueError(f"side must be 'left' or 'right', not {side!r}")
@@ -261,10 +293,12 @@ def _check_side_option(side: str | None) -> None:
 
 def assign_sides(
     devices: Sequence[_T], side_of: Callable[[_T], Side | None], name_of: Callable[[_T], str],
-    side: str | None, path: str | PathLike[str] | None,
+    side: str | None, path: str | PathLike[str] | None, *, name_side: Side | None = None,
 ) -> tuple[dict[str, _T], list[str]]:
-    """Put each device on a leg: its label's side, else ``side``, else left.
+    """Put each device on a leg: its label's side, else ``side``, else ``name_side``, else left.
 
+    ``name_side`` is the side the file's name gives (:func:`side_from_name`);
+    it places a single device without a side in its labels, without a warning.
     Returns the devices by leg and warnings.
 
     Raises
@@ -276,6 +310,7 @@ def assign_sides(
     ({'right': 'Acc'}, [])
     """
     _check_side_option(side)
+    _check_side_option(name_side)
     sided = [d for d in devices if side_of(d) is not None]
     unsided = [d for d in devices if side_of(d) is None]
     notes: list[str] = []
@@ -293,13 +328,13 @@ def assign_sides(
                 "give it with --side",
                 path=path,
             )
-        chosen = side or DEFAULT_SIDE
-        if side is None:
+        chosen = side or name_side or DEFAULT_SIDE
+        if side is None and name_side is None:
             notes.append(f"the leg of accelerometer {name_of(unsided[0])!r} is not known (no "
                          f"side in its labels); scored as {DEFAULT_SIDE} (give --side)")
         placed[chosen].append(unsided[0])
     elif side is not None and sided:
-        notes.append(f"--side {side} was not used: the labels give the side")
+        notes.append(side_not_used_note(side))
     for leg, found in placed.items():
         if len(found) > 1:
             raise PlmsInputError(
