@@ -33,6 +33,16 @@ def _per_hour(count: int, minutes: float | None) -> float | None:
     return count / (minutes / MINUTES_PER_HOUR)
 
 
+def _recording_min(duration_s: float | None) -> float | None:
+    """The recording length in minutes; None when unknown, NaN or not positive."""
+    if duration_s is None:
+        return None
+    value = float(duration_s)
+    if not np.isfinite(value) or value <= 0:
+        return None
+    return value / 60.0
+
+
 def _in_sleep(events: pd.DataFrame, hypnogram: Hypnogram | None) -> npt.NDArray[np.bool_]:
     """Rows whose onset lies in a sleep epoch in bed."""
     if hypnogram is None:
@@ -96,6 +106,7 @@ def compute_summary(
     *,
     respiratory_scored: bool = False,
     arousals_scored: bool = False,
+    recording_duration_s: float | None = None,
 ) -> dict[str, Any]:
     """Night-level figures of a scored events table.
 
@@ -108,6 +119,10 @@ def compute_summary(
         Without it no sleep figure can be computed (they are None).
     respiratory_scored, arousals_scored : bool
         Whether respiratory events / arousals were scored at all.
+    recording_duration_s : float, optional
+        Length of the recording, seconds: the basis of the figures per hour of
+        recording (``lm_index_recording``, ``plm_index_recording``), which
+        need no sleep scoring. Without it they are None.
 
     Returns
     -------
@@ -122,6 +137,12 @@ def compute_summary(
     >>> s = compute_summary(apply_rules(lms, hypnogram=h), hypnogram=h)
     >>> s["plms_index"], s["n_plms"], s["tst_min"]
     (4.0, 4, 60.0)
+
+    Without a hypnogram, the figures per hour of recording remain:
+
+    >>> s = compute_summary(apply_rules(lms), recording_duration_s=7200.0)
+    >>> s["plms_index"], s["n_plm"], s["plm_index_recording"], s["lm_index_recording"]
+    (None, 4, 2.0, 2.0)
     """
     rules = get_rules(rules)
     warnings: list[str] = []
@@ -138,8 +159,9 @@ def compute_summary(
     tst = tib = wake_min = None
     if hypnogram is None:
         warnings.append(
-            "no hypnogram: sleep time and every per-hour index are not computed; "
-            "counts and IMIs cover the whole recording"
+            "no hypnogram: sleep time and every per-hour-of-sleep index are not computed; "
+            "counts, IMIs and the indices per hour of recording (lm_index_recording, "
+            "plm_index_recording) cover the whole recording, wake included"
         )
         if rules.wake_policy == "drop":
             warnings.append(f"no hypnogram: the {rules.name} wake rule could not be applied")
@@ -182,8 +204,14 @@ def compute_summary(
     if n_plms is not None and not eligible_clms:
         warnings.append("no CLM in sleep: PLM/CLM ratio not computed")
 
+    recording_min = _recording_min(recording_duration_s)
+    if recording_min is None:
+        warnings.append("recording length unknown: the indices per hour of recording are "
+                        "not computed")
+
     return {
         "rules": rules.name,
+        "recording_min": recording_min,
         "tst_min": tst,
         "tib_min": tib,
         "wake_min": wake_min,
@@ -197,6 +225,8 @@ def compute_summary(
         "plmw_index": plmw_index,
         "lms_index": _per_hour(int((lm & sleep).sum()), tst),
         "clms_index": _per_hour(int((clm & sleep).sum()), tst),
+        "lm_index_recording": _per_hour(int(lm.sum()), recording_min),
+        "plm_index_recording": _per_hour(int(plm.sum()), recording_min),
         "plms_arousal_index": arousal_index,
         "periodicity_index": periodicity,
         "plm_clm_ratio": ratio,

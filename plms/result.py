@@ -22,6 +22,13 @@ KEY_FIGURES: tuple[tuple[str, str, str, int], ...] = (
     ("plms_arousal_index", "PLMS-arousal index", "/h", 1),
     ("periodicity_index", "Periodicity index", "", 2),
 )
+#: Figures that need no sleep scoring, printed after the leg-movement count when the
+#: night has no sleep time (no hypnogram): the sleep figures above are then n/a.
+RECORDING_FIGURES: tuple[tuple[str, str, str, int], ...] = (
+    ("n_plm", "PLM, whole recording", "", 0),
+    ("lm_index_recording", "LM per hour of recording", "/h", 1),
+    ("plm_index_recording", "PLM per hour of recording", "/h", 1),
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,9 +73,17 @@ class ScoreResult:
         return pd.DataFrame([flat], index=pd.Index([self.stem], name="night"))
 
     def key_figures(self) -> pd.DataFrame:
-        """The figures a lab reads first, as a small table (None shown as n/a)."""
+        """The figures a lab reads first, as a small table (None shown as n/a).
+
+        Without sleep time (no hypnogram) the figures per hour of recording
+        (:data:`RECORDING_FIGURES`) follow the leg-movement count.
+        """
+        figures = list(KEY_FIGURES)
+        if self.summary.get("tst_min") is None:
+            at = next(i for i, f in enumerate(figures) if f[0] == "n_lm") + 1
+            figures[at:at] = RECORDING_FIGURES
         rows = []
-        for key, label, unit, decimals in KEY_FIGURES:
+        for key, label, unit, decimals in figures:
             value = self.summary.get(key)
             shown = "n/a" if value is None else (f"{value:.{decimals}f}"
                                                  if isinstance(value, float) else str(value))

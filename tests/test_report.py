@@ -337,3 +337,52 @@ def test_cohort_index_with_batch_subfolders(tmp_path):
     assert [a["href"] for t, a in page.tags if t == "a"] == ["site_a/full.report.html"]
     text = " ".join(page.text)
     assert "site_a/full" in text and "not an EDF file" in text and "2 night(s)" in text
+
+
+# --- issue 12: what exists, and what needs no sleep -----------------------------------
+
+def test_single_ankle_report_shows_only_the_ankle_recorded(tmp_path):
+    """A right-ankle-only night: the header names the right ankle and never 'None'."""
+    summary = {"modality": "accel", "recording_duration_s": 1800.0,
+               "recording_start": "2024-01-01T22:30:00",
+               "channels": {"left": None, "right": "Ankle R", "ecg": None,
+                            "axes": {"right": ["x", "y", "z"]}, "reason": "accelerometer (CSV)"},
+               "fs_hz": {"right": 25.0}}
+    result = score_lms(_series(300.0, side="right"), stem="one", extra_summary=summary)
+    text = write_report(result, tmp_path, dpi=DPI).read_text()
+    assert "None" not in text
+    header = " ".join(parse(tmp_path / "one.report.html").text)
+    assert "right 'Ankle R' at 25 Hz (one ankle only)" in header
+    assert "left '" not in header
+
+
+def test_night_without_hypnogram_reports_figures_per_hour_of_recording(tmp_path):
+    """8 movements in a 2-h recording, no hypnogram: a left series of 5 (IMIs 20 s)
+    and 3 isolated ones -> LM 8 / 2 h = 4.0/h, PLM 5 / 2 h = 2.5/h; sleep figures n/a."""
+    lms = pd.concat([_series(300.0), pd.DataFrame({"onset": [2000.0, 4000.0, 6000.0],
+                                                   "duration": 2.0, "side": "left"})],
+                    ignore_index=True)
+    result = score_lms(lms, stem="plain", extra_summary={"recording_duration_s": 7200.0})
+    paths = result.write(tmp_path)
+    report = write_report(result, tmp_path, dpi=DPI)
+    assert_table_equals_summary(report, paths["summary"])
+    cells = parse(report).cells
+    assert cells["recording_min"]["shown"] == "120.0"
+    assert cells["lm_index_recording"]["shown"] == "4.0"
+    assert cells["plm_index_recording"]["shown"] == "2.5"
+    assert cells["plms_index"]["shown"] == "n/a"
+    assert "whole recording, wake included" in report.read_text()
+    assert json.loads(paths["summary"].read_text())["plm_index_recording"] == 2.5
+
+
+def test_report_overview_caption_names_the_excluded_stretch(tmp_path):
+    from plms.detect import LegDetection
+
+    result = _score("full")
+    flat = np.full(2400 * 10, 2.0, dtype=np.float32)
+    result.details["detections"] = {"right": LegDetection(
+        events=pd.DataFrame(), envelope=flat, baseline=flat, rate_hz=10.0, mains_hz=None,
+        excluded=pd.DataFrame({"onset": [1200.0], "duration": [90.0]}))}
+    text = " ".join(parse(write_report(result, tmp_path, dpi=DPI)).text)
+    assert "Hatched: excluded from scoring (right leg 1.5 min)" in text
+    assert "could not be drawn" not in text

@@ -98,3 +98,29 @@ def test_report_command_after_the_edf_moved(edfs, tmp_path, capsys):
     assert code == 0, err
     text = (out / "moved.report.html").read_text()
     assert "no longer there" in text and "No EMG signal at hand" in text
+
+
+def test_plain_edf_without_hypnogram_gets_figures_per_hour_of_recording(tmp_path, capsys):
+    """A plain EDF (no annotations, no sidecar) of 0.1 h = 6 min: the sleep figures are
+    n/a and the figures per hour of recording are printed, written and reported:
+    n per hour = n / 0.1 h."""
+    night = simulate_night(seed=14, spec=NightSpec(duration_h=0.1, fs_leg=200,
+                                                   plm_severity=60.0))
+    edf = write_edf(night, tmp_path / "plain.edf", edf_plus=False, annotations=False,
+                    extra_channels=False)
+    code, out, err = run_cli(["score", edf, "--out", tmp_path / "out", "--report",
+                              "--jobs", "1"], capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "out" / "plain.summary.json").read_text())
+    assert summary["tst_min"] is None and summary["plms_index"] is None
+    assert summary["recording_duration_s"] == pytest.approx(360.0)
+    assert summary["n_plm"] > 0
+    assert summary["plm_index_recording"] == pytest.approx(summary["n_plm"] / 0.1)
+    assert summary["lm_index_recording"] == pytest.approx(summary["n_lm"] / 0.1)
+    lines = {line.split("  ")[1].strip(): line for line in out.splitlines()
+             if line.startswith("  ") and "  " in line[2:]}
+    assert f"{summary['n_plm'] / 0.1:.1f} /h" in lines["PLM per hour of recording"]
+    assert f"{summary['n_lm'] / 0.1:.1f} /h" in lines["LM per hour of recording"]
+    assert "n/a" in lines["PLMS index"]
+    html = (tmp_path / "out" / "plain.report.html").read_text()
+    assert 'data-key="plm_index_recording"' in html and "None" not in html

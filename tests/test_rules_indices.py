@@ -378,3 +378,64 @@ def test_unstaged_sleep_counts_as_sleep_but_has_no_stage_breakdown():
     assert s["plms_by_stage"] is None
     assert warned(s, "not staged")
     assert s["plms_by_hour"] == [4]
+
+
+# --- figures per hour of recording (no sleep scoring needed) ----------------------
+
+#: 8 leg movements in a 2-h recording: a series of 4 (IMIs 20 s) and 4 isolated ones.
+RECORDING_LMS = train([600, 620, 640, 660, 1800, 3000, 4200, 6000])
+
+
+@pytest.mark.parametrize("rules", [WASM2016, AASM])
+def test_no_hypnogram_gives_indices_per_hour_of_recording(rules):
+    """No hypnogram, 2 h recorded: 8 LM / 2 h = 4.0/h; the 4-member series (600-660)
+    is PLM under both presets (without stages nothing is wake, so AASM drops
+    nothing): 4 PLM / 2 h = 2.0/h. Sleep figures stay None."""
+    ev = apply_rules(RECORDING_LMS, rules)
+    assert ev["plm"].tolist() == [True] * 4 + [False] * 4
+    s = compute_summary(ev, rules, None, recording_duration_s=7200.0)
+    assert s["recording_min"] == pytest.approx(120.0)
+    assert s["lm_index_recording"] == pytest.approx(4.0)
+    assert s["plm_index_recording"] == pytest.approx(2.0)
+    for key in ("tst_min", "plms_index", "lms_index", "n_plms"):
+        assert s[key] is None, key
+    assert warned(s, "per hour of recording")
+    json.dumps(s)
+
+
+def test_recording_indices_with_a_hypnogram_count_wake_too(wasm_night, aasm_night):
+    """The constructed night, 60 min recorded. WASM: 17 LM -> 17/h; PLM series A (wake),
+    B, F = 12 -> 12/h. AASM: E (12 s) is not an LM -> 16/h; A is in wake and
+    dropped -> 8 PLM -> 8/h."""
+    for (ev, _), rules, n_lm, n_plm in ((wasm_night, WASM2016, 17, 12),
+                                        (aasm_night, AASM, 16, 8)):
+        s = compute_summary(ev, rules, NIGHT_HYP, recording_duration_s=3600.0)
+        assert s["lm_index_recording"] == pytest.approx(float(n_lm))
+        assert s["plm_index_recording"] == pytest.approx(float(n_plm))
+        assert s["plms_index"] is not None
+
+
+@pytest.mark.parametrize("duration", [None, 0.0, float("nan")])
+def test_unknown_recording_length_gives_none_recording_indices(duration):
+    ev = apply_rules(RECORDING_LMS, WASM2016)
+    s = compute_summary(ev, WASM2016, None, recording_duration_s=duration)
+    assert s["recording_min"] is None
+    assert s["lm_index_recording"] is None and s["plm_index_recording"] is None
+    assert warned(s, "recording length unknown")
+
+
+def test_printed_figures_without_sleep_show_the_recording_indices():
+    """What ``plms score`` prints for a night without hypnogram: the sleep figures
+    are n/a, the figures per hour of recording are there (8 LM, 4 PLM in 2 h)."""
+    from plms.pipeline import score_lms
+
+    result = score_lms(RECORDING_LMS, extra_summary={"recording_duration_s": 7200.0})
+    shown = result.key_figures()["value"]
+    assert shown["PLMS index"] == "n/a"
+    assert shown["PLM, whole recording"] == "4"
+    assert shown["LM per hour of recording"] == "4.0"
+    assert shown["PLM per hour of recording"] == "2.0"
+    with_sleep = score_lms(RECORDING_LMS, hypnogram=Hypnogram.from_labels(["N2"] * 240),
+                           extra_summary={"recording_duration_s": 7200.0})
+    assert with_sleep.summary["plm_index_recording"] == pytest.approx(2.0)
+    assert "PLM per hour of recording" not in with_sleep.key_figures().index

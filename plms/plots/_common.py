@@ -5,9 +5,14 @@ matplotlib is imported on first use only, inside the functions.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+
+# one reading of the recording start for every output
+from plms.outputs._events import recording_start
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -31,6 +36,13 @@ PLM_SHADE = "#f4b400"
 RESP_COLOR = "#d62728"
 AROUSAL_COLOR = "#555555"
 THRESHOLD_COLOR = "#c0392b"
+#: Colour and hatch of the stretches excluded from scoring (detached electrode, no signal).
+EXCLUDED_COLOR = "#9e9e9e"
+EXCLUDED_HATCH = "////"
+#: Steps of the clock-time ticks, minutes; the smallest giving at most
+#: :data:`MAX_CLOCK_TICKS` ticks is used.
+CLOCK_STEPS_MIN = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 360)
+MAX_CLOCK_TICKS = 10
 _RC = {
     "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "axes.spines.top": False,
     "axes.spines.right": False, "xtick.labelsize": 8, "ytick.labelsize": 8,
@@ -108,3 +120,105 @@ def figure_png(fig: Figure, *, dpi: int | None = None) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white")
     return buf.getvalue()
+
+
+def legend_outside(ax: Axes, **kwargs: Any) -> Any:
+    """A legend to the right of the axes, outside the data area (never over data)."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+                     **kwargs)
+
+
+def clock_ticks(start: datetime, length_h: float) -> tuple[np.ndarray, list[str]]:
+    """Ticks at round clock times over ``[0, length_h]`` hours from ``start``.
+
+    Returns the positions (hours from the start) and their ``HH:MM`` labels.
+
+    Examples
+    --------
+    >>> pos, labels = clock_ticks(datetime(2024, 1, 1, 22, 25), 1.0)
+    >>> labels
+    ['22:30', '22:40', '22:50', '23:00', '23:10', '23:20']
+    >>> round(float(pos[0]), 4)
+    0.0833
+    """
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    offset_min = (start - midnight).total_seconds() / 60.0
+    span_min = max(float(length_h) * 60.0, 1.0)
+    step = next((s for s in CLOCK_STEPS_MIN if span_min / s <= MAX_CLOCK_TICKS),
+                CLOCK_STEPS_MIN[-1])
+    first = np.ceil(offset_min / step - 1e-9) * step
+    minutes = np.arange(first, offset_min + span_min + 1e-9, step)
+    pos = (minutes - offset_min) / 60.0
+    labels = [(midnight + timedelta(minutes=float(m))).strftime("%H:%M") for m in minutes]
+    return pos, labels
+
+
+def time_axis(ax: Axes, start: datetime | None, length_h: float,
+              top_ax: Axes | None = None) -> None:
+    """Label an x axis in hours from the start as clock time, hours from the start on top.
+
+    ``ax`` (the bottom axes) gets ``HH:MM`` ticks at round clock times; ``top_ax``
+    (default ``ax``) a secondary axis on top in hours from the recording start.
+    When the start is unknown the bottom axis is in hours from the start and
+    there is no top axis.
+    """
+    if start is None:
+        ax.set_xlabel("hours from recording start (clock time unknown)")
+        return
+    pos, labels = clock_ticks(start, length_h)
+    ax.set_xticks(pos, labels)
+    ax.set_xlabel(f"clock time (recording started {start:%Y-%m-%d %H:%M:%S})")
+    sec = (top_ax or ax).secondary_xaxis("top")
+    sec.set_xlabel("hours from recording start")
+    sec.tick_params(labelsize=7)
+
+
+def _nan_runs(values: np.ndarray, rate_hz: float) -> list[tuple[float, float]]:
+    """(onset, duration) in seconds of every run of non-finite values."""
+    bad = ~np.isfinite(np.asarray(values, dtype=float))
+    if not bad.any():
+        return []
+    edges = np.diff(np.r_[0, bad.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(a / rate_hz, (b - a) / rate_hz) for a, b in zip(starts, ends)]
+
+
+def excluded_stretches(result: ScoreResult) -> pd.DataFrame:
+    """Stretches excluded from scoring: ``side``, ``onset``, ``duration`` (s), ``reason``.
+
+    From the EMG detections (a detached electrode: ``LegDetection.excluded``),
+    the accelerometer detections (no signal: NaN activity, e.g. a sensor not
+    worn or a gap) and, when the annotations carry them, their ``excluded``
+    table (``side`` ``both`` when it names none). Empty when nothing was excluded
+    or the result no longer holds the detections (a rebuilt report).
+    """
+    rows: list[tuple[str, float, float, str]] = []
+    for side, det in sorted((result.details.get("detections") or {}).items()):
+        table = getattr(det, "excluded", None)
+        if table is not None and len(table):
+            rows += [(side, float(on), float(du), "signal unusable (detached electrode)")
+                     for on, du in zip(table["onset"], table["duration"])]
+    for side, det in sorted((result.details.get("accel_detections") or {}).items()):
+        act = getattr(det, "activity_mg", None)
+        if act is not None and getattr(det, "rate_hz", None):
+            rows += [(side, on, du, "no signal (sensor not worn or missing)")
+                     for on, du in _nan_runs(act, float(det.rate_hz))]
+    table = getattr(result.details.get("annotations"), "excluded", None)
+    if isinstance(table, pd.DataFrame) and len(table) and {"onset", "duration"} <= set(table):
+        sides = (table["side"].astype(str) if "side" in table
+                 else pd.Series("both", index=table.index))
+        rows += [(str(s), float(on), float(du), "excluded in the annotation file")
+                 for s, on, du in zip(sides, table["onset"], table["duration"])]
+    out = pd.DataFrame(rows, columns=["side", "onset", "duration", "reason"])
+    out = out.astype({"onset": float, "duration": float})
+    return out.drop_duplicates(["side", "onset", "duration"]).reset_index(drop=True)
+
+
+def recorded_sides(result: ScoreResult) -> list[str]:
+    """The legs (ankles) recorded: those named in ``summary["channels"]``, else both."""
+    ch = result.summary.get("channels")
+    if isinstance(ch, dict):
+        sides = [s for s in ("left", "right") if ch.get(s)]
+        if sides:
+            return sides
+    return ["left", "right"]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from plms.plots._common import (
-    _STAGE_Y, AROUSAL_COLOR, DEFAULT_DPI, LEG_COLORS, PLM_SHADE, RESP_COLOR, STAGE_COLORS,
-    _leg_intervals, _new_figure, _note, _style,
+    _STAGE_Y, AROUSAL_COLOR, DEFAULT_DPI, EXCLUDED_COLOR, EXCLUDED_HATCH, LEG_COLORS,
+    PLM_SHADE, RESP_COLOR, STAGE_COLORS, _leg_intervals, _new_figure, _note, _style,
+    excluded_stretches, legend_outside, recorded_sides, recording_start, time_axis,
 )
 from plms.plots.excerpt import series_table
 
@@ -70,26 +72,50 @@ def _draw_hypnogram(ax: Axes, result: ScoreResult) -> None:
             ax.axvspan(*_hours([on, on + hyp.epoch_s]), color="#eeeeee", lw=0, zorder=0)
 
 
+def _draw_excluded(axes: list[Axes], result: ScoreResult) -> list[Any]:
+    """Hatch the stretches excluded from scoring on every track; legend handles."""
+    from matplotlib.patches import Patch
+
+    table = excluded_stretches(result)
+    handles = []
+    for side, part in table.groupby("side", sort=True):
+        for on, du in zip(part["onset"], part["duration"]):
+            for ax in axes:
+                ax.axvspan(*_hours([on, on + du]), facecolor="none", edgecolor=EXCLUDED_COLOR,
+                           hatch=EXCLUDED_HATCH, lw=0, zorder=0.5)
+        what = "both legs" if side == "both" else f"{side} leg"
+        minutes = float(part["duration"].sum()) / 60.0
+        handles.append(Patch(facecolor="none", edgecolor=EXCLUDED_COLOR, hatch=EXCLUDED_HATCH,
+                             lw=0, label=f"not scored, {what}: {minutes:.1f} min\n"
+                                         f"({part['reason'].iloc[0]})"))
+    return handles
+
+
 def plot_night(result: ScoreResult, *, width: float = 11.0, dpi: int = DEFAULT_DPI) -> Figure:
     """The night at a glance.
 
     Top: the hypnogram (REM in red, out-of-bed epochs greyed). Below, one
-    row per leg with its leg movements as ticks, a row of the combined
-    movements coloured by kind (PLM, CLM, other LM, respiratory-related), the
-    PLM series shaded across all rows, and rows for respiratory events and
-    arousals when they were scored. The x axis is hours from the recording
-    start.
+    row per recorded leg with its leg movements as ticks, a row of the
+    combined movements coloured by kind (PLM, CLM, other LM,
+    respiratory-related), the PLM series shaded across all rows, and rows for
+    respiratory events and arousals when they were scored. Stretches
+    excluded from scoring (a detached electrode, an ankle sensor without
+    signal) are hatched across every row. The x axis is clock time when the
+    recording start is known, with hours from the start on top; else hours
+    from the start. The legend sits outside the plot, to the right.
     """
+    from matplotlib.patches import Patch
+
     with _style():
-        fig = _new_figure(width, 4.6, dpi)
+        fig = _new_figure(width, 4.8, dpi)
         ax_h, ax_r = fig.subplots(2, 1, sharex=True, height_ratios=[1.0, 1.5])
         _draw_hypnogram(ax_h, result)
         length_h = _hours(_night_length_s(result))
         ax_r.set_xlim(0, float(length_h))
         resp, arousals = _annotation_tables(result)
         rows: list[tuple[str, pd.DataFrame, str]] = [
-            ("left leg", _leg_intervals(result, "left"), LEG_COLORS["left"]),
-            ("right leg", _leg_intervals(result, "right"), LEG_COLORS["right"]),
+            (f"{side} leg", _leg_intervals(result, side), LEG_COLORS[side])
+            for side in recorded_sides(result)
         ]
         ev = result.events if result.events is not None else pd.DataFrame()
         labels = [r[0] for r in rows] + ["combined"]
@@ -103,6 +129,7 @@ def plot_night(result: ScoreResult, *, width: float = 11.0, dpi: int = DEFAULT_D
             bars = [(h, max(d, min_w)) for h, d in zip(_hours(table["onset"]),
                                                        _hours(table["duration"]))]
             ax_r.broken_barh(bars, (ypos[label] - 0.35, 0.7), color=color, lw=0)
+        handles: list[Any] = []
         if len(ev):
             kinds = [
                 ("PLM", ev["plm"].astype(bool), PLM_SHADE),
@@ -114,15 +141,22 @@ def plot_night(result: ScoreResult, *, width: float = 11.0, dpi: int = DEFAULT_D
             ]
             for name, mask, color in kinds:
                 sel = ev.loc[mask.to_numpy()]
+                if len(sel) == 0:      # only what the night holds
+                    continue
                 bars = [(h, max(d, min_w)) for h, d in zip(_hours(sel["onset"]),
                                                            _hours(sel["duration"]))]
-                ax_r.broken_barh(bars, (ypos["combined"] - 0.35, 0.7), color=color, lw=0,
-                                 label=f"{name} ({len(sel)})")
-        for s in series_table(ev).itertuples(index=False):
-            ax_r.axvspan(*_hours([s.start, s.end]), color=PLM_SHADE, alpha=0.25, lw=0,
-                         zorder=0)
-            ax_h.axvspan(*_hours([s.start, s.end]), color=PLM_SHADE, alpha=0.25, lw=0,
-                         zorder=0)
+                handles.append(ax_r.broken_barh(bars, (ypos["combined"] - 0.35, 0.7),
+                                                color=color, lw=0,
+                                                label=f"combined: {name} ({len(sel)})"))
+        series = series_table(ev)
+        for s in series.itertuples(index=False):
+            for ax in (ax_h, ax_r):
+                ax.axvspan(*_hours([s.start, s.end]), color=PLM_SHADE, alpha=0.25, lw=0,
+                           zorder=0)
+        if len(series):
+            handles.append(Patch(color=PLM_SHADE, alpha=0.25, lw=0,
+                                 label=f"PLM series ({len(series)})"))
+        handles += _draw_excluded([ax_h, ax_r], result)
         for label, table, color in (("respiratory", resp, RESP_COLOR),
                                     ("arousals", arousals, AROUSAL_COLOR)):
             if table is None:
@@ -132,13 +166,12 @@ def plot_night(result: ScoreResult, *, width: float = 11.0, dpi: int = DEFAULT_D
             ax_r.broken_barh(bars, (ypos[label] - 0.3, 0.6), color=color, lw=0)
         ax_r.set_yticks([ypos[lab] for lab in labels], labels)
         ax_r.set_ylim(0.4, len(labels) + 0.6)
-        ax_r.set_xlabel("hours from recording start")
+        time_axis(ax_r, recording_start(result), float(length_h), top_ax=ax_h)
         if len(ev) == 0:
             ax_r.text(0.5, 0.93, "no leg movement in this night", transform=ax_r.transAxes,
                       ha="center", va="top", color="#666666")
-        else:
-            ax_r.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="combined",
-                        title_fontsize=8)
+        if handles:
+            legend_outside(ax_r, handles=handles)
         missing = [name for name, t in (("respiratory events", resp), ("arousals", arousals))
                    if t is None]
         title = "The night at a glance (PLM series shaded)"
@@ -146,6 +179,30 @@ def plot_night(result: ScoreResult, *, width: float = 11.0, dpi: int = DEFAULT_D
             title += f"; not scored: {', '.join(missing)}"
         ax_h.set_title(title, loc="left")
         return fig
+
+
+def night_caption(result: ScoreResult) -> str:
+    """The caption of :func:`plot_night`: the rows and marks it draws for this night."""
+    legs = " and ".join(recorded_sides(result))
+    resp, arousals = _annotation_tables(result)
+    rows = [f"the leg movements of the {legs} leg" + ("s" if "and" in legs else ""),
+            "the combined movements by kind"]
+    rows += [name for name, table in (("respiratory events", resp), ("arousals", arousals))
+             if table is not None]
+    hyp = result.hypnogram
+    top = ("no hypnogram (sleep stages unknown)" if hyp is None or hyp.n_epochs == 0
+           else "the estimated sleep/wake" if not hyp.staged else "the hypnogram")
+    text = f"Top: {top}. Below: {', '.join(rows[:-1])} and {rows[-1]}; PLM series shaded."
+    excluded = excluded_stretches(result)
+    if len(excluded):
+        parts = [f"{'both legs' if side == 'both' else side + ' leg'} "
+                 f"{float(g['duration'].sum()) / 60.0:.1f} min"
+                 for side, g in excluded.groupby("side", sort=True)]
+        text += f" Hatched: excluded from scoring ({', '.join(parts)})."
+    start = recording_start(result)
+    text += (" Time axis: clock time, hours from the recording start on top."
+             if start is not None else " Time axis: hours from the recording start.")
+    return text
 
 
 def _imi_rules(result: ScoreResult) -> Any:
@@ -198,6 +255,8 @@ def plot_imi_histograms(result: ScoreResult, *, width: float = 10.0,
         ax1.set_xlim(0, hi)
         ax1.set_xlabel("IMI (s), 2-s bins")
         ax1.set_ylabel("count")
+        for ax in (ax1, ax2):
+            _integer_counts(ax)
         ax1.set_title(f"IMI <= {hi:g} s ({scope})", loc="left")
         ticks = [2, 10, 20, 40, 60, 90]
         ax2.set_xticks(np.log(ticks), [str(t) for t in ticks])
@@ -221,16 +280,29 @@ def _draw_by_stage(ax: Axes, by_stage: dict[str, int], hyp: Hypnogram | None) ->
                         ha="center", va="bottom", fontsize=7)
     ax.set_ylabel("PLMS")
     ax.set_ylim(0, max(max(counts, default=0), 1) * 1.2)
+    _integer_counts(ax)
 
 
-def _draw_by_hour(ax: Axes, hours: list[int], night_s: float) -> None:
+def _integer_counts(ax: Axes) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _draw_by_hour(ax: Axes, hours: list[int], night_s: float, start: datetime | None) -> None:
     n_hours = max(len(hours), int(np.ceil(night_s / 3600.0)))
     hours = hours + [0] * (n_hours - len(hours))
     ax.bar(np.arange(n_hours) + 0.5, hours, width=0.85, color="#3a78b5")
     ax.set_xlim(0, max(n_hours, 1))
     ax.set_ylim(0, max(max(hours, default=0), 1) * 1.1)
-    ax.set_xticks(np.arange(0, n_hours + 1))
-    ax.set_xlabel("hour of the night")
+    _integer_counts(ax)
+    edges = np.arange(0, n_hours + 1)
+    if start is None:
+        ax.set_xticks(edges)
+        ax.set_xlabel("hours from recording start")
+    else:
+        ax.set_xticks(edges, [f"{h}\n{start + timedelta(hours=int(h)):%H:%M}" for h in edges])
+        ax.set_xlabel("hours from recording start (clock time below)")
 
 
 def plot_plms_by_stage_and_hour(result: ScoreResult, *, width: float = 10.0,
@@ -255,7 +327,7 @@ def plot_plms_by_stage_and_hour(result: ScoreResult, *, width: float = 10.0,
         if by_hour is None:
             _note(ax2, "no hypnogram: PLMS per hour unknown")
         else:
-            _draw_by_hour(ax2, list(by_hour), _night_length_s(result))
+            _draw_by_hour(ax2, list(by_hour), _night_length_s(result), recording_start(result))
             if not any((by_stage or {}).values()) and not any(by_hour):
                 _note(ax2, "no PLM in sleep")
         ax1.set_title("PLMS per stage", loc="left")

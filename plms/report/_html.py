@@ -30,6 +30,7 @@ tr.threshold td { font-weight: 700; }
 .badge.above { border-color: var(--alert); color: var(--alert); }
 .badge.below { color: var(--muted); }
 .badge.estimated { border-color: #b7791f; color: #b7791f; }
+.badge.recording { color: var(--muted); }
 .status-failed, .status-error { color: var(--alert); font-weight: 600; }
 ul.warnings li { color: var(--alert); }
 .notes { border-left: 4px solid #e8a33d; background: #fdf6e9; padding: .4em .8em; }

@@ -21,6 +21,8 @@ REPORT_DPI = 100
 #: Clinical threshold when the rules do not name one, per hour.
 DEFAULT_THRESHOLD_PER_H = WASM2016.plms_index_threshold_per_h
 
+#: Group of the figures per hour of recording (no sleep scoring needed, wake included).
+RECORDING_GROUP = "Per hour of recording (no sleep scoring needed)"
 #: The table of figures: (group, summary key or ``derived.*``, label, unit, decimals).
 #: ``imi_counts.lt10`` reads a nested key. ``derived.*`` rows are counted from the
 #: events table (``data-source="events"``); every other row is the summary's value.
@@ -46,6 +48,9 @@ FIGURE_ROWS: tuple[tuple[str, str, str, str, int], ...] = (
     ("Indices", "plms_arousal_index", "PLMS-arousal index", "/h", 1),
     ("Indices", "periodicity_index", "Periodicity index", "", 3),
     ("Indices", "plm_clm_ratio", "PLM / CLM (in sleep)", "", 3),
+    (RECORDING_GROUP, "recording_min", "Recording length", "min", 1),
+    (RECORDING_GROUP, "lm_index_recording", "LM per hour of recording", "/h", 1),
+    (RECORDING_GROUP, "plm_index_recording", "PLM per hour of recording", "/h", 1),
     ("IMI", "imi_counts.lt10", "IMI < 10 s", "", 0),
     ("IMI", "imi_counts.10to90", "IMI 10-90 s", "", 0),
     ("IMI", "imi_counts.gt90", "IMI > 90 s", "", 0),
@@ -133,6 +138,8 @@ def figures_table(result: ScoreResult) -> str:
         extra, cls = "", ""
         if estimated and key in SLEEP_DEPENDENT and value is not None:
             extra = '<span class="badge estimated">estimated sleep</span> '
+        if grp == RECORDING_GROUP and key != "recording_min" and value is not None:
+            extra = '<span class="badge recording">whole recording, wake included</span> '
         if key == "plms_index":
             cls = ' class="threshold"'
             if value is None:
@@ -158,9 +165,12 @@ def _channels_text(s: dict[str, Any]) -> str:
         return ("none: leg movements as scored in the annotation file"
                 if s.get("modality") == "scored" else "none: leg movements given as a table")
     fs = s.get("fs_hz") or {}
+    present = [side for side in ("left", "right") if ch.get(side)]
     legs = ", ".join(
-        f"{side} '{ch.get(side)}'" + (f" at {fs[side]:g} Hz" if fs.get(side) else "")
-        for side in ("left", "right"))
+        f"{side} '{ch[side]}'" + (f" at {fs[side]:g} Hz" if fs.get(side) else "")
+        for side in present) or "no leg channel named"
+    if len(present) == 1 and s.get("modality") == "accel":
+        legs += " (one ankle only)"
     ecg = f"ECG '{ch['ecg']}'" if ch.get("ecg") else "no ECG"
     reason = f" (chosen because: {ch['reason']})" if ch.get("reason") else ""
     return f"{legs}; {ecg}{reason}"
@@ -218,17 +228,19 @@ def _figure(make: Callable[[], Any], alt: str, caption: str, dpi: int) -> str:
 
 
 def _excerpt_html(result: ScoreResult, dpi: int) -> list[str]:
-    """The signal excerpt section: EMG, or the ankle acceleration, around a PLM series."""
+    """The signal excerpt section: EMG, or the ankle acceleration, around a PLM series.
+
+    The caption is built from what the figure draws (legs, window, series,
+    thresholds), by the same function that chooses it.
+    """
     from plms import plots
 
     s = result.summary
     if s.get("modality") == "accel":
         return ["<h2>Accelerometer excerpt</h2>", _figure(
             lambda: plots.plot_accel_excerpt(result, dpi=dpi), "accelerometer excerpt",
-            "Each ankle's acceleration (median removed) and the detector's gravity-removed "
-            "activity around the longest PLM series: check that the onsets (green) and "
-            "offsets (red) sit where the foot moves.", dpi)]
-    if not result.details.get("emg_excerpt") and not result.details.get("detections"):
+            plots.accel_excerpt_caption(result), dpi)]
+    if not plots.emg_excerpt_view(result)["panels"]:
         why = ("the leg movements were read from an annotation file"
                if s.get("modality") == "scored" else
                "the result holds no signal (scored from a table, or the recording could not "
@@ -237,9 +249,7 @@ def _excerpt_html(result: ScoreResult, dpi: int) -> list[str]:
                 f'<p class="notes">No EMG signal at hand: {esc(why)}.</p>']
     return ["<h2>EMG excerpt</h2>", _figure(
         lambda: plots.plot_emg_excerpt(result, dpi=dpi), "EMG excerpt",
-        "The leg EMG (10-100 Hz) and the detector's envelope around the longest PLM series: "
-        "check that the onsets (green) and offsets (red) sit where the EMG rises and falls.",
-        dpi)]
+        plots.emg_excerpt_caption(result), dpi)]
 
 
 def report_html(result: ScoreResult, *, dpi: int = REPORT_DPI) -> str:
@@ -266,9 +276,7 @@ def report_html(result: ScoreResult, *, dpi: int = REPORT_DPI) -> str:
                     "is 0 and the IMI figures cannot be computed.</p>")
     body.append("<h2>The night at a glance</h2>")
     body.append(_figure(lambda: plots.plot_night(result, dpi=dpi), "night overview",
-                        "Hypnogram (top); each leg's leg movements, the combined movements by "
-                        "kind, respiratory events and arousals (below); PLM series shaded.",
-                        dpi))
+                        plots.night_caption(result), dpi))
     body.append("<h2>Inter-movement intervals</h2>")
     body.append(_figure(lambda: plots.plot_imi_histograms(result, dpi=dpi), "IMI histograms",
                         "IMIs (onset to onset, never across a non-CLM) up to 90 s in 2-s "
