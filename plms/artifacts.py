@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plms.conditioning import MAINS_CANDIDATES_HZ
+from plms.events import true_runs
 
 #: Length of the blocks the mains amplitude is measured on.
 ARTIFACT_BLOCK_S = 2.0
@@ -74,8 +75,8 @@ def electrode_off_intervals(x_uv: npt.ArrayLike, fs: float) -> npt.NDArray[np.fl
         return np.zeros((0, 2))
     limit = max(ELECTRODE_OFF_MAINS_UV, ELECTRODE_OFF_RATIO * float(np.median(amp)))
     bad = (amp > limit) & (amp > ELECTRODE_OFF_LINE_RATIO * around)
-    edges = np.diff(np.r_[0, bad.astype(np.int8), 0])
-    starts = np.flatnonzero(edges == 1) * ARTIFACT_BLOCK_S - ARTIFACT_MARGIN_S
-    ends = np.flatnonzero(edges == -1) * ARTIFACT_BLOCK_S + ARTIFACT_MARGIN_S
+    first, stop = true_runs(bad)
+    starts = first * ARTIFACT_BLOCK_S - ARTIFACT_MARGIN_S
+    ends = stop * ARTIFACT_BLOCK_S + ARTIFACT_MARGIN_S
     duration = np.asarray(x_uv).size / fs
     return np.column_stack([np.clip(starts, 0, duration), np.clip(ends, 0, duration)])

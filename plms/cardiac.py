@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plms.conditioning import moving_sum, row_nanquantile
+from plms.events import true_runs
 
 #: Integration window of the squared ECG slope (about one QRS width).
 QRS_INTEGRATION_S = 0.08
@@ -66,13 +67,14 @@ def detect_r_peaks(ecg: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
     level = row_nanquantile(frames, R_THRESHOLD_PERCENTILE / 100.0).astype(np.float32)
     above = (frames > R_THRESHOLD_FRACTION * level[:, None]).reshape(-1)[: x.size]
     del padded, frames
-    edges = np.diff(np.r_[0, above.astype(np.int8), 0])
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    starts, _ = true_runs(above)
     if starts.size == 0:
         return np.zeros(0)
     # The highest point of each supra-threshold stretch.
     seg_max = np.maximum.reduceat(smooth, starts)
-    seg_id = np.cumsum(edges[:-1] == 1) - 1
+    run_start = np.zeros(above.size, dtype=bool)
+    run_start[starts] = True
+    seg_id = np.cumsum(run_start) - 1
     at_max = above & (smooth == seg_max[np.clip(seg_id, 0, None)])
     peaks = np.flatnonzero(at_max)
     peaks = peaks[np.r_[True, seg_id[peaks[1:]] != seg_id[peaks[:-1]]]]
@@ -83,7 +85,7 @@ def detect_r_peaks(ecg: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
         elif smooth[peaks[i]] > smooth[peaks[keep[-1]]]:
             keep[-1] = i
     # the centre of a decimation block is (factor - 1) / 2 samples after its start
-    return (peaks[keep] + 0.5 * (factor - 1) / factor) / fs
+    return (peaks[keep].astype(np.float64) + 0.5 * (factor - 1) / factor) / fs
 
 
 def qrs_valid_mask(

@@ -20,6 +20,7 @@ modify their input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +37,11 @@ from plms.conditioning import (
     detect_mains,
     envelope,
 )
+from plms.events import hysteresis_events
 from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
+
+if TYPE_CHECKING:  # mne is optional and imported by the caller
+    import mne
 
 #: Columns of the table :func:`detect_lm` returns.
 LM_COLUMNS = ("onset", "duration", "peak_uv", "baseline_uv")
@@ -176,12 +181,6 @@ class LegDetection:
     mains_hz: float | None
 
 
-def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Start and end (exclusive) of every run of True."""
-    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-
-
 def quiet_from(level: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
                rate_hz: float, rules: Rules) -> npt.NDArray[np.bool_]:
     """Per bin: whether the EMG stays quiet for the offset period starting there.
@@ -221,7 +220,8 @@ def find_movements(
     Onset: first bin of ``env`` >= baseline + 8 µV; offset: first later bin
     where a quiet period starts (:func:`quiet_from` on ``level``, the lightly
     smoothed envelope, ``env`` when not given); the next onset is searched
-    from the offset on. LMs shorter than the minimum duration are dropped.
+    from the offset on (:func:`plms.events.hysteresis_events`). LMs shorter
+    than the minimum duration are dropped.
 
     Examples
     --------
@@ -232,20 +232,9 @@ def find_movements(
     ([3.0], [4.67])
     """
     level = env if level is None else level
-    hits = np.flatnonzero(env >= base + rules.lm_onset_above_baseline_uv)
-    quiet = np.flatnonzero(quiet_from(level, base, rate_hz, rules))
-    onsets, offsets = [], []
-    k = 0
-    while k < hits.size:
-        on = int(hits[k])
-        j = np.searchsorted(quiet, on + 1)
-        off = int(quiet[j]) if j < quiet.size else env.size
-        onsets.append(on)
-        offsets.append(off)
-        k = int(np.searchsorted(hits, off))
-    on_arr, off_arr = np.asarray(onsets, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
-    long_enough = (off_arr - on_arr) >= rules.lm_min_duration_s * rate_hz - TIME_TOLERANCE_S
-    return on_arr[long_enough], off_arr[long_enough]
+    return hysteresis_events(
+        env >= base + rules.lm_onset_above_baseline_uv, quiet_from(level, base, rate_hz, rules),
+        min_samples=rules.lm_min_duration_s * rate_hz - TIME_TOLERANCE_S)
 
 
 def refine_onsets(
@@ -260,7 +249,7 @@ def refine_onsets(
     """
     half = smoothing_bins // 2
     new_on = on.copy()
-    for i, (a, b) in enumerate(zip(on, off)):
+    for i, (a, b) in enumerate(zip(on, off, strict=True)):
         lo = max(0, a - half)
         hit = np.flatnonzero(fine[lo:b] >= base[lo:b] + rules.lm_onset_above_baseline_uv)
         if hit.size:
@@ -348,12 +337,12 @@ def detect_conditioned(
     del fine
     long_enough = (off - on) >= rules.lm_min_duration_s * rate - TIME_TOLERANCE_S
     on, off = on[long_enough], off[long_enough]
-    keep = np.array([not excluded[a:b].any() for a, b in zip(on, off)], dtype=bool)
+    keep = np.array([not excluded[a:b].any() for a, b in zip(on, off, strict=True)], dtype=bool)
     if rules.apply_morphology:
         keep &= np.array([_passes_morphology(env, base, a, b, rate, rules)
-                          for a, b in zip(on, off)], dtype=bool)
+                          for a, b in zip(on, off, strict=True)], dtype=bool)
     on, off = on[keep], off[keep]
-    peak = np.array([float(np.max(env[a:b] - base[a:b])) for a, b in zip(on, off)])
+    peak = np.array([float(np.max(env[a:b] - base[a:b])) for a, b in zip(on, off, strict=True)])
     events = pd.DataFrame({
         "onset": on / rate, "duration": (off - on) / rate,
         "peak_uv": peak if peak.size else np.zeros(0),
@@ -446,7 +435,7 @@ def detect_lm(
 
 
 def detect_lm_raw(
-    raw: "mne.io.BaseRaw",  # noqa: F821 - mne is imported by the caller
+    raw: mne.io.BaseRaw,
     left: str,
     right: str,
     *,
@@ -454,7 +443,7 @@ def detect_lm_raw(
     rules: str | Rules = "wasm2016",
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
 ) -> pd.DataFrame:
-    """Leg movements of both legs of an :class:`mne.io.Raw` (``onset``, ``duration``, ``side``, ...).
+    """Leg movements of both legs of an :class:`mne.io.Raw` (``onset``, ``duration``, ``side``).
 
     MNE stores EMG in volts; it is converted to µV here (whatever type MNE
     gave the channels). ``raw`` is not modified.

@@ -12,6 +12,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from plms.events import match_pairs, overlap_iou
+
+__all__ = ["EventAgreement", "match_events", "overlap_iou"]
+
 
 class EventAgreement(NamedTuple):
     """Counts and rates of a one-to-one event matching."""
@@ -26,22 +30,14 @@ class EventAgreement(NamedTuple):
     """Test onset minus reference onset for every matched pair."""
 
 
-def overlap_iou(ref: pd.DataFrame, test: pd.DataFrame) -> npt.NDArray[np.float64]:
-    """Intersection over union of every reference event with every test event."""
-    r_on = ref["onset"].to_numpy(float)[:, None]
-    r_off = r_on + ref["duration"].to_numpy(float)[:, None]
-    t_on = test["onset"].to_numpy(float)[None, :]
-    t_off = t_on + test["duration"].to_numpy(float)[None, :]
-    inter = np.clip(np.minimum(r_off, t_off) - np.maximum(r_on, t_on), 0, None)
-    union = np.maximum(r_off, t_off) - np.minimum(r_on, t_on)
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-
-
 def match_events(ref: pd.DataFrame, test: pd.DataFrame, *, min_iou: float = 0.0
                  ) -> EventAgreement:
-    """Match events one to one by overlap (largest total IoU), then count.
+    """Match events one to one by overlap, then count.
 
-    Two events can match when they overlap with an IoU above ``min_iou``.
+    Two events can match when their intersection over union exceeds
+    ``min_iou``; among those candidates the matching with the largest total
+    IoU is taken (:func:`plms.events.match_pairs`, the matcher of
+    ``plms validate``: threshold first, then the assignment).
 
     Examples
     --------
@@ -51,17 +47,12 @@ def match_events(ref: pd.DataFrame, test: pd.DataFrame, *, min_iou: float = 0.0
     >>> a.true_positives, round(a.sensitivity, 3), round(a.precision, 3)
     (2, 0.667, 0.667)
     """
-    from scipy.optimize import linear_sum_assignment
-
     n_ref, n_test = len(ref), len(test)
-    tp = 0
+    rows, cols = match_pairs(ref, test, method="iou", min_iou=min_iou)
+    tp = int(rows.size)
     errors = np.zeros(0)
-    if n_ref and n_test:
-        iou = overlap_iou(ref, test)
-        rows, cols = linear_sum_assignment(-iou)
-        ok = iou[rows, cols] > min_iou
-        tp = int(ok.sum())
-        errors = (test["onset"].to_numpy(float)[cols[ok]] - ref["onset"].to_numpy(float)[rows[ok]])
+    if tp:
+        errors = test["onset"].to_numpy(float)[cols] - ref["onset"].to_numpy(float)[rows]
     sens = tp / n_ref if n_ref else None
     prec = tp / n_test if n_test else None
     f1 = (2 * tp / (n_ref + n_test)) if (n_ref + n_test) else None

@@ -59,7 +59,7 @@ def _recording(item: Any) -> tuple[np.ndarray, float]:
                     f"not {type(item).__name__}")
 
 
-class AccelLMDetector(BaseEstimator):  # type: ignore[misc] - sklearn is untyped
+class AccelLMDetector(BaseEstimator):  # sklearn is untyped: BaseEstimator is Any
     """Leg-movement detection in ankle acceleration, tunable with scikit-learn.
 
     Parameters
@@ -101,7 +101,7 @@ class AccelLMDetector(BaseEstimator):  # type: ignore[misc] - sklearn is untyped
         self.min_iou = min_iou
 
     def fit(self, X: Sequence[Any], y: Sequence[pd.DataFrame] | None = None
-            ) -> "AccelLMDetector":
+            ) -> AccelLMDetector:
         """Validate the parameters; the detector has nothing to learn from the data.
 
         Tuning happens in the model selection around it (``GridSearchCV``),
@@ -138,14 +138,16 @@ class AccelLMDetector(BaseEstimator):  # type: ignore[misc] - sklearn is untyped
     def score(self, X: Sequence[Any], y: Sequence[pd.DataFrame]) -> float:
         """Event F1 of the detections against ``y``, pooled over the recordings.
 
-        Matches are one to one by overlap (IoU above ``min_iou``); F1 is
+        Matches are one to one by overlap: pairs with an IoU above ``min_iou``
+        are the candidates, then the assignment with the largest total IoU
+        (:func:`plms.events.match_pairs`, as in ``plms validate``); F1 is
         2 TP / (n scored + n detected) over all recordings together, so that
         nights with many movements weigh more. 1.0 when both are empty.
         """
         if len(X) != len(y):
             raise ValueError(f"X holds {len(X)} recordings but y {len(y)} scorings")
         tp = n_ref = n_test = 0
-        for detected, truth in zip(self.predict(X), y):
+        for detected, truth in zip(self.predict(X), y, strict=True):
             agreement = match_events(truth, detected, min_iou=float(self.min_iou))
             tp += agreement.true_positives
             n_ref += agreement.n_reference

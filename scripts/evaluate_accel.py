@@ -2,11 +2,12 @@
 """Accuracy of the ankle-accelerometer detector and sleep/wake estimate on generated nights.
 
 For every night (hard, two ankles, 25/50/100 Hz cycled): LM event agreement
-per ankle with the truth (one-to-one matching by overlap, IoU > ``--min-iou``),
-pooled over both ankles; the PLMS index of the detected movements against that
-of the truth, both scored by the same rules with the truth hypnogram; the
-estimated total sleep time against the truth; and the PLMS index of the
-detected movements over the estimated sleep.
+per ankle with the truth (one-to-one matching by overlap: pairs with an IoU
+above ``--min-iou`` first, then the assignment, as in ``plms validate``;
+:func:`plms.evaluation.match_events`), pooled over both ankles; the PLMS
+index of the detected movements against that of the truth, both scored by the
+same rules with the truth hypnogram; the estimated total sleep time against the
+truth; and the PLMS index of the detected movements over the estimated sleep.
 
     python scripts/evaluate_accel.py                      # held-out seeds 100-109, 8 h
     python scripts/evaluate_accel.py --seeds 0-9          # the tuning seeds
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(s, args.hours, RATES_HZ[i % len(RATES_HZ)], args.rules, args.min_iou, det_over,
              sw_over, args.severity) for i, s in enumerate(seeds)]
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        rows = list(pool.map(evaluate, *zip(*jobs)))
+        rows = list(pool.map(evaluate, *zip(*jobs, strict=True)))
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(table.round(3).to_string(index=False))

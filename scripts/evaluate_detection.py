@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Accuracy of the EMG detector on generated nights with known truth.
 
-For every night: LM event F1 per leg (one-to-one matching by overlap), and the
+For every night: LM event F1 per leg (one-to-one matching by overlap, any IoU
+above 0: :func:`plms.evaluation.match_events`), and the
 PLMS index of the detected movements against the PLMS index of the truth
 (both scored by the same rules, hypnogram and respiratory events).
 

@@ -99,3 +99,26 @@ def test_grid_search_finds_a_threshold_that_sees_small_movements():
     assert search.best_params_ == {"threshold_mg": 40.0}
     assert search.best_score_ == pytest.approx(1.0)
     assert AccelLMDetector(threshold_mg=400.0).fit(X).score(X, y) == 0.0
+
+
+class _FixedDetections(AccelLMDetector):
+    """The estimator with given detections, to test :meth:`score` alone."""
+
+    def __init__(self, detections: list[pd.DataFrame] | None = None,
+                 min_iou: float = 0.2) -> None:
+        super().__init__(min_iou=min_iou)
+        self.detections = detections
+
+    def predict(self, X):
+        return list(self.detections)
+
+
+def test_score_matches_with_the_threshold_first():
+    # issue 13: raw-IoU pairing finds 2 of these 3 pairs, threshold first all 3
+    # (IoU 0.654, 0.256 and 0.259 above 0.2; ref0-test0 0.161 below it)
+    truth = pd.DataFrame({"onset": [2.6, 6.3, 2.4], "duration": [2.1, 1.0, 1.9]})
+    found = pd.DataFrame({"onset": [1.6, 2.1, 6.0], "duration": [1.5, 2.2, 3.9]})
+    det = _FixedDetections([found], min_iou=0.2)
+    assert det.score([None], [truth]) == pytest.approx(1.0)
+    # above 0.26 only ref0-test1 (0.654) remains: F1 = 2 * 1 / 6
+    assert _FixedDetections([found], min_iou=0.26).score([None], [truth]) == pytest.approx(1 / 3)

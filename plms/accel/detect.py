@@ -229,7 +229,7 @@ def _activity(acc: npt.ArrayLike, fs: float, settings: AccelDetectorSettings) ->
         empty = np.zeros((0, x.shape[1]))
         return _Activity(empty, empty, np.zeros(0), rate, empty, np.zeros(0))
     x = x[: n * step]
-    bad_raw = ~np.isfinite(x).all(axis=1)
+    bad_raw = ~np.all(np.isfinite(x), axis=1)
     x = _fill_nan(x, bad_raw)
     work = x.reshape(n, step, x.shape[1]).mean(axis=1)
     bad = bad_raw.reshape(n, step).any(axis=1)
@@ -294,7 +294,7 @@ def _rotation_deg(a: _Activity, on: npt.NDArray[np.int64],
     if a.smoothed.shape[1] != N_AXES:
         return np.full(on.size, np.nan)
     out = np.empty(on.size)
-    for i, (s, e) in enumerate(zip(on, off)):
+    for i, (s, e) in enumerate(zip(on, off, strict=True)):
         g0 = a.gravity_before[s]
         v = np.median(a.smoothed[s:e], axis=0)
         cos = float(np.dot(g0, v) / max(np.linalg.norm(g0) * np.linalg.norm(v), 1e-12))
@@ -359,14 +359,14 @@ def detect_lm_accel(
     weak_on, weak_off = find_events(a.held, a.rate_hz, settings.held_fraction * on_level,
                                      settings.held_fraction * off_level, rules)
     # a movement the activity reached was judged above (kept, or dropped as too short)
-    unseen = np.array([np.nanmax(act[s:e]) < on_level for s, e in zip(weak_on, weak_off)],
-                      dtype=bool)
+    unseen = np.array([np.nanmax(act[s:e]) < on_level
+                       for s, e in zip(weak_on, weak_off, strict=True)], dtype=bool)
     on, off = add_disjoint(on, off, weak_on[unseen], weak_off[unseen])
     held_mg, sway_mg, coherence = event_features(a.smoothed, a.lowpassed, a.held,
                                                  a.gravity_before, on, off)
     keep = (held_mg >= settings.min_held_to_sway * sway_mg) & (coherence >= settings.min_coherence)
     on, off = on[keep], off[keep]
-    peaks = np.array([np.nanmax(act[s:e]) for s, e in zip(on, off)], dtype=float)
+    peaks = np.array([np.nanmax(act[s:e]) for s, e in zip(on, off, strict=True)], dtype=float)
     events = pd.DataFrame({
         "onset": on / a.rate_hz,
         "duration": (off - on) / a.rate_hz,

@@ -19,7 +19,8 @@ this (all in the events table, so a user can see why an event was kept):
   oscillation over a whole cycle or more gives 0-0.3.
 
 :func:`find_events` is the hysteresis both channels (activity and held
-deviation) are read with.
+deviation) are read with (:func:`plms.events.hysteresis_events`, shared with
+the EMG detector).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import uniform_filter1d
 
+from plms.events import hysteresis_events, quiet_run_starts
 from plms.rules import TIME_TOLERANCE_S, Rules
 
 FloatArray = npt.NDArray[np.float64]
@@ -122,7 +124,7 @@ def event_features(smoothed: FloatArray, lowpassed: FloatArray, held: FloatArray
     """
     k = on.size
     held_mg, sway_mg, coherence = np.zeros(k), np.zeros(k), np.zeros(k)
-    for i, (s, e) in enumerate(zip(on, off)):
+    for i, (s, e) in enumerate(zip(on, off, strict=True)):
         peak = held[s:e]
         held_mg[i] = float(np.nanmax(peak)) if np.isfinite(peak).any() else 0.0
         band = smoothed[s:e] - lowpassed[s:e]
@@ -131,18 +133,6 @@ def event_features(smoothed: FloatArray, lowpassed: FloatArray, held: FloatArray
         rms = float(np.sqrt(np.mean(np.sum(d * d, axis=1))))
         coherence[i] = float(np.linalg.norm(d.mean(axis=0))) / rms if rms > 0 else 0.0
     return held_mg, sway_mg, coherence
-
-
-def quiet_starts(below: npt.NDArray[np.bool_], q: int) -> npt.NDArray[np.bool_]:
-    """Per sample: whether a run of ``q`` samples below the offset level starts there.
-
-    Near the end, a shorter run that reaches the end counts.
-    """
-    n = below.size
-    above = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(~below, out=above[1:])
-    end = np.minimum(np.arange(n) + q, n)
-    return above[end] - above[:n] == 0
 
 
 def find_events(act: npt.NDArray[np.float64], rate: float, on_level: float,
@@ -167,23 +157,6 @@ def find_events(act: npt.NDArray[np.float64], rate: float, on_level: float,
     below = level < off_level
     q = max(1, int(np.ceil(rules.lm_offset_quiet_s * rate - TIME_TOLERANCE_S)))
     # a quiet period, or an excluded (NaN) stretch, ends a movement
-    stops = np.flatnonzero(quiet_starts(below, q) | ~valid)
-    hits = np.flatnonzero(level >= on_level)
-    below_idx = np.flatnonzero(below)
-    onsets, offsets = [], []
-    prev_off = 0
-    k = 0
-    while k < hits.size:
-        hit = int(hits[k])
-        j = np.searchsorted(below_idx, hit) - 1
-        on = max(prev_off, int(below_idx[j]) + 1 if j >= 0 else 0)
-        s = np.searchsorted(stops, hit + 1)
-        off = int(stops[s]) if s < stops.size else act.size
-        onsets.append(on)
-        offsets.append(off)
-        prev_off = off
-        k = int(np.searchsorted(hits, off))
-    on_arr = np.asarray(onsets, dtype=np.int64)
-    off_arr = np.asarray(offsets, dtype=np.int64)
-    keep = (off_arr - on_arr) >= rules.lm_min_duration_s * rate - TIME_TOLERANCE_S
-    return on_arr[keep], off_arr[keep]
+    return hysteresis_events(level >= on_level, quiet_run_starts(below, q) | ~valid,
+                             min_samples=rules.lm_min_duration_s * rate - TIME_TOLERANCE_S,
+                             rewind=below)

@@ -43,14 +43,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import median_filter
 
 from plms.accel.sleepwake_rules import (
-    anchored_still, angle_deg, lone_breaks, mark_brief_wake, rescore_after_wake, runs,
+    anchored_still, angle_deg, lone_breaks, mark_brief_wake, rescore_after_wake,
 )
+from plms.events import true_runs
 from plms.hypnogram import DEFAULT_EPOCH_S, Hypnogram
 
 #: Stage label for estimated sleep ("sleep, stage unknown", plms.hypnogram.UNSTAGED_SLEEP).
@@ -274,13 +276,16 @@ def estimate_sleep_wake(
     """
     if not (np.isfinite(epoch_s) and epoch_s > 0):
         raise ValueError(f"epoch_s must be positive, got {epoch_s}")
-    arrays = list(acc) if isinstance(acc, (list, tuple)) else [acc]
+    # a list or tuple holds one array per ankle; anything else is one ankle's array
+    # (cast: numpy's ArrayLike also spans Sequence, which mypy cannot rule out here)
+    arrays: list[npt.ArrayLike] = (list(acc) if isinstance(acc, (list, tuple))
+                                   else [cast(npt.ArrayLike, acc)])
     if not arrays:
         raise ValueError("acc must hold at least one ankle's signal")
     seg = settings.segment_s
     medians = [segment_medians(a, fs, seg) for a in arrays]
     n_seg = min(m.shape[0] for m in medians)
-    changes, stills = zip(*(_still_one(m[:n_seg], settings) for m in medians))
+    changes, stills = zip(*(_still_one(m[:n_seg], settings) for m in medians), strict=True)
     change = np.max(np.vstack(changes), axis=0)
     still = np.logical_and.reduce(np.vstack(stills), axis=0)
     turns = lone_breaks(still, _n_segments(settings.isolation_s, seg),
@@ -288,7 +293,7 @@ def estimate_sleep_wake(
     still = still | turns
     min_run = int(np.ceil(settings.min_inactive_s / seg - 1e-9))
     sleep = np.zeros(n_seg, dtype=bool)
-    for s, e in zip(*runs(still)):
+    for s, e in zip(*true_runs(still), strict=True):
         if e - s >= min_run:
             sleep[s:e] = True
     first = int(np.ceil((lights_off_s or 0.0) / seg - 1e-9))

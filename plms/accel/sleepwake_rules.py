@@ -29,20 +29,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from plms.events import true_runs
+
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
-
-
-def runs(mask: BoolArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Start and end (exclusive) of every run of True.
-
-    Examples
-    --------
-    >>> [r.tolist() for r in runs(np.array([True, False, True, True]))]
-    [[0, 2], [1, 4]]
-    """
-    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
 def angle_deg(a: FloatArray, b: FloatArray) -> FloatArray:
@@ -133,8 +123,8 @@ def lone_breaks(still: BoolArray, isolation: int, longest: int) -> BoolArray:
     out = np.zeros_like(still, dtype=bool)
     if isolation <= 0:
         return out
-    starts, ends = runs(~still)
-    for k, (a, b) in enumerate(zip(starts, ends)):
+    starts, ends = true_runs(~still)
+    for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
         before = a - ends[k - 1] if k > 0 else isolation
         after = starts[k + 1] - b if k + 1 < len(starts) else isolation
         if b - a <= longest and before >= isolation and after >= isolation:
@@ -160,7 +150,7 @@ def mark_brief_wake(sleep: BoolArray, marks: BoolArray, before: int, after: int)
     if before < 0 or after < 0:
         raise ValueError(f"before and after must be zero or positive, got {before}, {after}")
     out = sleep.copy()
-    for a, b in zip(*runs(marks)):
+    for a, b in zip(*true_runs(marks), strict=True):
         out[max(a - before, 0): b + after] = False
     return out
 
@@ -191,8 +181,8 @@ def rescore_after_wake(sleep: BoolArray, first: int, after: int, rescore: int,
         return out
     wake = ~sleep
     wake[: max(first, 0)] = True
-    starts, ends = runs(np.r_[True, wake])  # a leading wake bout of unlimited length
-    for a, b in zip(starts - 1, ends - 1):
+    starts, ends = true_runs(np.r_[True, wake])  # a leading wake bout of unlimited length
+    for a, b in zip(starts - 1, ends - 1, strict=True):
         if a < 0:
             out[b: b + rescore] = False
         elif b - a >= after:

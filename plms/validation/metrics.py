@@ -10,8 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from plms.errors import PlmsInputError
-from plms.evaluation import overlap_iou
+from plms.events import match_pairs
 from plms.result import ScoreResult
 from plms.rules import WASM2016, Rules, get_rules
 
@@ -21,27 +20,6 @@ _LEGS = ("left", "right", "combined")
 
 
 # ---------------------------------------------------------------- event level
-def _match(ref: pd.DataFrame, test: pd.DataFrame, method: str, min_iou: float,
-           tol: float) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Indices (ref, test) of the one-to-one matched pairs."""
-    from scipy.optimize import linear_sum_assignment
-
-    if len(ref) == 0 or len(test) == 0:
-        return np.zeros(0, np.intp), np.zeros(0, np.intp)
-    if method == "iou":
-        weight = overlap_iou(ref, test)
-        ok = weight > min_iou
-    else:
-        diff = np.abs(test["onset"].to_numpy(float)[None, :]
-                      - ref["onset"].to_numpy(float)[:, None])
-        ok = diff <= tol + 1e-9
-        # as many pairs as possible first, then the closest onsets
-        weight = np.where(ok, 1.0 + 1e-3 * (1.0 - diff / max(tol, 1e-9)), 0.0)
-    rows, cols = linear_sum_assignment(-np.where(ok, weight, 0.0))
-    keep = ok[rows, cols]
-    return rows[keep], cols[keep]
-
-
 def _tables(lms: Any, rules: Rules) -> dict[str, pd.DataFrame]:
     """Per-leg and combined movements of a scoring (ScoreResult or per-leg table)."""
     if not isinstance(lms, ScoreResult):
@@ -67,7 +45,8 @@ def _raw_rows(ref: dict[str, pd.DataFrame], test: dict[str, pd.DataFrame], min_i
             continue
         r, t = ref[leg], test[leg]
         for method in ("iou", "onset"):
-            i, j = _match(r, t, method, min_iou, tol)
+            i, j = match_pairs(r, t, method=method, min_iou=min_iou,
+                               onset_tolerance_s=tol)
             on_r, on_t = r["onset"].to_numpy(float), t["onset"].to_numpy(float)
             off_r = on_r + r["duration"].to_numpy(float)
             off_t = on_t + t["duration"].to_numpy(float)
@@ -169,7 +148,7 @@ def estimate_shift(ref_onsets: Any, test_onsets: Any, *, max_shift_s: float = 12
         return 0.0
     lo = np.searchsorted(test, ref - max_shift_s, "left")
     hi = np.searchsorted(test, ref + max_shift_s, "right")
-    diffs = np.concatenate([test[a:b] - r for r, a, b in zip(ref, lo, hi)])
+    diffs = np.concatenate([test[a:b] - r for r, a, b in zip(ref, lo, hi, strict=True)])
     if len(diffs) == 0:
         return 0.0
     diffs.sort()
