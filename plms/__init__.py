@@ -2,6 +2,9 @@
 
 The public API:
 
+- :func:`score` scores a night from a file (EMG or accelerometer, decided as
+  ``plms score`` does), an ``mne.io.Raw`` or arrays, with typed options
+  (:class:`ScoreOptions`); :mod:`plms.api` also writes a night's files;
 - :func:`score_edf` scores an EDF/BDF night end to end;
 - :func:`score_accel` scores an ankle-accelerometer night (EDF, CSV, device files);
 - :func:`score_lms` applies the rules to leg movements already detected or scored
@@ -23,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 from plms._version import __version__
 
 __all__ = [
-    "AASM", "WASM2016", "Annotations", "Hypnogram", "PlmsError", "PlmsInputError", "Rules",
-    "ScoreResult", "__version__", "apply_rules", "compute_summary", "detect_lm", "detect_lm_raw",
-    "get_rules", "rescore", "score_accel", "score_edf", "score_lms",
+    "AASM", "WASM2016", "Annotations", "Hypnogram", "PlmsError", "PlmsInputError",
+    "RescoreOptions", "Rules", "ScoreOptions", "ScoreResult", "Summary", "__version__",
+    "apply_rules", "compute_summary", "detect_lm", "detect_lm_raw", "get_rules", "rescore",
+    "score", "score_accel", "score_edf", "score_lms",
 ]
 
 # Attributes are imported on first use, so that `import plms` (and the CLI)
@@ -38,30 +42,36 @@ _LAZY = {
     "compute_summary": "plms.indices", "detect_lm": "plms.detect",
     "detect_lm_raw": "plms.detect", "ScoreResult": "plms.result",
     "score_edf": "plms.pipeline", "score_lms": "plms.pipeline", "rescore": "plms.rescoring",
-    "score_accel": "plms.pipeline_accel",
+    "score_accel": "plms.pipeline_accel", "score": "plms.api",
+    "ScoreOptions": "plms.options", "RescoreOptions": "plms.options",
+    "Summary": "plms.summary",
 }
 
 #: Subpackages and modules reached as attributes (``plms.io.read_annotations``,
 #: ``plms.rules.WASM2016``, ``plms.validation.validate``) without importing
 #: them by hand; each is imported on first access.
 _SUBMODULES = (
-    "accel", "annotations", "batch", "cardiac", "detect", "errors", "evaluation", "hypnogram",
-    "indices", "io", "outputs", "pipeline", "pipeline_accel", "plots", "report", "rescoring",
-    "result", "rules", "scoring", "simulate", "tuning", "validation",
+    "accel", "annotations", "api", "batch", "cardiac", "detect", "errors", "evaluation",
+    "hypnogram", "indices", "io", "options", "outputs", "pipeline", "pipeline_accel", "plots",
+    "report", "rescoring", "result", "rules", "scoring", "simulate", "summary", "tuning",
+    "validation",
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.annotations import Annotations
+    from plms.api import score
     from plms.detect import detect_lm, detect_lm_raw
     from plms.errors import PlmsError, PlmsInputError
     from plms.hypnogram import Hypnogram
     from plms.indices import compute_summary
+    from plms.options import RescoreOptions, ScoreOptions
     from plms.pipeline import score_edf, score_lms
     from plms.pipeline_accel import score_accel
     from plms.rescoring import rescore
     from plms.result import ScoreResult
     from plms.rules import AASM, WASM2016, Rules, get_rules
     from plms.scoring import apply_rules
+    from plms.summary import Summary
 
 
 def __getattr__(name: str) -> Any:

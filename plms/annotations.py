@@ -71,11 +71,11 @@ class Annotations:
     respiratory_scored: bool = False
     arousals_scored: bool = False
 
-    def with_warnings(self, *messages: str) -> "Annotations":
+    def with_warnings(self, *messages: str) -> Annotations:
         """A copy with more warnings appended."""
         return replace(self, warnings=self.warnings + tuple(messages))
 
-    def cropped(self, duration_s: float) -> "Annotations":
+    def cropped(self, duration_s: float) -> Annotations:
         """Drop events that start outside [0, duration_s) and say how many went.
 
         The hypnogram loses the epochs past the end; a warning names every

@@ -17,26 +17,24 @@ the others; the exit code is 0 only when every input was processed.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plms._version import __version__
-from plms.cli_checks import out_dir_problem, unit_problem
+from plms.cli_checks import annotations_problem, out_dir_problem, unit_problem
+from plms.options import MODALITIES, RESCORE_FORMATS, SIDES, SLEEP_CHOICES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from plms.batch.worker import NightOptions
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2
-#: ``plms rescore --format`` values (``plms.rescoring.FORMATS``, kept here so that
-#: building the parser imports nothing heavy).
-RESCORE_FORMATS = ("auto", "remlogic", "nsrr", "edf", "tsv", "csv")
-#: ``plms score --modality`` values.
-MODALITIES = ("auto", "emg", "accel")
+#: Exit code of a run stopped by Ctrl-C or SIGTERM.
+EXIT_INTERRUPTED = 130
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -167,7 +165,7 @@ def _add_accel_options(score: argparse.ArgumentParser) -> None:
                           "(accelerometer when the file has accelerometer channels and no leg "
                           "EMG, or is a CSV/.cwa/.bin/.gt3x file); a folder is searched for "
                           "CSV and device files with 'accel' only")
-    acc.add_argument("--side", choices=("left", "right"),
+    acc.add_argument("--side", choices=SIDES,
                      help="ankle of a single accelerometer whose labels do not say it "
                           "(default: a side word ending the file name, as in "
                           "night-right.csv or n1_R.cwa; else left)")
@@ -181,7 +179,7 @@ def _add_accel_options(score: argparse.ArgumentParser) -> None:
     acc.add_argument("--accel-threshold", type=_positive, metavar="MG", dest="accel_threshold",
                      help="movement threshold on the gravity-removed acceleration, mg "
                           "(default: the detector's, see docs/ACCEL.md)")
-    acc.add_argument("--sleep", default="auto", choices=("auto", "estimate", "hypnogram"),
+    acc.add_argument("--sleep", default="auto", choices=SLEEP_CHOICES,
                      help="sleep time of an accelerometer night: from the hypnogram when "
                           "there is one, else estimated from the acceleration (auto); "
                           "always estimated; or a hypnogram required")
@@ -239,177 +237,110 @@ def _add_batch_options(parser: argparse.ArgumentParser) -> None:
                              "they are skipped, so an interrupted run continues)")
 
 
-def _write_outputs(result: Any, out_dir: str, formats: Sequence[str],
-                   source_edf: Path | None) -> list[Path]:
-    """Write the night's files, the extras too, all of them or none.
+def _options(args: argparse.Namespace) -> NightOptions:
+    """The options of ``plms score`` / ``plms rescore`` as typed options (:mod:`plms.options`)."""
+    from plms.options import (
+        AccelOptions,
+        Channels,
+        OutputOptions,
+        RescoreOptions,
+        ScoreOptions,
+    )
 
-    Everything is first written into a hidden staging folder inside
-    ``out_dir``; only when every file is complete are they moved into place.
-    """
-    if not formats:
-        paths = result.write(out_dir)
-        return [paths["events"], paths["summary"]]
-    from plms.outputs import write_extras
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{result.stem}.", suffix=".tmp", dir=out))
-    try:
-        write_extras(result, staging, list(formats), source_edf=source_edf)
-        main_paths = result.write(staging)
-        staged = [p for p in staging.rglob("*") if p.is_file()]
-        for path in staged:
-            final = out / path.relative_to(staging)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, final)
-        firsts = [main_paths["events"], main_paths["summary"]]
-        rest = [p for p in staged if p not in firsts and p != main_paths["events_json"]]
-        return [out / p.relative_to(staging) for p in firsts + sorted(rest)]
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _report(path: Path, result: Any, written: list[Path]) -> str:
-    s = result.summary
-    lines = [f"{path}  [rules {s['rules']}, plms {s['plms_version']}]"]
-    for label, row in result.key_figures().iterrows():
-        unit = f" {row['unit']}" if row["unit"] else ""
-        lines.append(f"  {label:<32s}{row['value']:>8s}{unit}")
-    threshold = s["rules_detail"]["plms_index_threshold_per_h"]
-    if s["plms_index"] is not None:
-        verdict = "at or above" if s["plms_index"] >= threshold else "below"
-        lines.append(f"  PLMS index is {verdict} the clinical threshold of {threshold:g}/h")
-    ch = s.get("channels")
-    if ch and s.get("modality") == "accel":
-        ankles = ", ".join(f"{side} '{ch[side]}'" for side in ("left", "right") if ch.get(side))
-        lines.append(f"  accelerometers: {ankles}")
-    elif ch:
-        lines.append(f"  channels: left '{ch['left']}', right '{ch['right']}', ECG "
-                     f"{repr(ch['ecg']) if ch['ecg'] else 'none'} ({ch['reason']})")
-    else:
-        lines.append("  leg movements: as scored in the file")
-    if s.get("sleep_source") not in (None, "hypnogram"):
-        lines.append(f"  sleep time: {s['sleep_source']} (TST and every per-hour index are "
-                     "estimates)")
-    lines += [
-        f"  annotations: {s['annotations_source']}",
-        f"  outputs: {', '.join(str(p) for p in written)}",
-    ]
-    lines += [f"  warning: {w}" for w in s["warnings"]]
-    return "\n".join(lines)
-
-
-def _score_one(path: Path | tuple[Path, ...], args: argparse.Namespace) -> str:
-    """Score one night (a file, or a night's per-ankle files), write it; the text to print."""
-    modality = getattr(args, "modality", "auto") or "auto"
-    if isinstance(path, tuple):
-        from plms.errors import PlmsInputError
-
-        shown = " and ".join(str(p) for p in path)
-        if modality == "emg":
-            raise PlmsInputError("--modality emg scores one EDF per night, not a night of "
-                                 "per-ankle files (see --no-pair-sides)", path=shown)
-        if "edf-copy" in args.write:
-            raise PlmsInputError("--write edf-copy needs an EDF recording, and this night is "
-                                 "not one: nothing written for it", path=shown)
-        result = _score_accel(list(path), args)
-        written = _write_outputs(result, args.out, args.write, source_edf=None)
-        written += _write_night_report(result, args)
-        return _report(Path(shown), result, written)
-    if modality == "auto":
-        from plms.io.accel import looks_like_accel
-
-        modality = "accel" if looks_like_accel(path) else "emg"
-    if modality == "accel":
-        result = _score_accel(path, args)
-    else:
-        from plms.pipeline import score_edf
-
-        result = score_edf(path, rules=args.rules, annotations=args.annotations,
-                           left=args.left, right=args.right, ecg=args.ecg, unit=args.unit)
-    source = path if path.suffix.lower() in _EDF_SUFFIXES else None
-    if "edf-copy" in args.write and source is None:
-        from plms.errors import PlmsInputError
-
-        raise PlmsInputError("--write edf-copy needs an EDF recording, and this file is "
-                             "not one: nothing written for it", path=path)
-    written = _write_outputs(result, args.out, args.write, source_edf=source)
-    written += _write_night_report(result, args)
-    return _report(path, result, written)
-
-
-_EDF_SUFFIXES = (".edf", ".bdf")
-
-
-def _score_accel(path: Path | list[Path], args: argparse.Namespace) -> Any:
-    from dataclasses import replace
-
-    from plms.accel.detect import AccelDetectorSettings
-    from plms.pipeline_accel import score_accel
-
-    settings = AccelDetectorSettings()
-    threshold = getattr(args, "accel_threshold", None)
-    if threshold is not None:
-        settings = replace(settings, threshold_mg=threshold)
-    return score_accel(path, rules=args.rules, annotations=args.annotations,
-                       side=getattr(args, "side", None), unit=args.unit,
-                       fs=getattr(args, "fs", None), sleep=getattr(args, "sleep", "auto"),
-                       lights_off=getattr(args, "lights_off", None),
-                       lights_on=getattr(args, "lights_on", None), settings=settings)
-
-
-def _rescore_one(path: Path, args: argparse.Namespace) -> str:
-    from plms.errors import PlmsInputError
-    from plms.rescoring import rescore
-
-    source_edf = path if path.suffix.lower() in _EDF_SUFFIXES else None
-    if "edf-copy" in args.write and source_edf is None:
-        raise PlmsInputError("--write edf-copy needs an EDF recording, and this file is "
-                             "not one: nothing written for it", path=path)
-    result = rescore(path, rules=args.rules, fmt=args.fmt)
-    written = _write_outputs(result, args.out, args.write, source_edf=source_edf)
-    written += _write_night_report(result, args)
-    return _report(path, result, written)
-
-
-def _run_all(args: argparse.Namespace, one: Callable[[Path, argparse.Namespace], str],
-             done: str) -> int:
-    """Process every input as a batch (:mod:`plms.batch`); a bad input never stops the others.
-
-    Each worker runs ``one`` (:func:`_score_one` or :func:`_rescore_one`,
-    chosen by ``args.command``) on a night; ``OUT/summary.csv`` gets its row.
-    """
-    from plms.batch.runner import run_cli
-
-    code = run_cli(args, done)
-    if getattr(args, "report", False):
-        _write_cohort_index(args)
-    return code
+    outputs = OutputOptions(write=tuple(args.write), report=bool(args.report))
+    if args.command == "rescore":
+        return RescoreOptions(rules=args.rules, fmt=args.fmt, outputs=outputs)
+    return ScoreOptions(
+        rules=args.rules, modality=args.modality, annotations=args.annotations,
+        channels=Channels(left=args.left, right=args.right, ecg=args.ecg), unit=args.unit,
+        accel=AccelOptions(side=args.side, fs=args.fs, threshold_mg=args.accel_threshold,
+                           sleep=args.sleep, lights_off=args.lights_off,
+                           lights_on=args.lights_on),
+        outputs=outputs)
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    if args.annotations and len(args.inputs) > 1:
-        print("error: --annotations names one file, so it needs exactly one NIGHT",
-              file=sys.stderr)
+    problem = annotations_problem(args.annotations, len(args.inputs))
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     problem = unit_problem(args.unit, args.modality) if args.unit is not None else None
     if problem is not None:
         print(f"error: --unit with --modality {args.modality}: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    return _run_all(args, _score_one, "scored")
+    return _run_all(args, "scored")
+
+
+def _run_all(args: argparse.Namespace, done: str) -> int:
+    """The batch of the command line, then (``--report``) the cohort overview."""
+    code = _run_batch(args, done)
+    if args.report:
+        _write_cohort_index(args)
+    return code
+
+
+def _run_batch(args: argparse.Namespace, done: str) -> int:
+    """Process every input as a batch (:mod:`plms.batch`); a bad input never stops the others.
+
+    Each worker scores (or rescores) a night with the typed options of the
+    command line (:func:`plms.api.score_night`); ``OUT/summary.csv`` gets its row.
+    """
+    from plms.batch.progress import Progress
+    from plms.batch.runner import Hooks, execute, plan, sigterm_as_interrupt
+    from plms.errors import PlmsError
+
+    out = Path(args.out)
+    try:
+        tasks, refused = plan(args.inputs, out, _options(args),
+                              pair_sides=bool(getattr(args, "pair_sides", True)))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    total = len(tasks) + len(refused)
+    problem = annotations_problem(getattr(args, "annotations", None), total)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.jobs is not None and args.jobs < 1:
+        print("error: --jobs must be 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+    progress = Progress(quiet=args.quiet)
+    hooks = Hooks(error=lambda message, tb: _show_error(progress, message, tb, args.debug),
+                  report=lambda text: None if args.quiet else progress.write(text),
+                  skipped=lambda task: None if args.quiet else progress.write(
+                      f"{task.path}: outputs already complete, skipped (--force redoes it)"),
+                  progress=progress)
+    with sigterm_as_interrupt():
+        try:
+            result = execute(tasks, refused, out, jobs=args.jobs, scheduler=args.scheduler,
+                             force=args.force, hooks=hooks)
+        except PlmsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except OSError as exc:   # the output folder became unwritable under us
+            print(f"error: {exc.filename or out}: cannot be written "
+                  f"({exc.strerror or exc}); run stopped", file=sys.stderr)
+            return EXIT_SOME_FAILED
+    n_ok = int((result.table["status"] == "ok").sum())
+    if result.interrupted:
+        print(f"interrupted: {n_ok} of {total} night(s) {done}; run the same command again "
+              f"to continue (table: {result.summary_path})", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if total > 1 and not args.quiet:
+        extra = f", {result.skipped} of them already done" if result.skipped else ""
+        table = f"; table: {result.summary_path}" if result.summary_path else ""
+        print(f"{n_ok} of {total} night(s) {done}{extra}{table}")
+    return EXIT_OK if result.failed == 0 else EXIT_SOME_FAILED
+
+
+def _show_error(progress: Any, message: str, tb: str | None, debug: bool) -> None:
+    progress.write(f"error: {message}", err=True)
+    if debug and tb:
+        progress.write(tb.rstrip(), err=True)
 
 
 def _cmd_rescore(args: argparse.Namespace) -> int:
-    return _run_all(args, _rescore_one, "rescored")
-
-
-def _write_night_report(result: Any, args: argparse.Namespace) -> list[Path]:
-    """``--report``: STEM.report.html, after the night's main outputs."""
-    if not getattr(args, "report", False):
-        return []
-    from plms.report import write_report
-
-    return [write_report(result, Path(args.out) / f"{result.stem}.report.html")]
+    return _run_all(args, "rescored")
 
 
 def _write_cohort_index(args: argparse.Namespace) -> None:

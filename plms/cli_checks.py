@@ -64,3 +64,22 @@ def unit_problem(unit: str, modality: str = "auto") -> str | None:
         return None
     allowed = ", ".join(f"{known} ({name})" for _, known, name in chosen)
     return f"unknown unit {unit!r}; allowed: {allowed}"
+
+
+def annotations_problem(annotations: object, n_nights: int,
+                        option: str = "--annotations") -> str | None:
+    """Why ``annotations`` cannot be used for ``n_nights`` nights, or ``None``.
+
+    One annotation file belongs to one night: with several nights it is refused.
+
+    >>> annotations_problem("n1.xml", 2)
+    '--annotations names one file, so it needs exactly one NIGHT'
+    >>> annotations_problem("n1.xml", 2, option="annotations")
+    'annotations names one file, so it needs exactly one night'
+    >>> annotations_problem(None, 5) is None and annotations_problem("n1.xml", 1) is None
+    True
+    """
+    if annotations is None or n_nights <= 1:
+        return None
+    night = "NIGHT" if option.startswith("--") else "night"
+    return f"{option} names one file, so it needs exactly one {night}"

@@ -139,15 +139,16 @@ def detect_mains(x: FloatArray, fs: float, *, n_segments: int = 64) -> float | N
     return best
 
 
-def bin_edges(n_samples: int, fs: float, rate_hz: float = ENVELOPE_RATE_HZ) -> npt.NDArray[np.int64]:
+def bin_edges(n_samples: int, fs: float,
+              rate_hz: float = ENVELOPE_RATE_HZ) -> npt.NDArray[np.int64]:
     """First sample of every envelope bin (bins of 1/rate_hz seconds)."""
     n_bins = int(np.floor(n_samples * rate_hz / fs))
     return np.floor(np.arange(n_bins) * fs / rate_hz).astype(np.int64)
 
 
 def _sum_bins(y: FloatArray, starts: npt.NDArray[np.int64], end: int,
-              valid: npt.NDArray[np.bool_] | None) -> tuple[npt.NDArray[np.float64],
-                                                             npt.NDArray[np.float64]]:
+              valid: npt.NDArray[np.bool_] | None) -> tuple[npt.NDArray[np.float32],
+                                                             npt.NDArray[np.float32]]:
     """Sums of |y[starts[i]:starts[i+1]]| (last bin to ``end``) and valid-sample counts."""
     rect = np.abs(y[:end])
     if valid is None:
@@ -164,8 +165,8 @@ def binned_rectified(
     y: FloatArray, fs: float, valid: npt.NDArray[np.bool_] | None = None,
     rate_hz: float = ENVELOPE_RATE_HZ, taps: npt.NDArray[np.float32] | None = None,
     chunk_bins: int = CHUNK_BINS,
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """Sums of |y| and valid-sample counts per envelope bin (float32).
+) -> tuple[FloatArray, FloatArray]:
+    """Sums of |y| and valid-sample counts per envelope bin (float32; empty: float64).
 
     With ``taps``, ``y`` is first filtered with them (zero phase), chunk by
     chunk with margins of half the filter on each side, which gives exactly
@@ -211,8 +212,7 @@ def moving_sum(x: npt.NDArray[np.floating], width: int) -> npt.NDArray[np.float6
     return hi - lo
 
 
-def envelope(sums: npt.NDArray[np.float64], counts: npt.NDArray[np.float64], width: int
-             ) -> npt.NDArray[np.float64]:
+def envelope(sums: FloatArray, counts: FloatArray, width: int) -> npt.NDArray[np.float64]:
     """Smoothed mean rectified amplitude per bin; gaps (no valid sample) interpolated."""
     num, den = moving_sum(sums, width), moving_sum(counts, width)
     env = np.full(num.size, np.nan)

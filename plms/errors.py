@@ -35,7 +35,7 @@ class PlmsInputError(PlmsError, ValueError):
         self.path = None if path is None else str(path)
         super().__init__(problem if self.path is None else f"{self.path}: {problem}")
 
-    def with_path(self, path: str | PathLike[str]) -> "PlmsInputError":
+    def with_path(self, path: str | PathLike[str]) -> PlmsInputError:
         """Return the same error attributed to ``path`` (keeps an existing one)."""
         if self.path is not None:
             return self

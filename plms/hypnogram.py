@@ -1,71 +1,32 @@
 """The hypnogram: one sleep stage per scoring epoch, aligned to the recording.
 
 Times are seconds from the recording start. Stages use one vocabulary
-everywhere in plms:
-
-==========  =====================================================
-``W``       wake
-``N1``      NREM 1
-``N2``      NREM 2
-``N3``      NREM 3 (R&K stage 4 is folded into N3, RULES.md section 5)
-``R``       REM
-``MT``      movement time (in bed, not sleep)
-``U``       unscored / unknown (in bed, not sleep)
-``S``       sleep, stage unknown: sleep/wake estimated from actigraphy
-            (:mod:`plms.accel.sleepwake`); counts as sleep
-==========  =====================================================
+everywhere in plms, defined in :mod:`plms.stages` (``W``, ``N1``, ``N2``,
+``N3``, ``R``, ``MT``, ``U`` and ``S``, sleep of unknown stage estimated from
+actigraphy), with the codes other formats give them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-#: Stages that count as sleep (RULES.md section 5, total sleep time).
-SLEEP_STAGES: tuple[str, ...] = ("N1", "N2", "N3", "R", "S")
-#: Every stage label a Hypnogram may hold.
-STAGES: tuple[str, ...] = ("W", "N1", "N2", "N3", "R", "MT", "U", "S")
-#: Sleep of unknown stage, as estimated from actigraphy.
-UNSTAGED_SLEEP = "S"
+from plms.stages import SLEEP_STAGES, STAGES, UNSTAGED_SLEEP, normalize_stage
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported when a summary is asked for
+    import pandas as pd
+
+__all__ = ["DEFAULT_EPOCH_S", "NO_STAGE", "SLEEP_STAGES", "STAGES", "UNSTAGED_SLEEP", "Hypnogram",
+           "normalize_stage"]
+
 #: Default scoring epoch length.
 DEFAULT_EPOCH_S = 30.0
 #: What ``stage_at`` answers for a time outside the hypnogram.
 NO_STAGE = "n/a"
-
-_LETTER_ALIASES: dict[str, str] = {
-    "W": "W", "WAKE": "W", "0": "W",
-    "N1": "N1", "S1": "N1", "1": "N1",
-    "N2": "N2", "S2": "N2", "2": "N2",
-    "N3": "N3", "S3": "N3", "3": "N3", "N4": "N3", "S4": "N3", "4": "N3",
-    "R": "R", "REM": "R",
-    "MT": "MT", "MOVEMENT": "MT",
-    "U": "U", "?": "U", "UNSCORED": "U", "UNKNOWN": "U", "A": "U",
-    "S": "S", "SLEEP": "S",
-}
-
-
-def normalize_stage(label: str) -> str:
-    """Map a common stage spelling onto the plms vocabulary.
-
-    Digits are not accepted here (their meaning differs between tools); map
-    them explicitly first.
-
-    Examples
-    --------
-    >>> normalize_stage("rem"), normalize_stage("N4"), normalize_stage("?")
-    ('R', 'N3', 'U')
-    >>> normalize_stage("5")
-    Traceback (most recent call last):
-    ...
-    ValueError: unknown sleep stage '5'; allowed: W, N1, N2, N3, N4, R/REM, MT, U/?, S/sleep
-    """
-    key = str(label).strip().upper()
-    if key.isdigit() or key not in _LETTER_ALIASES:
-        raise ValueError(f"unknown sleep stage {label!r}; allowed: W, N1, N2, N3, N4, R/REM, MT, U/?, S/sleep")
-    return _LETTER_ALIASES[key]
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,7 +90,7 @@ class Hypnogram:
         lights_off_s: float | None = None,
         lights_on_s: float | None = None,
         source: str | None = None,
-    ) -> "Hypnogram":
+    ) -> Hypnogram:
         """Build a hypnogram from labels in any common spelling.
 
         ``mapping`` translates labels (e.g. digits) first; its values must be
@@ -232,7 +193,7 @@ class Hypnogram:
         """Wake time in minutes: W epochs in bed."""
         return self.minutes(("W",))
 
-    def summary(self) -> "pd.DataFrame":  # noqa: F821 - pandas imported lazily
+    def summary(self) -> pd.DataFrame:
         """Minutes and share of time in bed per stage, as a DataFrame."""
         import pandas as pd
 
@@ -244,7 +205,7 @@ class Hypnogram:
         ]
         return pd.DataFrame(rows).set_index("stage")
 
-    def cropped(self, duration_s: float) -> "Hypnogram":
+    def cropped(self, duration_s: float) -> Hypnogram:
         """The same hypnogram without the epochs that start at or after ``duration_s``."""
         keep = self.epoch_onsets < duration_s - _EPS
         return Hypnogram(

@@ -6,8 +6,6 @@ nothing unknown is ever reported as 0.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -15,6 +13,7 @@ import pandas as pd
 from plms.hypnogram import SLEEP_STAGES, Hypnogram
 from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
 from plms.scoring import sequence_mask
+from plms.summary import SummaryFigures
 
 SECONDS_PER_HOUR = 3600.0
 MINUTES_PER_HOUR = 60.0
@@ -107,7 +106,7 @@ def compute_summary(
     respiratory_scored: bool = False,
     arousals_scored: bool = False,
     recording_duration_s: float | None = None,
-) -> dict[str, Any]:
+) -> SummaryFigures:
     """Night-level figures of a scored events table.
 
     Parameters
@@ -126,8 +125,8 @@ def compute_summary(
 
     Returns
     -------
-    dict
-        The figures of ``docs/CONTRACT.md``, JSON-ready.
+    SummaryFigures
+        The figures of ``docs/CONTRACT.md``, JSON-ready (a typed dict).
 
     Examples
     --------

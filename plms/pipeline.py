@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,11 @@ from plms.indices import compute_summary
 from plms.result import ScoreResult
 from plms.rules import Rules, get_rules
 from plms.scoring import apply_rules
+from plms.summary import SLEEP_FROM_HYPNOGRAM, Summary, summary_header
 
 if TYPE_CHECKING:  # pragma: no cover
+    import mne
+
     from plms.io.edf import Recording
 
 #: A leg channel whose robust spread is below this is flat (no EMG at all), µV.
@@ -31,9 +35,6 @@ SATURATED_ERROR_FRACTION = 0.5
 #: ... and above which a warning is given.
 SATURATED_WARN_FRACTION = 0.001
 SIDES = ("left", "right")
-#: Threads for the legs' full-rate work when ``threads`` is not given (``None``:
-#: one per leg). The batch workers set 1 so that N processes use N cores.
-LEG_THREADS: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ def score_lms(
     respiratory: pd.DataFrame | None = None,
     arousals: pd.DataFrame | None = None,
     stem: str = "night",
-    extra_summary: dict[str, Any] | None = None,
+    extra_summary: Mapping[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> ScoreResult:
     """Apply the rules to per-leg leg movements and compute the night's figures.
 
@@ -68,6 +70,11 @@ def score_lms(
         ``None`` means "not scored"; an empty table means "scored, none found".
     stem : str
         Base name of the output files.
+    extra_summary : mapping, optional
+        The summary's header (:func:`plms.summary.summary_header`); its
+        ``warnings`` come before those of the figures.
+    details : mapping, optional
+        Intermediate results kept in ``result.details`` (beside ``rules_inputs``).
 
     Examples
     --------
@@ -76,23 +83,55 @@ def score_lms(
     >>> r.summary["plms_index"]
     2.0
     """
+    events, summary = apply_and_sum(lms, rules, hypnogram=hypnogram, respiratory=respiratory,
+                                    arousals=arousals, extra_summary=extra_summary)
+    return make_result(lms, events, summary, hypnogram=hypnogram, respiratory=respiratory,
+                       arousals=arousals, stem=stem, details=details)
+
+
+def apply_and_sum(
+    lms: pd.DataFrame,
+    rules: str | Rules,
+    *,
+    hypnogram: Hypnogram | None,
+    respiratory: pd.DataFrame | None,
+    arousals: pd.DataFrame | None,
+    extra_summary: Mapping[str, Any] | None,
+) -> tuple[pd.DataFrame, Summary]:
+    """The scored events and the summary (header, then figures) of :func:`score_lms`."""
     rules = get_rules(rules)
     events = apply_rules(lms, rules, hypnogram=hypnogram, respiratory=respiratory,
                          arousals=arousals)
-    summary = compute_summary(events, rules, hypnogram,
+    figures = compute_summary(events, rules, hypnogram,
                               respiratory_scored=respiratory is not None,
                               arousals_scored=arousals is not None,
                               recording_duration_s=(extra_summary or {}).get(
                                   "recording_duration_s"))
-    head = {"plms_version": __version__}
+    head: dict[str, Any] = {"plms_version": __version__}
     if extra_summary:
-        warnings = list(extra_summary.get("warnings", [])) + summary["warnings"]
         head.update({k: v for k, v in extra_summary.items() if k != "warnings"})
-        summary["warnings"] = warnings
-    # what the rules used, for the writers that write it back (plms.outputs)
+        figures["warnings"] = list(extra_summary.get("warnings", [])) + figures["warnings"]
+    summary = cast(Summary, {**head, **figures})
+    return events, summary
+
+
+def make_result(
+    lms: pd.DataFrame,
+    events: pd.DataFrame,
+    summary: Summary,
+    *,
+    hypnogram: Hypnogram | None,
+    respiratory: pd.DataFrame | None,
+    arousals: pd.DataFrame | None,
+    stem: str,
+    details: Mapping[str, Any] | None = None,
+) -> ScoreResult:
+    """The :class:`ScoreResult`, built complete: ``details`` holds ``rules_inputs`` (what
+    the rules used, for the writers that write it back) and ``details``."""
     inputs = {"respiratory": respiratory, "arousals": arousals}
-    return ScoreResult(events=events, summary={**head, **summary}, per_leg=lms.copy(),
-                       hypnogram=hypnogram, stem=stem, details={"rules_inputs": inputs})
+    return ScoreResult(events=events, summary=summary, per_leg=lms.copy(),
+                       hypnogram=hypnogram, stem=stem,
+                       details={"rules_inputs": inputs, **(details or {})})
 
 
 def check_leg(leg: LegSignal, rules: Rules, path: str | None) -> list[str]:
@@ -134,12 +173,11 @@ def detect_legs(
     reductions release the GIL, chunking bounds their memory); the rules on
     the 100-Hz bins, with the heart beats gated out, run one leg after the
     other, which keeps the peak memory of a night low. ``threads`` caps the
-    threads (default :data:`LEG_THREADS`, else one per leg); 1 works in this thread.
+    threads (default one per leg); 1 works in this thread.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     tables, detections, warnings = [], {}, []
-    threads = threads if threads is not None else LEG_THREADS
     if threads is not None and threads <= 1:
         conditioned = {side: condition_leg(leg.data_uv, leg.fs, settings=settings)
                        for side, leg in legs.items()}
@@ -219,20 +257,25 @@ def _read_night(
     **channels: str | None,
 ) -> tuple[Recording, Annotations, str, str, str]:
     """Read the night of :func:`score_edf`: recording, annotations and their source, name, stem."""
+    from plms.io.edf import Recording
     from plms.io.mne_raw import IN_MEMORY_NAME, is_mne_raw, raw_source, recording_from_raw
 
+    given: str | None = None
+    if isinstance(annotations, Annotations):
+        given = "given in Python"
+    elif annotations is not None:
+        given = str(annotations)
+    if isinstance(source, Recording):   # built in Python (plms.api.EmgArrays)
+        ann, ann_source = load_annotations(annotations, given, source.annotations,
+                                           source.duration_s, source.start)
+        return source, ann, ann_source, str(source.path), "night"
     if is_mne_raw(source):
-        chosen, ann_source = annotations, None
-        if isinstance(annotations, Annotations):
-            ann_source = "given in Python"
-        elif annotations is not None:
-            ann_source = str(annotations)
-        rec = recording_from_raw(source, read_annotations=chosen is None, **channels)
-        if chosen is None:
+        rec = recording_from_raw(source, read_annotations=annotations is None, **channels)
+        if annotations is None:
             a = rec.annotations
             has_any = a.hypnogram is not None or a.respiratory_scored or a.arousals_scored
-            ann_source = "mne.io.Raw annotations" if has_any else "none"
-        ann, ann_source = load_annotations(chosen, ann_source, rec.annotations, rec.duration_s,
+            given = "mne.io.Raw annotations" if has_any else "none"
+        ann, ann_source = load_annotations(annotations, given, rec.annotations, rec.duration_s,
                                            rec.start)
         file = raw_source(source)
         return (rec, ann, ann_source, str(file) if file else IN_MEMORY_NAME,
@@ -240,20 +283,20 @@ def _read_night(
     from plms.io.edf import read_recording
 
     path = Path(source)
-    chosen, ann_source = external_annotations(path, annotations)
+    chosen, ann_source_found = external_annotations(path, annotations)
     try:
         rec = read_recording(path, read_annotations=chosen is None, **channels)
     except PlmsInputError as exc:
         if channels.get("left") is None and channels.get("right") is None:
             raise _accel_only_hint(path, exc) from None
         raise
-    ann, ann_source = load_annotations(chosen, ann_source, rec.annotations, rec.duration_s,
-                                       rec.start)
+    ann, ann_source = load_annotations(chosen, ann_source_found, rec.annotations,
+                                       rec.duration_s, rec.start)
     return rec, ann, ann_source, str(path), path.stem
 
 
 def score_edf(
-    path: "str | os.PathLike[str] | mne.io.BaseRaw",  # noqa: F821 - mne is optional here
+    path: str | os.PathLike[str] | mne.io.BaseRaw | Recording,
     rules: str | Rules = "wasm2016",
     annotations: str | os.PathLike[str] | Annotations | None = None,
     *,
@@ -263,6 +306,7 @@ def score_edf(
     unit: str | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
     threads: int | None = None,
+    keep_excerpt: bool = True,
 ) -> ScoreResult:
     """Score a PSG night in EDF, EDF+ or BDF end to end.
 
@@ -274,6 +318,7 @@ def score_edf(
         ``raw.info["sfreq"]``, its start from ``raw.info["meas_date"]`` and its
         stages and events from ``raw.annotations``). An accelerometer
         recording is refused with a pointer to :func:`plms.score_accel`.
+        (:func:`plms.score` also takes arrays, :class:`plms.api.EmgArrays`.)
     rules : {"wasm2016", "aasm"} or Rules
     annotations : path or Annotations, optional
         Hypnogram, respiratory events and arousals (NSRR XML or EDF+). When
@@ -285,8 +330,11 @@ def score_edf(
         Physical unit of the leg channels when the header does not say it
         (for a Raw: the unit of ``raw.get_data()`` when it is not volts).
     threads : int, optional
-        Threads for the two legs (default one per leg, :data:`LEG_THREADS`);
-        1 when several nights run in parallel processes.
+        Threads for the two legs (default one per leg); 1 when several
+        nights run in parallel processes.
+    keep_excerpt : bool
+        Keep a short EMG excerpt in ``result.details["emg_excerpt"]`` for
+        :func:`plms.plots.plot_emg_excerpt` and the report.
 
     Returns
     -------
@@ -298,7 +346,6 @@ def score_edf(
         For any problem with the inputs, with the file and the problem named.
     """
     from plms.cardiac import detect_r_peaks
-    from plms.plots import emg_excerpt   # numpy/pandas only: matplotlib stays unloaded
 
     rules = get_rules(rules)
     rec, ann, ann_source, name, stem = _read_night(path, annotations, left=left, right=right,
@@ -317,34 +364,35 @@ def score_edf(
                         "removed (name one with --ecg)")
     lms, detections, det_warnings = detect_legs(legs, rules, heartbeats_s=beats,
                                                 settings=settings, threads=threads)
-    extra = {
-        "file": name,
-        "recording_start": rec.start.isoformat() if rec.start is not None else None,
-        "recording_duration_s": rec.duration_s,
-        "modality": "emg",
-        "sleep_source": "hypnogram" if ann.hypnogram is not None else None,
-        "channels": {
-            "left": rec.left.label, "right": rec.right.label,
-            "ecg": ecg_label,
-            "reason": rec.choice.reason,
+    header = summary_header(
+        file=name,
+        recording_start=rec.start.isoformat() if rec.start is not None else None,
+        recording_duration_s=rec.duration_s,
+        modality="emg",
+        sleep_source=SLEEP_FROM_HYPNOGRAM if ann.hypnogram is not None else None,
+        channels={"left": rec.left.label, "right": rec.right.label, "ecg": ecg_label,
+                  "reason": rec.choice.reason},
+        fs_hz={"left": rec.left.fs, "right": rec.right.fs},
+        signal={
+            "units": {"left": rec.left.unit, "right": rec.right.unit},
+            "mains_hz": {side: det.mains_hz for side, det in detections.items()},
+            "excluded_min": {side: float(det.excluded["duration"].sum()) / 60.0
+                             for side, det in detections.items()},
         },
-        "fs_hz": {"left": rec.left.fs, "right": rec.right.fs},
-        "units": {"left": rec.left.unit, "right": rec.right.unit},
-        "mains_hz": {side: det.mains_hz for side, det in detections.items()},
-        "excluded_min": {side: float(det.excluded["duration"].sum()) / 60.0
-                         for side, det in detections.items()},
-        "annotations_source": ann_source,
-        "warnings": warnings + det_warnings + list(ann.warnings),
-    }
-    result = score_lms(
-        lms, rules, hypnogram=ann.hypnogram,
-        respiratory=ann.respiratory if ann.respiratory_scored else None,
-        arousals=ann.arousals if ann.arousals_scored else None,
-        stem=stem, extra_summary=extra,
+        annotations_source=ann_source,
+        warnings=warnings + det_warnings + list(ann.warnings),
     )
-    result.details["detections"] = detections
-    result.details["annotations"] = ann
-    result.details["emg_excerpt"] = emg_excerpt(
-        {side: (leg.data_uv, leg.fs) for side, leg in legs.items()}, result.events,
-        duration_s=rec.duration_s, labels={side: leg.label for side, leg in legs.items()})
-    return result
+    respiratory = ann.respiratory if ann.respiratory_scored else None
+    arousals = ann.arousals if ann.arousals_scored else None
+    events, summary = apply_and_sum(lms, rules, hypnogram=ann.hypnogram,
+                                    respiratory=respiratory, arousals=arousals,
+                                    extra_summary=header)
+    details: dict[str, Any] = {"detections": detections, "annotations": ann}
+    if keep_excerpt:
+        from plms.plots import emg_excerpt   # numpy/pandas only: matplotlib stays unloaded
+
+        details["emg_excerpt"] = emg_excerpt(
+            {side: (leg.data_uv, leg.fs) for side, leg in legs.items()}, events,
+            duration_s=rec.duration_s, labels={side: leg.label for side, leg in legs.items()})
+    return make_result(lms, events, summary, hypnogram=ann.hypnogram, respiratory=respiratory,
+                       arousals=arousals, stem=stem, details=details)

@@ -12,8 +12,8 @@ sleep/wake estimate (:mod:`plms.accel.sleepwake`), and the summary then says
 from __future__ import annotations
 
 import os
-from datetime import datetime, time, timedelta
 from collections.abc import Sequence
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +25,19 @@ from plms.accel.sleepwake import SleepWakeSettings, estimate_sleep_wake
 from plms.annotations import Annotations
 from plms.errors import PlmsInputError
 from plms.hypnogram import Hypnogram
-from plms.pipeline import external_annotations, load_annotations, score_lms
+from plms.options import SLEEP_CHOICES as _SLEEP_CHOICES
+from plms.pipeline import apply_and_sum, external_annotations, load_annotations, make_result
 from plms.result import ScoreResult
 from plms.rules import Rules, get_rules
+from plms.summary import SLEEP_FROM_HYPNOGRAM, summary_header
 
-#: ``summary["sleep_source"]`` when sleep time comes from a scored hypnogram ...
-SLEEP_FROM_HYPNOGRAM = "hypnogram"
-#: ... and when it is estimated from the acceleration (RULES.md section 6).
+#: ``summary["sleep_source"]`` when sleep time is estimated from the acceleration
+#: (RULES.md section 6; ``SLEEP_FROM_HYPNOGRAM`` when it comes from a hypnogram).
 SLEEP_ESTIMATED = "estimated from accelerometer"
 #: ``summary["modality"]`` of an accelerometer recording.
 MODALITY = "accel"
-#: Values of ``sleep=`` in :func:`score_accel`.
-SLEEP_CHOICES = ("auto", "estimate", "hypnogram")
+#: Values of ``sleep=`` in :func:`score_accel` (:data:`plms.options.SLEEP_CHOICES`).
+SLEEP_CHOICES = _SLEEP_CHOICES
 #: Two devices whose rates differ by less than this share one rate, Hz.
 RATE_TOLERANCE_HZ = 1e-6
 #: Largest denominator of the rational resampling ratio between two devices.
@@ -172,6 +173,7 @@ def score_accel(
     lights_on: float | str | None = None,
     settings: AccelDetectorSettings = AccelDetectorSettings(),  # noqa: B008 - frozen
     sleep_settings: SleepWakeSettings = SleepWakeSettings(),  # noqa: B008 - frozen
+    keep_excerpt: bool = True,
 ) -> ScoreResult:
     """Score a night recorded with one or two ankle accelerometers.
 
@@ -208,6 +210,10 @@ def score_accel(
         The movement detector's choices (threshold in mg, ...).
     sleep_settings : SleepWakeSettings
         The actigraphy sleep/wake estimator's choices.
+    keep_excerpt : bool
+        Keep a short excerpt of the acceleration in
+        ``result.details["accel_excerpt"]`` for :func:`plms.plots.plot_accel_excerpt`
+        and the report.
 
     Returns
     -------
@@ -222,7 +228,6 @@ def score_accel(
         For any problem with the inputs, with the file and the problem named.
     """
     from plms.io.accel import read_accel
-    from plms.plots.accel import accel_excerpt   # numpy/pandas only: matplotlib stays unloaded
 
     rules = get_rules(rules)
     files = _night_files(path)
@@ -259,15 +264,20 @@ def score_accel(
         sleep_notes.append("the lights markers given were not used: sleep time comes from the "
                            "hypnogram, with its own markers")
     sides = list(rec.signals)
-    extra = {
-        "file": str(files[0] if len(files) == 1 else rec.path),
-        **({"files": {leg: str(f) for leg, f in zip(("left", "right"), _by_leg(files, rec))}}
-           if len(files) == 2 else {}),
-        "recording_start": rec.start.isoformat() if rec.start is not None else None,
-        "recording_duration_s": rec.duration_s,
-        "modality": MODALITY,
-        "sleep_source": sleep_source,
-        "channels": {
+    notes = warnings + sleep_notes + list(ann.warnings)
+    if len(sides) == 1:
+        notes.append(f"one ankle only ({sides[0]}): bilateral movements cannot be combined "
+                     "and the indices count that leg's movements alone")
+    header = summary_header(
+        file=str(files[0] if len(files) == 1 else rec.path),
+        identity=({"files": {leg: str(f) for leg, f in zip(("left", "right"),
+                                                          _by_leg(files, rec), strict=True)}}
+                  if len(files) == 2 else None),
+        recording_start=rec.start.isoformat() if rec.start is not None else None,
+        recording_duration_s=rec.duration_s,
+        modality=MODALITY,
+        sleep_source=sleep_source,
+        channels={
             **{s: rec.signals[s].label if s in rec.signals else None
                for s in ("left", "right")},
             "ecg": None,
@@ -275,31 +285,30 @@ def score_accel(
             "reason": "accelerometer channels" + (f" ({rec.file_type})" if rec.file_type
                                                   else ""),
         },
-        "fs_hz": {s: float(rec.signals[s].fs) for s in sides},
-        "units": {s: rec.signals[s].unit for s in sides},
-        "accel_detector": {
-            "threshold_mg": {s: float(d.threshold_mg) for s, d in detections.items()},
-            "noise_floor_mg": {s: float(d.noise_floor_mg) for s, d in detections.items()},
-            "settings": _settings_dict(settings),
+        fs_hz={s: float(rec.signals[s].fs) for s in sides},
+        signal={
+            "units": {s: rec.signals[s].unit for s in sides},
+            "accel_detector": {
+                "threshold_mg": {s: float(d.threshold_mg) for s, d in detections.items()},
+                "noise_floor_mg": {s: float(d.noise_floor_mg) for s, d in detections.items()},
+                "settings": _settings_dict(settings),
+            },
         },
-        "annotations_source": ann_source,
-        "warnings": warnings + sleep_notes + list(ann.warnings),
-    }
-    if len(sides) == 1:
-        extra["warnings"].append(
-            f"one ankle only ({sides[0]}): bilateral movements cannot be combined and the "
-            "indices count that leg's movements alone")
-    result = score_lms(
-        lms, rules, hypnogram=hyp,
-        respiratory=ann.respiratory if ann.respiratory_scored else None,
-        arousals=ann.arousals if ann.arousals_scored else None,
-        stem=stem, extra_summary=extra,
+        annotations_source=ann_source,
+        warnings=notes,
     )
-    result.details["accel_detections"] = detections
-    result.details["annotations"] = ann
-    result.details["accel_excerpt"] = accel_excerpt(rec.signals, result.events,
-                                                    duration_s=rec.duration_s)
-    return result
+    respiratory = ann.respiratory if ann.respiratory_scored else None
+    arousals = ann.arousals if ann.arousals_scored else None
+    events, summary = apply_and_sum(lms, rules, hypnogram=hyp, respiratory=respiratory,
+                                    arousals=arousals, extra_summary=header)
+    details: dict[str, Any] = {"accel_detections": detections, "annotations": ann}
+    if keep_excerpt:
+        from plms.plots.accel import accel_excerpt   # numpy/pandas only: no matplotlib
+
+        details["accel_excerpt"] = accel_excerpt(rec.signals, events,
+                                                 duration_s=rec.duration_s)
+    return make_result(lms, events, summary, hypnogram=hyp, respiratory=respiratory,
+                       arousals=arousals, stem=stem, details=details)
 
 
 def _night_files(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -322,7 +331,7 @@ def _by_leg(files: list[Path], rec: Any) -> list[Path]:
 def _settings_dict(settings: Any) -> dict[str, Any]:
     from dataclasses import asdict, is_dataclass
 
-    if not is_dataclass(settings):
+    if not is_dataclass(settings) or isinstance(settings, type):
         return {}
     return {k: (float(v) if isinstance(v, (float, np.floating)) else v)
             for k, v in asdict(settings).items()}

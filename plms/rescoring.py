@@ -16,18 +16,21 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from plms.annotations import Annotations
 from plms.errors import PlmsInputError
+from plms.options import RESCORE_FORMATS
 from plms.result import ScoreResult
 from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
+from plms.summary import SLEEP_FROM_HYPNOGRAM, summary_header
 
 __all__ = ["FORMATS", "dropped_lm_notes", "rescore"]
 
 #: Values of ``fmt`` (and of ``plms rescore --format``).
-FORMATS = ("auto", "remlogic", "nsrr", "edf", "tsv", "csv")
+FORMATS = RESCORE_FORMATS
 
 
 def _read(path: Path, fmt: str, start: datetime | None) -> tuple[Annotations, str]:
@@ -120,7 +123,8 @@ def rescore(
     -------
     ScoreResult
         ``summary["modality"]`` is ``"scored"``; ``channels`` and ``fs_hz``
-        are None (no signal). Movements of 0 s and shorter than 0.5 s are
+        are None (no signal); ``sleep_source`` is ``"hypnogram"`` when the
+        file holds one, else None. Movements of 0 s and shorter than 0.5 s are
         dropped by the rules and counted in ``summary["scored_lms"]`` and
         ``warnings``.
 
@@ -174,36 +178,37 @@ def rescore(
         missing = "left" if per_side["left"] == 0 else "right"
         notes.append(f"no leg movement is scored on the {missing} leg")
 
-    extra = {
-        "file": str(name),
-        "source": str(name),
-        "recording_start": start.isoformat() if start is not None else None,
-        # A scoring file gives no recording length: the scored hypnogram's end
-        # is the time the scorer looked at (RULES.md section 5, per hour of recording).
-        "recording_duration_s": (ann.hypnogram.end_s if ann.hypnogram is not None else None),
-        "modality": "scored",
-        "channels": None,
-        "fs_hz": None,
-        "annotations_source": where,
+    details: dict[str, Any] = {
         "annotations_format": fmt,
         "scored_lms": {**per_side, **counts},
-        "warnings": list(ann.warnings) + notes,
     }
     excluded = getattr(ann, "excluded", None)
     if excluded is not None and len(excluded):   # stretches a plms write-back marks
-        extra["excluded_min"] = {
+        details["excluded_min"] = {
             side: float(excluded.loc[excluded["side"] == side, "duration"].sum()) / 60.0
             for side in ("left", "right")}
-        extra["warnings"] += [f"{minutes:.1f} min of the {side} leg are marked as excluded "
-                              "from scoring" for side, minutes in extra["excluded_min"].items()
-                              if minutes > 0]
+        notes += [f"{minutes:.1f} min of the {side} leg are marked as excluded from scoring"
+                  for side, minutes in details["excluded_min"].items() if minutes > 0]
+    header = summary_header(
+        file=str(name),
+        identity={"source": str(name)},
+        recording_start=start.isoformat() if start is not None else None,
+        # A scoring file gives no recording length: the scored hypnogram's end
+        # is the time the scorer looked at (RULES.md section 5, per hour of recording).
+        recording_duration_s=(ann.hypnogram.end_s if ann.hypnogram is not None else None),
+        modality="scored",
+        sleep_source=SLEEP_FROM_HYPNOGRAM if ann.hypnogram is not None else None,
+        channels=None,
+        fs_hz=None,
+        annotations_source=where,
+        annotation_details=details,
+        warnings=list(ann.warnings) + notes,
+    )
     from plms.pipeline import score_lms
 
-    result = score_lms(
+    return score_lms(
         lms, rules, hypnogram=ann.hypnogram,
         respiratory=ann.respiratory if ann.respiratory_scored else None,
         arousals=ann.arousals if ann.arousals_scored else None,
-        stem=stem, extra_summary=extra,
+        stem=stem, extra_summary=header, details={"annotations": ann},
     )
-    result.details["annotations"] = ann
-    return result

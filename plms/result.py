@@ -9,7 +9,9 @@ from typing import Any
 import pandas as pd
 
 from plms.hypnogram import Hypnogram
+from plms.io.names import night_files
 from plms.outputs import events_sidecar, events_to_tsv, summary_to_json, write_all_or_nothing
+from plms.summary import Summary
 
 #: The figures printed by :meth:`ScoreResult.key_figures`, with their labels and units.
 KEY_FIGURES: tuple[tuple[str, str, str, int], ...] = (
@@ -39,9 +41,10 @@ class ScoreResult:
     ----------
     events : DataFrame
         One row per leg movement after bilateral combination (``docs/CONTRACT.md``).
-    summary : dict
-        Night-level figures, JSON-ready; ``None`` marks a figure that could
-        not be computed (``summary["warnings"]`` says why).
+    summary : Summary
+        Night-level figures, JSON-ready (a typed dict, docs/CONTRACT.md);
+        ``None`` marks a figure that could not be computed
+        (``summary["warnings"]`` says why).
     per_leg : DataFrame
         The movements of each leg before combination (``onset``, ``duration``,
         ``side``, ``peak_uv``...).
@@ -49,11 +52,13 @@ class ScoreResult:
     stem : str
         Base name for output files.
     details : dict
-        Intermediate results (e.g. per-leg envelopes) for plots; not written.
+        Intermediate results (e.g. per-leg detections, the annotations, a
+        signal excerpt) for plots and writers; complete when the result is
+        built, never written.
     """
 
     events: pd.DataFrame
-    summary: dict[str, Any]
+    summary: Summary
     per_leg: pd.DataFrame
     hypnogram: Hypnogram | None = None
     stem: str = "night"
@@ -91,13 +96,10 @@ class ScoreResult:
         return pd.DataFrame(rows).set_index("figure")
 
     def output_paths(self, out_dir: str | Path) -> dict[str, Path]:
-        """Where :meth:`write` puts each file."""
-        out = Path(out_dir)
-        return {
-            "events": out / f"{self.stem}.events.tsv",
-            "events_json": out / f"{self.stem}.events.json",
-            "summary": out / f"{self.stem}.summary.json",
-        }
+        """Where :meth:`write` puts each file (names: :mod:`plms.io.names`)."""
+        files = night_files(out_dir, self.stem)
+        return {"events": files.events_tsv, "events_json": files.events_json,
+                "summary": files.summary_json}
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``STEM.events.tsv`` (+ its BIDS ``.json``) and ``STEM.summary.json``.

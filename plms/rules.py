@@ -20,7 +20,9 @@ A researcher who wants another choice derives a preset with
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 BilateralMode = Literal["overlap", "onset"]
@@ -153,7 +155,8 @@ AASM = Rules(
     resp_window_after_s=0.5,
 )
 
-PRESETS: dict[str, Rules] = {WASM2016.name: WASM2016, AASM.name: AASM}
+#: The presets by name, read-only (derive a variant with :func:`dataclasses.replace`).
+PRESETS: Mapping[str, Rules] = MappingProxyType({WASM2016.name: WASM2016, AASM.name: AASM})
 
 
 def get_rules(rules: str | Rules) -> Rules:

@@ -37,11 +37,12 @@ sys.path.insert(0, str(ROOT))
 JOB = """
 import json, sys, time
 from pathlib import Path
-from plms.batch.runner import execute, namespace, plan
+from plms.batch.runner import execute, plan
 from plms.batch.engines import InlineEngine, ProcessEngine
+from plms.options import ScoreOptions
 folder, out, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-args = namespace("score", out, {})
-tasks, refused = plan([folder], out, "score", args)
+options = ScoreOptions(threads=1) if mode == "serial-1thread" else ScoreOptions()
+tasks, refused = plan([folder], out, options)
 startup = 0.0
 if mode == "dask":
     from distributed import Client, LocalCluster
@@ -55,9 +56,6 @@ if mode == "dask":
 elif mode == "jobs2":
     result = execute(tasks, refused, out, engine=ProcessEngine(2), force=True)
 else:
-    if mode == "serial-1thread":
-        import plms.pipeline
-        plms.pipeline.LEG_THREADS = 1
     result = execute(tasks, refused, out, engine=InlineEngine(), force=True)
 print(json.dumps({"seconds": result.seconds, "startup": startup, "failed": result.failed,
                   "ran": result.ran, "peak_rss_mb": result.peak_rss_mb,

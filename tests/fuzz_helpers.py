@@ -68,9 +68,10 @@ def must_read_or_refuse(read: Callable[[Path], object], path: Path) -> object | 
     except PlmsInputError as exc:
         message = str(exc)
         if path.name not in message:
-            raise AssertionError(f"the error does not name the file {path.name!r}: {message!r}")
+            raise AssertionError(
+                f"the error does not name the file {path.name!r}: {message!r}") from exc
         if "\n" in message or "Traceback" in message:
-            raise AssertionError(f"the error is not one sentence: {message!r}")
+            raise AssertionError(f"the error is not one sentence: {message!r}") from exc
         return None
     finally:
         peak = tracemalloc.get_traced_memory()[1]

@@ -46,7 +46,7 @@ def _wandering(minutes: float, every_s: float, step_deg: float, seed: int = 6) -
     rng = np.random.default_rng(seed)
     n = int(minutes * 60 * FS)
     rest, out = REST.copy(), np.empty((n, 3))
-    for k, i in enumerate(range(0, n, int(every_s * FS))):
+    for i in range(0, n, int(every_s * FS)):
         swing = int(2.0 * FS)
         axis = rng.normal(size=3)
         out[i: i + swing] = _rotate(rest[None, :], AXIS, np.radians([20.0]))[0]

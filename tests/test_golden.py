@@ -20,7 +20,7 @@ def test_outputs_equal_the_golden_copies(name, tmp_path, monkeypatch):
     written = run_case(name, tmp_path)
     kept = sorted([*(GOLDEN / name).glob("*.events.tsv"), *(GOLDEN / name).glob("*.summary.json")])
     assert [p.name for p in written] == [p.name for p in kept]
-    for new, old in zip(written, kept):
+    for new, old in zip(written, kept, strict=True):
         if new.suffix == ".tsv":
             assert new.read_text(encoding="utf-8") == old.read_text(encoding="utf-8"), new.name
             continue

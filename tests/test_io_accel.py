@@ -76,12 +76,16 @@ def _digital(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def _accel_edf(path, labels=("Ankle L X", "Ankle L Y", "Ankle L Z"), *, unit="g",
-               factor=1.0, range_g=8.0, data=None, spr=(FS, FS, FS), extra=(), **kwargs):
-    """An EDF whose axes hold ``data`` (g) written as ``data * factor`` in ``unit``."""
+               factor=1.0, range_g=8.0, data=None, spr=None, extra=(), **kwargs):
+    """An EDF whose axes hold ``data`` (g) written as ``data * factor`` in ``unit``.
+
+    ``spr`` gives each axis its samples per 1-s record (default: ``FS`` for every axis).
+    """
     data = _motion(FS * SECONDS) if data is None else data
+    spr = (FS,) * len(labels) if spr is None else spr
     lo, hi = -range_g * factor, range_g * factor
     sigs = [Sig(lab, _digital(data[:, i] * factor, lo, hi)[:: FS // s], s, unit=unit,
-                pmin=lo, pmax=hi) for i, (lab, s) in enumerate(zip(labels, spr))]
+                pmin=lo, pmax=hi) for i, (lab, s) in enumerate(zip(labels, spr, strict=True))]
     return write_fixture(path, Fixture(sigs + list(extra), n_records=SECONDS, **kwargs))
 
 

@@ -91,7 +91,7 @@ def test_user_choice_overrides_detection(psg):
     ("unit", "scale"),
     [
         (b"uV", 1.0), (b"UV", 1.0), (b"\xb5V", 1.0),  # raw latin-1 micro sign byte
-        ("µV".encode("utf-8"), 1.0), ("μV".encode("utf-8"), 1.0),  # UTF-8 in the header
+        ("µV".encode(), 1.0), ("μV".encode(), 1.0),  # UTF-8 in the header
         (b"mV", 1e3), (b"V", 1e6), (b"nV", 1e-3),
     ],
 )
@@ -219,7 +219,7 @@ def test_eight_hour_night_reads_only_the_legs(tmp_path):
     labels = [f"CH{i}" for i in range(len(rates))]
     labels[9], labels[10] = "LAT", "RAT"
     n_records = hours * 3600
-    fx = Fixture(signals=[Sig(lab, np.zeros(0), fs) for lab, fs in zip(labels, rates)],
+    fx = Fixture(signals=[Sig(lab, np.zeros(0), fs) for lab, fs in zip(labels, rates, strict=True)],
                  n_records=0)
     header = fixture_bytes(fx)
     header = header[:236] + str(n_records).encode().ljust(8) + header[244:]

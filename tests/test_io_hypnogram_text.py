@@ -58,7 +58,8 @@ def test_named_mappings():
 
 
 def test_unknown_mapping_name_is_a_value_error(tmp_path):
-    with pytest.raises(ValueError, match="unknown stage mapping 'sleepy'; named mappings: nsrr, rk"):
+    message = "unknown stage mapping 'sleepy'; named mappings: nsrr, rk"
+    with pytest.raises(ValueError, match=message):
         read_hypnogram_text(_write(tmp_path, "W\n"), mapping="sleepy")
 
 

@@ -98,7 +98,8 @@ def test_events_before_zero_are_dropped_and_duration_crops(tmp_path):
 
 
 @pytest.mark.parametrize("text, problem", [
-    ("onset\tside\n1\tleft\n", r"line 1: the table has no duration column \(columns: onset, side\)"),
+    ("onset\tside\n1\tleft\n",
+     r"line 1: the table has no duration column \(columns: onset, side\)"),
     ("onset\tduration\tside\n1\t-2\tleft\n", r"line 2: the duration '-2' is negative"),
     ("onset\tduration\tside\nn/a\t2\tleft\n", r"line 2 has no onset"),
     ("onset\tduration\tside\nabc\t2\tleft\n", r"line 2: the onset 'abc' is not a number"),

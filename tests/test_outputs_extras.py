@@ -94,11 +94,12 @@ def test_edf_annotations_open_in_mne_and_edfio(result, tmp_path):
         "PLM right", "PLM right", "PLM right", "PLM bilateral", "PLM right", "LM right (resp)",
         "LM left", "LM right"]
     ann = mne.read_annotations(path)
-    lms = [(o, d, t) for o, d, t in zip(ann.onset, ann.duration, ann.description) if _is_lm(t)]
+    lms = [(o, d, t) for o, d, t in zip(ann.onset, ann.duration, ann.description, strict=True)
+           if _is_lm(t)]
     assert [t for _, _, t in lms] == [t for _, _, t in expected]
     np.testing.assert_allclose([o for o, _, _ in lms], [o for o, _, _ in expected], atol=RES)
     np.testing.assert_allclose([d for _, d, _ in lms], [d for _, d, _ in expected], atol=RES)
-    stages = [(o, d, t) for o, d, t in zip(ann.onset, ann.duration, ann.description)
+    stages = [(o, d, t) for o, d, t in zip(ann.onset, ann.duration, ann.description, strict=True)
               if t.startswith("Sleep stage") or t == "Movement time"]
     assert [t for _, _, t in stages] == [edf_plus.STAGE_TEXT[s] for s in STAGES]
     np.testing.assert_allclose([o for o, _, _ in stages], 30.0 * np.arange(len(STAGES)))
@@ -194,7 +195,7 @@ def test_annotated_copy_keeps_signals_and_adds_lms(night_edf, tmp_path):
     _same_signals(src, path)
     source_ann = mne.read_annotations(src)
     ann = mne.read_annotations(path)
-    lms = [(o, t) for o, t in zip(ann.onset, ann.description) if _is_lm(t)]
+    lms = [(o, t) for o, t in zip(ann.onset, ann.description, strict=True) if _is_lm(t)]
     expected = _expected_lm_texts(res)
     assert [t for _, t in lms] == [t for _, _, t in expected]
     np.testing.assert_allclose([o for o, _ in lms], [o for o, _, _ in expected], atol=RES)

@@ -60,7 +60,8 @@ def test_low_sampling_rate_is_scored_with_a_warning(tmp_path):
 
 def test_hypnogram_longer_than_recording_is_cut_with_warning(night, tmp_path):
     extra = np.r_[night.hypnogram.stages, np.full(20, "N2")]
-    longer = dataclasses.replace(night, hypnogram=dataclasses.replace(night.hypnogram, stages=extra))
+    longer_hypnogram = dataclasses.replace(night.hypnogram, stages=extra)
+    longer = dataclasses.replace(night, hypnogram=longer_hypnogram)
     path = write_edf(night, tmp_path / "n.edf", extra_channels=False, annotations=False)
     write_nsrr_xml(longer, tmp_path / "n-nsrr.xml")
     result = plms.score_edf(path)

@@ -9,7 +9,6 @@ AASM: an LM joins when its onset is < 5 s after the onset of an LM of the
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from plms.scoring import apply_rules

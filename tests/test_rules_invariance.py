@@ -49,7 +49,8 @@ def run(lms, rules, resp=RICH_RESP, arousals=RICH_AROUSALS):
 
 @pytest.mark.parametrize("rules", PRESETS)
 def test_inputs_are_not_mutated(rules):
-    lms, resp, ar = RICH_LMS.copy(deep=True), RICH_RESP.copy(deep=True), RICH_AROUSALS.copy(deep=True)
+    lms = RICH_LMS.copy(deep=True)
+    resp, ar = RICH_RESP.copy(deep=True), RICH_AROUSALS.copy(deep=True)
     run(lms, rules, resp, ar)
     pd.testing.assert_frame_equal(lms, RICH_LMS)
     pd.testing.assert_frame_equal(resp, RICH_RESP)

@@ -10,7 +10,6 @@ All LMs are 1 s long on the left leg unless said otherwise.
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from plms.hypnogram import Hypnogram

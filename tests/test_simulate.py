@@ -140,7 +140,7 @@ def test_wake_fidget_switch(restless_night):
 
 
 def test_rest_level_convention_clean(clean_night):
-    for label, side in zip(clean_night.leg_labels, ("left", "right")):
+    for label, side in zip(clean_night.leg_labels, ("left", "right"), strict=True):
         ch = clean_night.signals[label]
         fs = int(ch.fs)
         mask = np.ones(ch.data.size, dtype=bool)

@@ -58,7 +58,7 @@ def _busy(night, side, margin_s=1.0):
     changes = night.positions["onset"].to_numpy()[1:]
     extra = pd.DataFrame({"onset": changes - 5.0, "duration": np.full(changes.size, 10.0)})
     for table in (*rows, extra):
-        for on, du in zip(table["onset"], table["duration"]):
+        for on, du in zip(table["onset"], table["duration"], strict=True):
             i0 = max(int((on - margin_s) * night.fs), 0)
             mask[i0:int((on + du + margin_s) * night.fs) + 1] = True
     return mask

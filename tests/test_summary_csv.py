@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 
 from plms.batch.runner import _table, write_summary
 from plms.batch.worker import NightTask, summary_row
+from plms.options import ScoreOptions
 
 #: A night's summary.json with figures at full float precision.
 SUMMARY = {
@@ -17,6 +17,7 @@ SUMMARY = {
     "plmw_index": 93.75, "lms_index": 43.63636363636364, "plms_arousal_index": None,
     "lm_index_recording": 81.97723, "plm_index_recording": 46.98695,
     "periodicity_index": 0.7142857142857143, "warnings": ["a"], "modality": "emg",
+    "plms_version": "0.1.0",
 }
 
 
@@ -26,8 +27,8 @@ def test_summary_csv_rounds_minutes_and_indices_to_a_tenth(tmp_path):
     the even digit); 43.636 -> 43.6;
     81.977 -> 82.0; 46.987 -> 47.0; periodicity 0.714285 -> 0.71; null stays empty."""
     (tmp_path / "n1.summary.json").write_text(json.dumps(SUMMARY))
-    task = NightTask(index=0, command="score", path="in/n1.edf", out_dir=str(tmp_path),
-                     args=argparse.Namespace(write=(), report=False), out_root=str(tmp_path))
+    task = NightTask(index=0, path="in/n1.edf", out_dir=str(tmp_path),
+                     options=ScoreOptions(), out_root=str(tmp_path))
     path = write_summary(_table({0: summary_row(task, tmp_path)}), tmp_path / "summary.csv")
     with path.open(newline="") as fh:
         row = next(csv.DictReader(fh))

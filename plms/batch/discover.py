@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from plms.io.names import (
+    FOLDER_ACCEL_SUFFIXES,
+    FOLDER_ANNOTATION_SUFFIXES,
+    FOLDER_PER_ANKLE_SUFFIXES,
+    FOLDER_RECORDING_SUFFIXES,
+)
+
 #: Recordings ``plms score`` finds in a folder (suffix compared case-insensitively).
-RECORDING_SUFFIXES = (".edf", ".bdf")
+RECORDING_SUFFIXES: tuple[str, ...] = FOLDER_RECORDING_SUFFIXES
 #: ... and with ``--modality accel`` also accelerometer files (CSV, raw device files).
-ACCEL_SUFFIXES = (".edf", ".bdf", ".csv", ".cwa", ".bin", ".gt3x")
+ACCEL_SUFFIXES: tuple[str, ...] = FOLDER_ACCEL_SUFFIXES
 #: Annotation files ``plms rescore`` finds in a folder.
-ANNOTATION_SUFFIXES = (".xml", ".txt", ".tsv", ".csv")
+ANNOTATION_SUFFIXES: tuple[str, ...] = FOLDER_ANNOTATION_SUFFIXES
 _GLOB_CHARS = set("*?[")
 
 
@@ -55,7 +63,7 @@ def _matches(path: Path, suffixes: tuple[str, ...]) -> bool:
 
 
 #: Files that may hold one ankle each (the nights ``pair_sides`` groups).
-PER_ANKLE_SUFFIXES = (".csv", ".tsv", ".cwa", ".bin", ".gt3x")
+PER_ANKLE_SUFFIXES: tuple[str, ...] = FOLDER_PER_ANKLE_SUFFIXES
 
 
 def _pair_sides(found: list[Found]) -> list[Found]:
@@ -75,7 +83,7 @@ def _pair_sides(found: list[Found]) -> list[Found]:
     return result
 
 
-def find_inputs(inputs: list[str | os.PathLike[str]] | str | os.PathLike[str],
+def find_inputs(inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
                 command: str = "score", *, modality: str = "auto",
                 pair_sides: bool = True) -> list[Found]:
     """Expand folders and glob patterns into the files to process, in a stable order.

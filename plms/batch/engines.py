@@ -20,18 +20,19 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
-
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from multiprocessing.connection import wait
 from typing import Any
 
 from plms.errors import PlmsError
 
 Outcome = tuple[int, Any, "str | None"]
+#: What :meth:`Engine.run` returns (closing it stops the work).
+Runs = Generator[Outcome, None, None]
 #: Modules the fork server imports once, so that each new worker starts warm.
-PRELOAD = ["plms.batch.worker", "plms.cli", "plms.pipeline", "plms.io.edf", "plms.rescoring",
+PRELOAD = ["plms.batch.worker", "plms.api", "plms.pipeline", "plms.io.edf", "plms.rescoring",
            "plms.outputs.files"]
 
 
@@ -43,7 +44,7 @@ class Engine:
     #: How many tasks run at once.
     workers = 1
 
-    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Outcome]:
+    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Runs:
         raise NotImplementedError
 
 
@@ -52,7 +53,7 @@ class InlineEngine(Engine):
 
     name = "inline"
 
-    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Outcome]:
+    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Runs:
         for i, task in enumerate(tasks):
             yield i, fn(task), None
 
@@ -87,11 +88,11 @@ def _single_thread_env() -> Iterator[None]:
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
+        for key, old in saved.items():
+            if old is None:
                 os.environ.pop(key, None)
             else:
-                os.environ[key] = value
+                os.environ[key] = old
 
 
 def _worker_main(conn: Any) -> None:  # pragma: no cover - runs in the child
@@ -175,7 +176,7 @@ class ProcessEngine(Engine):
         self.max_tasks_per_child = max(1, int(max_tasks_per_child))
         self.start_method = start_method or _start_method()
 
-    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Outcome]:
+    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Runs:
         ctx = mp.get_context(self.start_method)
         if self.start_method == "forkserver":
             ctx.set_forkserver_preload(PRELOAD)
@@ -203,7 +204,7 @@ class ProcessEngine(Engine):
                 for conn, worker in list(busy.items()):
                     if conn not in ready and worker.proc.sentinel not in ready:
                         continue
-                    index = worker.task
+                    index = worker.task if worker.task is not None else -1
                     try:
                         if not conn.poll():
                             raise EOFError
@@ -270,7 +271,7 @@ class DaskEngine(Engine):
             raise PlmsError(f"cannot reach the Dask scheduler at {self.scheduler}: "
                             f"{exc}") from None
 
-    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Outcome]:
+    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Runs:
         from distributed import as_completed
 
         client, own = self._client()

@@ -1,17 +1,15 @@
 """Running a batch: plan the nights, skip the finished ones, run the rest, keep a table.
 
-:func:`run_batch` is the Python entry point, :func:`run_cli` the one of
-``plms score`` / ``plms rescore``; both call :func:`execute`.
+:func:`run_batch` is the Python entry point; it and ``plms score`` /
+``plms rescore`` call :func:`plan` (options in, tasks out) and :func:`execute`.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,15 +23,20 @@ from plms.batch.worker import (
     COUNT_COLUMNS,
     FLOAT_COLUMNS,
     SUMMARY_COLUMNS,
+    NightJob,
+    NightOptions,
     NightTask,
     error_row,
     expected_outputs,
     run_task,
     summary_row,
 )
+from plms.io.names import BATCH_SUMMARY_CSV
+from plms.io.results import read_summary_csv
+from plms.options import RescoreOptions, ScoreOptions, rescore_options, score_options
 
 #: The run's table, in the output folder.
-SUMMARY_CSV = "summary.csv"
+SUMMARY_CSV = BATCH_SUMMARY_CSV
 #: ``summary.csv`` is rewritten at most this often while the run goes on, s.
 SUMMARY_INTERVAL_S = 2.0
 
@@ -106,16 +109,20 @@ def write_summary(table: pd.DataFrame, path: Path) -> Path:
 
 
 def read_summary(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a ``summary.csv`` back with the dtypes it was written with."""
-    return _typed(pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str))
+    """Read a ``summary.csv`` back with the dtypes it was written with
+    (:func:`plms.io.results.read_summary_csv`)."""
+    return read_summary_csv(path)
 
 
 def _previous_rows(path: Path) -> dict[str, dict[str, Any]]:
+    """The rows of the last run's table by input (read through :mod:`plms.io.results`)."""
+    from plms.errors import PlmsInputError
+
     if not path.exists():
         return {}
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception:  # noqa: BLE001 - an unreadable table only means nothing is skipped
+        df = read_summary_csv(path, complete=False)
+    except PlmsInputError:   # an unreadable table only means nothing is skipped
         return {}
     if "input" not in df.columns or "status" not in df.columns:
         return {}
@@ -127,7 +134,9 @@ def _complete(task: NightTask, previous: Mapping[str, dict[str, Any]]) -> bool:
     row = previous.get(task.path)
     if not row or row.get("status") != "ok":
         return False
-    if row.get("rules") != str(getattr(task.args, "rules", row.get("rules"))):
+    from plms.rules import get_rules
+
+    if row.get("rules") != get_rules(task.options.rules).name:
         return False
     return all(p.is_file() for p in expected_outputs(task).values())
 
@@ -157,25 +166,31 @@ def clean_partial(tasks: Sequence[NightTask]) -> None:
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
-                try:
+                with contextlib.suppress(OSError):
                     os.remove(entry.path)
-                except OSError:
-                    pass
 
 
 def plan(inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], out: Path,
-         command: str, args: argparse.Namespace,
-         faults: Mapping[str, str] | None = None) -> tuple[list[NightTask], dict[int, dict]]:
-    """The tasks of a batch, and the rows of the inputs refused before any work."""
+         options: NightOptions, *, job: NightJob | None = None, pair_sides: bool = True,
+         faults: Mapping[str, str] | None = None
+         ) -> tuple[list[NightTask], dict[int, dict[str, Any]]]:
+    """The tasks of a batch, and the rows of the inputs refused before any work.
+
+    ``options`` say how every night is scored (:class:`ScoreOptions`, or
+    :class:`RescoreOptions` to rescore annotation files); ``job`` what a
+    worker runs on each (default :func:`plms.api.score_night` /
+    :func:`plms.api.rescore_night`). ``pair_sides``: per-ankle files of one
+    night are scored together (:func:`plms.batch.find_inputs`).
+    """
     from plms.batch.worker import FAULTS
 
     tasks: list[NightTask] = []
     refused: dict[int, dict[str, Any]] = {}
     owners: dict[tuple[str, str], str] = {}
-    modality = str(getattr(args, "modality", None) or "auto")
-    pair = bool(getattr(args, "pair_sides", True))
+    command = "rescore" if isinstance(options, RescoreOptions) else "score"
+    modality = options.modality if isinstance(options, ScoreOptions) else "auto"
     for index, found in enumerate(find_inputs(inputs, command, modality=modality,
-                                              pair_sides=pair)):
+                                              pair_sides=pair_sides)):
         path = ";".join(str(p) for p in found.paths) or str(found.path)
         if found.error is not None:
             refused[index] = error_row(path, found.name, found.error)
@@ -191,8 +206,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], out:
         fault = (faults or {}).get(found.name)
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; allowed: {', '.join(FAULTS)}")
-        tasks.append(NightTask(index=index, command=command, path=path,
-                               out_dir=str(out_dir), args=args, out_root=str(out),
+        tasks.append(NightTask(index=index, path=path, out_dir=str(out_dir),
+                               options=options, job=job, out_root=str(out),
                                fault=fault, inputs=tuple(str(p) for p in found.paths),
                                name=found.name if found.paths else None))
     return tasks, refused
@@ -303,42 +318,20 @@ def execute(
     return outcome
 
 
-def namespace(command: str, out: str | os.PathLike[str], options: Mapping[str, Any]
-              ) -> argparse.Namespace:
-    """The options of ``plms COMMAND`` with their defaults, updated by ``options``."""
-    from plms.cli import _build_parser, _write_list
-
-    args = _build_parser().parse_args([command, "NIGHT", "--out", os.fspath(out)])
-    for key, value in options.items():
-        if key == "format":
-            key = "fmt"
-        if not hasattr(args, key) or key in ("inputs", "out", "command"):
-            raise TypeError(f"unknown option {key!r} of plms {command}")
-        if key == "write":
-            value = _write_list(value) if isinstance(value, str) else tuple(value or ())
-        setattr(args, key, value)
-    unit = getattr(args, "unit", None)
-    if unit is not None:
-        from plms.cli_checks import unit_problem
-
-        problem = unit_problem(unit, str(getattr(args, "modality", None) or "auto"))
-        if problem is not None:
-            raise ValueError(problem)
-    return args
-
-
 def run_batch(
     inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
     command: str = "score",
+    options: NightOptions | None = None,
     jobs: int | None = None,
     scheduler: Any = None,
     force: bool = False,
     progress: bool = False,
     stop_after: int | None = None,
+    pair_sides: bool = True,
     _faults: Mapping[str, str] | None = None,
-    **options: Any,
+    **overrides: Any,
 ) -> pd.DataFrame:
     """Score (or rescore) many nights, as ``plms score DIR --out OUT`` does.
 
@@ -351,6 +344,8 @@ def run_batch(
     out : path
         Output folder; ``OUT/summary.csv`` is the table returned.
     command : {"score", "rescore"}
+    options : ScoreOptions or RescoreOptions, optional
+        How every night is scored (default: those of ``plms COMMAND``).
     jobs : int, optional
         Worker processes (default: the cores); 1 runs in this process.
     scheduler : str or distributed.Client, optional
@@ -362,14 +357,16 @@ def run_batch(
     stop_after : int, optional
         Stop (killing the nights in progress) after this many nights, as if
         the run had been killed; for trying out resuming.
+    pair_sides : bool
+        Score per-ankle files of one night (``n1-left.csv`` and
+        ``n1-right.csv``) together as one two-ankle night ``n1``.
     _faults : mapping, optional
         TEST ONLY: ``{stem: fault}`` makes the worker of that night fail on
         purpose (:data:`plms.batch.worker.FAULTS`).
-    **options
-        Options of ``plms score`` / ``plms rescore``: ``rules``, ``left``,
-        ``right``, ``ecg``, ``unit``, ``annotations``, ``write``, ``fmt``,
-        ``pair_sides`` (default True: ``n1-left.csv`` and ``n1-right.csv`` are
-        one two-ankle night ``n1``)...
+    **overrides
+        Fields of ``options`` by the names of ``plms score`` / ``plms rescore``
+        (:func:`plms.options.score_options`): ``rules``, ``left``, ``right``,
+        ``ecg``, ``unit``, ``annotations``, ``write``, ``report``, ``fmt``...
 
     Raises
     ------
@@ -394,24 +391,30 @@ def run_batch(
     """
     if command not in ("score", "rescore"):
         raise ValueError(f"command must be 'score' or 'rescore', not {command!r}")
-    from plms.cli_checks import out_dir_problem
+    from plms.cli_checks import annotations_problem, out_dir_problem
     from plms.errors import PlmsInputError
 
     out_path = Path(out)
-    args = namespace(command, out_path, options)
+    chosen: NightOptions
+    if command == "score":
+        chosen = score_options(options, **overrides)   # type: ignore[arg-type]
+    else:
+        chosen = rescore_options(options, **overrides)   # type: ignore[arg-type]
     problem = out_dir_problem(out_path)
     if problem is not None:
         raise PlmsInputError(f"not usable as the output folder: {problem}", path=out_path)
-    tasks, refused = plan(inputs, out_path, command, args, faults=_faults)
-    if getattr(args, "annotations", None) and len(tasks) + len(refused) > 1:
-        raise ValueError("annotations names one file, so it needs exactly one night")
+    tasks, refused = plan(inputs, out_path, chosen, pair_sides=pair_sides, faults=_faults)
+    problem = annotations_problem(getattr(chosen, "annotations", None),
+                                  len(tasks) + len(refused), option="annotations")
+    if problem is not None:
+        raise ValueError(problem)
     hooks = Hooks(progress=Progress(quiet=False, lines=False) if progress else None)
     return execute(tasks, refused, out_path, jobs=jobs, scheduler=scheduler, force=force,
                    stop_after=stop_after, hooks=hooks).table
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt() -> Generator[None, None, None]:
     """SIGTERM (a batch system's time limit, ``kill``) stops the run as Ctrl-C does:
     workers stopped, their partial files removed, ``summary.csv`` written."""
     import signal
@@ -430,64 +433,3 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def run_cli(args: argparse.Namespace, done: str) -> int:
-    """``plms score`` / ``plms rescore``: the batch behind the command line; the exit code."""
-    from plms.cli import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
-    from plms.errors import PlmsError
-
-    out = Path(args.out)
-    try:
-        tasks, refused = plan(args.inputs, out, args.command, args)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    total = len(tasks) + len(refused)
-    if getattr(args, "annotations", None) and total > 1:
-        print("error: --annotations names one file, so it needs exactly one NIGHT",
-              file=sys.stderr)
-        return EXIT_USAGE
-    if getattr(args, "jobs", None) is not None and args.jobs < 1:
-        print("error: --jobs must be 1 or more", file=sys.stderr)
-        return EXIT_USAGE
-    progress = Progress(quiet=args.quiet)
-    debug = bool(getattr(args, "debug", False))
-
-    def error(message: str, tb: str | None) -> None:
-        progress.write(f"error: {message}", err=True)
-        if debug and tb:
-            progress.write(tb.rstrip(), err=True)
-
-    def report(text: str) -> None:
-        if not args.quiet:
-            progress.write(text)
-
-    def skipped(task: NightTask) -> None:
-        if not args.quiet:
-            progress.write(f"{task.path}: outputs already complete, skipped (--force redoes "
-                           "it)")
-
-    hooks = Hooks(error=error, report=report, skipped=skipped, progress=progress)
-    with _sigterm_as_interrupt():
-        try:
-            result = execute(tasks, refused, out, jobs=getattr(args, "jobs", None),
-                             scheduler=getattr(args, "scheduler", None),
-                             force=bool(getattr(args, "force", False)), hooks=hooks)
-        except PlmsError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except OSError as exc:   # the output folder became unwritable under us
-            print(f"error: {exc.filename or out}: cannot be written "
-                  f"({exc.strerror or exc}); run stopped", file=sys.stderr)
-            return EXIT_SOME_FAILED
-    n_ok = int((result.table["status"] == "ok").sum())
-    if result.interrupted:
-        print(f"interrupted: {n_ok} of {total} night(s) {done}; run the same command again "
-              f"to continue (table: {result.summary_path})", file=sys.stderr)
-        return 130
-    if total > 1 and not args.quiet:
-        extra = f", {result.skipped} of them already done" if result.skipped else ""
-        table = f"; table: {result.summary_path}" if result.summary_path else ""
-        print(f"{n_ok} of {total} night(s) {done}{extra}{table}")
-    return EXIT_OK if result.failed == 0 else EXIT_SOME_FAILED

@@ -2,38 +2,47 @@
 
 :func:`run_task` is the function the engines call; it never raises: every
 problem with the night comes back as ``status="error"`` with the message the
-command line would print. It runs the same code as ``plms score`` /
-``plms rescore`` on one file (:func:`plms.cli._score_one`), so the files
-written are the same whichever engine runs it.
+command line would print. It calls the task's job (:func:`plms.api.score_night`
+or :func:`plms.api.rescore_night`) with the task's options, so the files
+written are the same whichever engine runs it, and the same as in Python.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import time
 import traceback
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-#: Columns of ``summary.csv``, in order; names carry their units.
-SUMMARY_COLUMNS = (
-    "input", "night", "status", "error", "rules", "recording_min", "tib_min", "tst_min",
-    "n_lm", "n_clm", "n_plm", "n_plms", "n_plmw", "plms_index_per_h",
-    "plms_index_incl_resp_per_h", "plmw_index_per_h", "lms_index_per_h",
-    "plms_arousal_index_per_h", "lm_index_recording_per_h", "plm_index_recording_per_h",
-    "periodicity_index", "n_warnings", "annotations_source",
-    "modality", "sleep_source", "events_tsv", "summary_json", "extra_outputs", "plms_version",
+from plms.io.names import EXTRA_SUFFIXES, night_files
+from plms.io.results import (
+    SUMMARY_CSV_COLUMNS,
+    SUMMARY_CSV_COUNT_COLUMNS,
+    SUMMARY_CSV_FLOAT_COLUMNS,
+    read_summary_json,
 )
+from plms.options import RescoreOptions, ScoreOptions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from plms.api import WrittenNight
+    from plms.result import ScoreResult
+
+#: Options of a night of a batch.
+NightOptions = ScoreOptions | RescoreOptions
+#: What a worker runs on a night: ``job(source, out_dir, options)`` scores and writes it
+#: (a module-level function, so that it pickles: :func:`plms.api.score_night`,
+#: :func:`plms.api.rescore_night`).
+NightJob = Callable[[Any, str, Any], "WrittenNight"]
+
+#: Columns of ``summary.csv``, in order; names carry their units (:mod:`plms.io.results`).
+SUMMARY_COLUMNS = SUMMARY_CSV_COLUMNS
 #: Integer columns (kept as integers when other rows are errors).
-COUNT_COLUMNS = ("n_lm", "n_clm", "n_plm", "n_plms", "n_plmw", "n_warnings")
+COUNT_COLUMNS = SUMMARY_CSV_COUNT_COLUMNS
 #: Figures with decimals (empty when not computable or the night failed).
-FLOAT_COLUMNS = ("recording_min", "tib_min", "tst_min", "plms_index_per_h",
-                 "plms_index_incl_resp_per_h", "plmw_index_per_h", "lms_index_per_h",
-                 "plms_arousal_index_per_h", "lm_index_recording_per_h",
-                 "plm_index_recording_per_h", "periodicity_index")
+FLOAT_COLUMNS = SUMMARY_CSV_FLOAT_COLUMNS
 #: Decimals kept in ``summary.csv``, as ``plms score`` prints them (minutes and
 #: indices to 0.1; the periodicity index, a fraction, to 0.01); summary.json keeps
 #: full precision.
@@ -63,7 +72,6 @@ class NightTask:
     ----------
     index : int
         Position in the batch (the row of ``summary.csv``).
-    command : {"score", "rescore"}
     path : str
         The input file; for a night of one file per ankle, their paths joined
         by ``;`` (the ``input`` column of ``summary.csv``).
@@ -71,8 +79,12 @@ class NightTask:
         Where its outputs go.
     out_root : str
         The batch's output folder (paths in ``summary.csv`` are relative to it).
-    args : argparse.Namespace
-        The options of ``plms score`` / ``plms rescore``.
+    options : ScoreOptions or RescoreOptions
+        How the night is scored and what is written.
+    job : callable
+        ``job(source, out_dir, options)``; default: :func:`plms.api.score_night`
+        for :class:`ScoreOptions`, :func:`plms.api.rescore_night` for
+        :class:`RescoreOptions`.
     threads : int or None
         Threads for the two legs (1 when nights run in parallel).
     fault : str or None
@@ -88,15 +100,25 @@ class NightTask:
     """
 
     index: int
-    command: str
     path: str
     out_dir: str
-    args: argparse.Namespace = field(compare=False)
+    options: NightOptions = field(compare=False)
+    job: NightJob | None = field(default=None, compare=False)
     out_root: str = "."
     threads: int | None = None
     fault: str | None = None
     inputs: tuple[str, ...] = ()
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.options, (ScoreOptions, RescoreOptions)):
+            raise ValueError(f"options must be a ScoreOptions or a RescoreOptions, not "
+                             f"{type(self.options).__name__}")
+
+    @property
+    def command(self) -> str:
+        """``score`` or ``rescore``, by the options."""
+        return "rescore" if isinstance(self.options, RescoreOptions) else "score"
 
     @property
     def stem(self) -> str:
@@ -111,16 +133,12 @@ class NightTask:
 
 def expected_outputs(task: NightTask) -> dict[str, Path]:
     """The files a complete night has: events table, summary, requested extras and report."""
-    out = Path(task.out_dir)
-    paths = {"events_tsv": out / f"{task.stem}.events.tsv",
-             "summary_json": out / f"{task.stem}.summary.json"}
-    formats = tuple(getattr(task.args, "write", ()) or ())
-    if formats:
-        from plms.outputs import extra_output_paths
-
-        paths.update({f: p for f, p in extra_output_paths(task.stem, out, formats).items()})
-    if getattr(task.args, "report", False):
-        paths["report"] = out / f"{task.stem}.report.html"
+    files = night_files(task.out_dir, task.stem)
+    paths = {"events_tsv": files.events_tsv, "summary_json": files.summary_json}
+    paths.update({fmt: files.extra(fmt) for fmt in EXTRA_SUFFIXES      # in writing order
+                  if fmt in task.options.outputs.write})
+    if task.options.outputs.report:
+        paths["report"] = files.report_html
     return paths
 
 
@@ -134,12 +152,12 @@ def _relative(path: Path, root: Path) -> str:
 def summary_row(task: NightTask, out_root: str | os.PathLike[str]) -> dict[str, Any]:
     """The ``summary.csv`` row of a night whose files are written (read from them).
 
-    Built from ``STEM.summary.json`` on disk, so a night scored now and one
-    found complete by a resumed run give the same row.
+    Built from ``STEM.summary.json`` on disk (:func:`plms.io.results.read_summary_json`),
+    so a night scored now and one found complete by a resumed run give the same row.
     """
     root = Path(out_root)
     paths = expected_outputs(task)
-    summary = json.loads(paths["summary_json"].read_text(encoding="utf-8"))
+    summary: dict[str, Any] = dict(read_summary_json(paths["summary_json"]))
     row: dict[str, Any] = {"input": task.path, "night": task.stem, "status": "ok", "error": ""}
     for column, key in _FIGURES.items():
         row[column] = summary.get(key)
@@ -185,21 +203,20 @@ def run_task(task: NightTask) -> dict[str, Any]:
     ``traceback`` (for ``--debug``; ``None`` when ok), ``seconds`` and
     ``peak_rss_mb`` (the worker process's high-water mark so far).
     """
-    from plms import cli, pipeline
     from plms.errors import PlmsError
 
     if task.fault:
         _inject(task.fault)
     _restore_malloc_defaults()
-    if task.threads is not None:
-        pipeline.LEG_THREADS = task.threads
     start = time.perf_counter()
-    one = {"score": cli._score_one, "rescore": cli._rescore_one}[task.command]
-    args = argparse.Namespace(**vars(task.args))
-    args.out = task.out_dir
+    options = task.options
+    if task.threads is not None and isinstance(options, ScoreOptions):
+        options = replace(options, threads=task.threads)
     report, tb = None, None
     try:
-        report = one(task.source, args)
+        written = _job(task)(task.source, task.out_dir, options)
+        shown = " and ".join(task.inputs) if task.inputs else task.path
+        report = night_text(shown, written.result, list(written.paths))
         row = summary_row(task, task.out_root)
     except PlmsError as exc:
         row, tb = error_row(task.path, task.stem, str(exc)), traceback.format_exc()
@@ -209,6 +226,46 @@ def run_task(task: NightTask) -> dict[str, Any]:
         row, tb = error_row(task.path, task.stem, message), traceback.format_exc()
     return {"index": task.index, "row": row, "report": report, "traceback": tb,
             "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
+
+
+def _job(task: NightTask) -> NightJob:
+    if task.job is not None:
+        return task.job
+    from plms.api import rescore_night, score_night
+
+    return rescore_night if isinstance(task.options, RescoreOptions) else score_night
+
+
+def night_text(name: str, result: ScoreResult, written: list[Path]) -> str:
+    """What ``plms score`` prints for a night: key figures, channels, sleep, outputs."""
+    s = result.summary
+    lines = [f"{name}  [rules {s['rules']}, plms {s.get('plms_version')}]"]
+    for label, row in result.key_figures().iterrows():
+        unit = f" {row['unit']}" if row["unit"] else ""
+        lines.append(f"  {label:<32s}{row['value']:>8s}{unit}")
+    threshold = s["rules_detail"]["plms_index_threshold_per_h"]
+    index = s["plms_index"]
+    if index is not None:
+        verdict = "at or above" if index >= threshold else "below"
+        lines.append(f"  PLMS index is {verdict} the clinical threshold of {threshold:g}/h")
+    ch = s.get("channels")
+    if ch and s.get("modality") == "accel":
+        ankles = ", ".join(f"{side} '{ch[side]}'" for side in ("left", "right") if ch.get(side))
+        lines.append(f"  accelerometers: {ankles}")
+    elif ch:
+        lines.append(f"  channels: left '{ch['left']}', right '{ch['right']}', ECG "
+                     f"{repr(ch['ecg']) if ch['ecg'] else 'none'} ({ch['reason']})")
+    else:
+        lines.append("  leg movements: as scored in the file")
+    if s.get("sleep_source") not in (None, "hypnogram"):
+        lines.append(f"  sleep time: {s.get('sleep_source')} (TST and every per-hour index "
+                     "are estimates)")
+    lines += [
+        f"  annotations: {s.get('annotations_source')}",
+        f"  outputs: {', '.join(str(p) for p in written)}",
+    ]
+    lines += [f"  warning: {w}" for w in s["warnings"]]
+    return "\n".join(lines)
 
 
 _MALLOC_TUNED = False

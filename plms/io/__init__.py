@@ -42,6 +42,7 @@ from plms.io.edf import Channel, Recording, read_recording, to_microvolts, unit_
 from plms.io.edf_annotations import annotations_from_tal, read_edf_annotations
 from plms.io.hypnogram_text import DIGIT_MAPPINGS, looks_like_hypnogram_text, read_hypnogram_text
 from plms.io.labels import RESPIRATORY_KINDS, classify_annotation
+from plms.io.names import EDF_SUFFIXES, NSRR_XML_SUFFIXES, SIDECAR_SUFFIXES, TABLE_SUFFIXES
 from plms.io.nsrr import read_nsrr_xml
 from plms.io.remlogic import looks_like_remlogic, read_remlogic
 from plms.io.tables import looks_like_table, read_events_table
@@ -84,12 +85,8 @@ __all__ = [
     "unit_scale",
 ]
 
-#: Sidecar annotation names tried next to ``<stem>.edf``, in order of preference.
-SIDECAR_SUFFIXES = ("-nsrr.xml", ".xml")
-_EDF_SUFFIXES = (".edf", ".bdf", ".rec")
 #: Values of ``fmt`` in :func:`read_annotations`.
 ANNOTATION_FORMATS = ("auto", "remlogic", "nsrr", "edf", "tsv", "csv", "hypnogram")
-_TABLE_SUFFIXES = (".tsv", ".csv")
 
 
 def detect_format(path: str | PathLike[str]) -> str:
@@ -107,11 +104,11 @@ def detect_format(path: str | PathLike[str]) -> str:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".xml":
+    if suffix in NSRR_XML_SUFFIXES:
         return "nsrr"
-    if suffix in _EDF_SUFFIXES:
+    if suffix in EDF_SUFFIXES:
         return "edf"
-    if suffix in _TABLE_SUFFIXES:
+    if suffix in TABLE_SUFFIXES:
         return suffix[1:]
     text = read_text(path)
     if looks_like_remlogic(text):
@@ -185,8 +182,8 @@ def read_annotations(
 def find_sidecar(edf_path: str | PathLike[str]) -> Path | None:
     """The annotation file that belongs to a recording, if one lies beside it.
 
-    Looks for ``<stem>-nsrr.xml`` (NSRR cohorts), then ``<stem>.xml``; the
-    suffix may be in any case.
+    Looks for ``<stem>-nsrr.xml`` (NSRR cohorts), then ``<stem>.xml``
+    (:data:`plms.io.names.SIDECAR_SUFFIXES`); the suffix may be in any case.
     """
     edf_path = Path(edf_path)
     folder, stem = edf_path.parent, edf_path.stem

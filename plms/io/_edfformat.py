@@ -194,8 +194,9 @@ def _start(startdate: bytes, starttime: bytes, recording_id: str, path: Path) ->
     full = _EDFPLUS_STARTDATE.search(recording_id)  # EDF+ keeps the 4-digit year here
     if full and int(full.group(1)) % 100 == yy:
         year = int(full.group(1))
+    hour, minute, second = (int(g) for g in time.groups())
     try:
-        return dt.datetime(year, month, day, *(int(g) for g in time.groups()))
+        return dt.datetime(year, month, day, hour, minute, second)
     except ValueError:
         raise PlmsInputError(
             f"the header is corrupt: the start date/time {_text(startdate)!r} "

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Optional, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import edfio
 import numpy as np
@@ -32,10 +32,12 @@ from plms.errors import PlmsInputError
 from plms.io._edfformat import HEADER_ENCODING, EdfHeader, SignalHeader
 
 #: An annotation: onset in seconds from the first sample, duration or None, text.
-Item = tuple[float, Optional[float], str]
+Item = tuple[float, float | None, str]
 #: Longest library message quoted in an error.
 MAX_QUOTED_CHARS = 200
 _T = TypeVar("_T")
+#: edfio's ordinary signals of one file.
+_EdfioSignals = tuple[edfio.EdfSignal | edfio.BdfSignal, ...]
 
 
 class _Reader(Protocol):
@@ -55,20 +57,27 @@ class _EdfioReader:
 
     def __init__(self, header: EdfHeader, with_annotations: bool) -> None:
         del with_annotations  # edfio reads annotations on demand
+        self._file: edfio.Edf | edfio.Bdf | None
         if header.fmt == "EDF":
             self._file = edfio.read_edf(
                 header.path, lazy_load_data=True, header_encoding=HEADER_ENCODING
             )
         else:
             self._file = edfio.read_bdf(header.path, header_encoding=HEADER_ENCODING)
-        self._signals = self._file.signals  # ordinary signals, in file order
+        # ordinary signals, in file order
+        self._signals: _EdfioSignals | None = self._file.signals
         _check_count(len(self._signals), header)
 
+    def _opened(self) -> tuple[edfio.Edf | edfio.Bdf, _EdfioSignals]:
+        if self._file is None or self._signals is None:
+            raise ValueError("the edfio reader is closed")
+        return self._file, self._signals
+
     def digital(self, position: int) -> npt.NDArray[np.signedinteger]:
-        return self._signals[position].digital
+        return self._opened()[1][position].digital
 
     def annotations(self) -> list[Item]:
-        return [(a.onset, a.duration, a.text) for a in self._file.annotations]
+        return [(a.onset, a.duration, a.text) for a in self._opened()[0].annotations]
 
     def close(self) -> None:
         self._file = self._signals = None
@@ -98,7 +107,7 @@ class _PyedflibReader:
         onsets, durations, texts = self._file.readAnnotations()
         return [
             (float(onset), None if duration < 0 else float(duration), str(text))
-            for onset, duration, text in zip(onsets, durations, texts)
+            for onset, duration, text in zip(onsets, durations, texts, strict=True)
         ]
 
     def close(self) -> None:
@@ -110,6 +119,10 @@ def _check_count(found: int, header: EdfHeader) -> None:
     expected = len(header.ordinary_signals)
     if found != expected:
         raise ValueError(f"it sees {found} signals besides annotations, the header has {expected}")
+
+
+#: The reader classes, tried in turn.
+_ReaderKind = type[_EdfioReader] | type[_PyedflibReader]
 
 
 def _failure(exc: BaseException) -> str:
@@ -130,8 +143,8 @@ class LibraryFile:
         self._with_annotations = annotations
         kinds = (_EdfioReader, _PyedflibReader) if header.fmt == "EDF" else (
             _PyedflibReader, _EdfioReader)
-        self._kinds: list[type] = list(kinds)
-        self._open: dict[type, _Reader | BaseException] = {}
+        self._kinds: list[_ReaderKind] = list(kinds)
+        self._open: dict[_ReaderKind, _Reader | BaseException] = {}
 
     def __enter__(self) -> LibraryFile:
         return self
@@ -146,7 +159,7 @@ class LibraryFile:
                 reader.close()
         self._open.clear()
 
-    def _reader(self, kind: type) -> _Reader:
+    def _reader(self, kind: _ReaderKind) -> _Reader:
         if kind not in self._open:
             try:
                 with warnings.catch_warnings():
@@ -162,7 +175,7 @@ class LibraryFile:
         return reader
 
     def _attempt(self, what: str, read: Callable[[_Reader], _T]) -> _T:
-        first: BaseException | None = None
+        failures: list[BaseException] = []
         for kind in self._kinds:
             try:
                 reader = self._reader(kind)
@@ -172,9 +185,9 @@ class LibraryFile:
             except MemoryError:
                 raise
             except Exception as exc:  # noqa: BLE001
-                first = first or exc
+                failures.append(exc)
         raise PlmsInputError(
-            f"{what} cannot be read ({self._kinds[0].name} says {_failure(first)})",
+            f"{what} cannot be read ({self._kinds[0].name} says {_failure(failures[0])})",
             path=self.header.path,
         )
 

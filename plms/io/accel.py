@@ -46,6 +46,7 @@ from plms.io.accel_labels import (
 from plms.io.channels import is_leg_label
 from plms.io.edf import time_keeping
 from plms.io.edf_annotations import annotations_from_tal
+from plms.io.names import ACCEL_CSV_SUFFIXES, ACCEL_DEVICE_SUFFIXES, EDF_SUFFIXES
 
 #: Standard gravity: m/s^2 in one g.
 STANDARD_GRAVITY = 9.80665
@@ -74,10 +75,9 @@ PLAUSIBILITY_SAMPLES = 100_000
 PLAUSIBLE_AXIS_MAX_G = 2.0
 #: Below this rate a leg movement (0.5 s at least) spans too few samples.
 MIN_ACCEL_RATE_HZ = 10.0
-#: Suffixes of the readers of :func:`read_accel`.
-EDF_SUFFIXES = (".edf", ".bdf", ".rec")
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-DEVICE_SUFFIXES = (".cwa", ".bin", ".gt3x")
+#: Suffixes of the readers of :func:`read_accel` (defined in :mod:`plms.io.names`).
+CSV_SUFFIXES = ACCEL_CSV_SUFFIXES
+DEVICE_SUFFIXES = ACCEL_DEVICE_SUFFIXES
 
 
 @dataclass(frozen=True, eq=False)
@@ -375,7 +375,7 @@ def read_accel_edf(
     start_offset, time_notes = time_keeping(header)
     notes += time_notes
     with_annotations = read_annotations and bool(header.annotation_signals)
-    signals = {}
+    signals: dict[str, AccelSignal] = {}
     with LibraryFile(header, annotations=with_annotations) as source:
         for leg, device in placed.items():
             signals[leg], device_notes = _read_device(header, device, leg, unit, source)

@@ -29,7 +29,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from plms.errors import PlmsInputError
-from plms.io.accel import AccelRecording, accel_unit_scale, clipped_at_range, make_signal
+from plms.io.accel import (
+    AccelRecording,
+    AccelSignal,
+    accel_unit_scale,
+    clipped_at_range,
+    make_signal,
+)
 from plms.io.accel_labels import assign_sides, column_axis_side, group_devices, side_from_name
 
 #: An interval longer than this many median intervals is a gap.
@@ -263,6 +269,59 @@ def _find_column(columns: list[str], names: tuple[str, ...], given: str | None,
     return None
 
 
+def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
+    """The table of ``path`` (stripped column names) and the file line of its first row."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            first = [handle.readline() for _ in range(MAX_PREAMBLE_LINES)]
+    except OSError as exc:
+        raise PlmsInputError(f"cannot be read ({exc.strerror or exc})", path=path) from None
+    if not "".join(first).strip():
+        raise PlmsInputError("the file is empty", path=path)
+    sep = _separator(path, first)
+    skip = _header_line(first, sep)
+    try:
+        # numbers are parsed by the C parser; a column with a bad value stays text
+        # and is reported by _numbers (so pandas' DtypeWarning about the mixed
+        # column of a long file says nothing more, and is not shown)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            table = pd.read_csv(path, sep=sep, skiprows=skip, skipinitialspace=True,
+                                encoding="utf-8-sig", encoding_errors="replace")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
+        problem = " ".join(str(exc).split())[:200]  # pandas ends its messages with a newline
+        raise PlmsInputError(f"cannot be read as a table ({problem})", path=path) from None
+    table.columns = [str(c).strip() for c in table.columns]
+    if table.empty:
+        raise PlmsInputError("the table has no data rows", path=path)
+    return table, skip + 2  # file line of the first data row (1-based, after the header)
+
+
+def _table_timeline(table: pd.DataFrame, first_line: int, path: Path, *, fs: float | None,
+                    time_column: str | None, max_gap_s: float,
+                    ) -> tuple[Timeline, dt.datetime | None]:
+    """The sample timeline of ``table`` (from its time or index column, else ``fs``), start."""
+    columns = list(table.columns)
+    time_col = _find_column(columns, TIME_NAMES, time_column, path)
+    index_col = None if time_col else _find_column(columns, INDEX_NAMES, None, path)
+
+    def place(k: int) -> str:
+        return f"line {first_line + k}"
+
+    if time_col is not None:
+        seconds, start = _times(table, time_col, first_line, path)
+        timeline = check_timeline(seconds, path=path, place=place, fs=fs, max_gap_s=max_gap_s)
+        return timeline, start
+    if fs is None:
+        raise PlmsInputError("the sampling rate is unknown: the table has no time column; "
+                             "give it with fs=/--fs", path=path)
+    if index_col is not None:
+        index = _numbers(table, index_col, first_line, path)
+        return check_timeline(index / fs, path=path, place=place, fs=fs,
+                              max_gap_s=max_gap_s), None
+    return Timeline(float(fs), None, ()), None
+
+
 def read_accel_csv(
     path: str | PathLike[str], *, fs: float | None = None, side: str | None = None,
     unit: str = "g", time_column: str | None = None, max_gap_s: float = 0.0,
@@ -307,30 +366,7 @@ def read_accel_csv(
         scale = accel_unit_scale(unit)
     except PlmsInputError as exc:
         raise exc.with_path(path) from None
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as handle:
-            first = [handle.readline() for _ in range(MAX_PREAMBLE_LINES)]
-    except OSError as exc:
-        raise PlmsInputError(f"cannot be read ({exc.strerror or exc})", path=path) from None
-    if not "".join(first).strip():
-        raise PlmsInputError("the file is empty", path=path)
-    sep = _separator(path, first)
-    skip = _header_line(first, sep)
-    try:
-        # numbers are parsed by the C parser; a column with a bad value stays text
-        # and is reported by _numbers (so pandas' DtypeWarning about the mixed
-        # column of a long file says nothing more, and is not shown)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            table = pd.read_csv(path, sep=sep, skiprows=skip, skipinitialspace=True,
-                                encoding="utf-8-sig", encoding_errors="replace")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
-        problem = " ".join(str(exc).split())[:200]  # pandas ends its messages with a newline
-        raise PlmsInputError(f"cannot be read as a table ({problem})", path=path) from None
-    table.columns = [str(c).strip() for c in table.columns]
-    if table.empty:
-        raise PlmsInputError("the table has no data rows", path=path)
-    first_line = skip + 2  # file line of the first data row (1-based, after the header)
+    table, first_line = _read_table(path)
     columns = list(table.columns)
     parsed = [(c, column_axis_side(c)) for c in columns]
     parsed = [(c, p) for c, p in parsed if p is not None]
@@ -341,26 +377,10 @@ def read_accel_csv(
     named = side_from_name(path.stem)
     placed, notes = assign_sides(devices, lambda d: d.side, lambda d: d.name or "xyz",
                                  side, path, name_side=named[1] if named else None)
-    time_col = _find_column(columns, TIME_NAMES, time_column, path)
-    index_col = None if time_col else _find_column(columns, INDEX_NAMES, None, path)
-    start: dt.datetime | None = None
-    def place(k: int) -> str:
-        return f"line {first_line + k}"
-
-    if time_col is not None:
-        seconds, start = _times(table, time_col, first_line, path)
-        timeline = check_timeline(seconds, path=path, place=place, fs=fs, max_gap_s=max_gap_s)
-    elif fs is None:
-        raise PlmsInputError("the sampling rate is unknown: the table has no time column; "
-                             "give it with fs=/--fs", path=path)
-    elif index_col is not None:
-        index = _numbers(table, index_col, first_line, path)
-        timeline = check_timeline(index / fs, path=path, place=place, fs=fs,
-                                  max_gap_s=max_gap_s)
-    else:
-        timeline = Timeline(float(fs), None, ())
+    timeline, start = _table_timeline(table, first_line, path, fs=fs, time_column=time_column,
+                                      max_gap_s=max_gap_s)
     notes += timeline.notes
-    signals = {}
+    signals: dict[str, AccelSignal] = {}
     for leg, device in placed.items():
         values = np.stack([_numbers(table, c, first_line, path) for c in device.labels], axis=1)
         data_g = fill_gaps(values * scale, timeline.positions)

@@ -209,7 +209,7 @@ def read_accel_device(
     notes += timeline.notes
     placed, side_notes = assign_sides([name], lambda _: None, lambda d: d, side, path)
     leg = next(iter(placed))
-    data_g = fill_gaps(accel, timeline.positions)  # type: ignore[arg-type]
+    data_g = fill_gaps(accel, timeline.positions)
     clipped, range_g = clipped_at_range(data_g)
     signal, signal_notes = make_signal(
         label=name, side=leg, data_g=data_g, axes=("x", "y", "z"),

@@ -247,17 +247,20 @@ def select_accel_channels(
         chosen.append(matches[0])
     parsed = [accel_axis_side(lab) or column_axis_side(lab) for lab in chosen]
     if all(p is not None for p in parsed):
-        return list(zip(chosen, parsed))  # type: ignore[arg-type]
+        return list(zip(chosen, parsed, strict=True))  # type: ignore[arg-type]
     if len(chosen) > len("xyz"):
         raise PlmsInputError("the axes of the channels given are not in their labels; "
                              "give at most 3 channels of one device, in x, y, z order", path=path)
-    return [(lab, AccelLabel("accelerometer", axis, None)) for lab, axis in zip(chosen, "xyz")]
+    # at most 3 channels (checked above): the first ones take x, y, z in turn
+    return [(lab, AccelLabel("accelerometer", axis, None))
+            for lab, axis in zip(chosen, "xyz", strict=False)]
 
 
 #: A side word at the end of a file name's stem, after a separator (``night-left``,
 #: ``n1_R``, ``sub.lt``), or the whole stem (``left``).
+_SIDE_ALTERNATIVES = "|".join(sorted(SIDE_WORDS, key=len, reverse=True))
 _NAME_SIDE = re.compile(
-    rf"^(?:(?P<stem>.*?)[\s._\-]+)?(?P<side>{'|'.join(sorted(SIDE_WORDS, key=len, reverse=True))})$",
+    rf"^(?:(?P<stem>.*?)[\s._\-]+)?(?P<side>{_SIDE_ALTERNATIVES})$",
     re.IGNORECASE)
 
 
@@ -286,15 +289,21 @@ def side_not_used_note(side: str) -> str:
     return f"--side {side} was not used: the labels give the side"
 
 
-def _check_side_option(side: str | None) -> None:
-    if side is not None and side not in SIDES:
-        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+def _side_option(side: str | None) -> Side | None:
+    """``side`` checked to be a leg (or None)."""
+    if side is None:
+        return None
+    if side == "left":
+        return "left"
+    if side == "right":
+        return "right"
+    raise ValueError(f"side must be 'left' or 'right', not {side!r}")
 
 
 def assign_sides(
     devices: Sequence[_T], side_of: Callable[[_T], Side | None], name_of: Callable[[_T], str],
     side: str | None, path: str | PathLike[str] | None, *, name_side: Side | None = None,
-) -> tuple[dict[str, _T], list[str]]:
+) -> tuple[dict[Side, _T], list[str]]:
     """Put each device on a leg: its label's side, else ``side``, else ``name_side``, else left.
 
     ``name_side`` is the side the file's name gives (:func:`side_from_name`);
@@ -309,8 +318,8 @@ def assign_sides(
     >>> assign_sides(["Acc"], lambda d: None, str, "right", None)
     ({'right': 'Acc'}, [])
     """
-    _check_side_option(side)
-    _check_side_option(name_side)
+    given = _side_option(side)
+    name_side = _side_option(name_side)
     sided = [d for d in devices if side_of(d) is not None]
     unsided = [d for d in devices if side_of(d) is None]
     notes: list[str] = []
@@ -320,7 +329,7 @@ def assign_sides(
             f"({', '.join(repr(name_of(d)) for d in unsided)}); choose one with channels/--side",
             path=path,
         )
-    placed: dict[str, list[_T]] = {s: [d for d in sided if side_of(d) == s] for s in SIDES}
+    placed: dict[Side, list[_T]] = {s: [d for d in sided if side_of(d) == s] for s in SIDES}
     if unsided:
         if side is None and sided:
             raise PlmsInputError(
@@ -328,7 +337,7 @@ def assign_sides(
                 "give it with --side",
                 path=path,
             )
-        chosen = side or name_side or DEFAULT_SIDE
+        chosen = given or name_side or DEFAULT_SIDE
         if side is None and name_side is None:
             notes.append(f"the leg of accelerometer {name_of(unsided[0])!r} is not known (no "
                          f"side in its labels); scored as {DEFAULT_SIDE} (give --side)")

@@ -71,8 +71,8 @@ def pair_by_side(paths: Sequence[Path]) -> list[tuple[Path, ...]]:
     paired: dict[Path, tuple[Path, ...]] = {}
     for by_side in keys.values():
         if all(len(by_side.get(side, [])) == 1 for side in SIDES):
-            group = (by_side["left"][0], by_side["right"][0])
-            paired.update({p: group for p in group})
+            pair = (by_side["left"][0], by_side["right"][0])
+            paired.update({p: pair for p in pair})
     groups: list[tuple[Path, ...]] = []
     seen: set[tuple[Path, ...]] = set()
     for path in paths:
@@ -142,13 +142,13 @@ def read_accel_pair(
         raise ValueError(f"a night of per-ankle files needs 2 paths (left, right), not "
                          f"{len(files)}")
     both = " and ".join(str(p) for p in files)
-    recs = [_read_one(p, side, unit, fs) for p, side in zip(files, SIDES)]
+    recs = [_read_one(p, side, unit, fs) for p, side in zip(files, SIDES, strict=True)]
     legs = [next(iter(r.signals)) for r in recs]
     if legs[0] == legs[1]:
         raise PlmsInputError(f"both files hold the {legs[0]} ankle (from their labels or "
                              "names): a night of two files needs a left and a right one",
                              path=both)
-    by_leg = dict(zip(legs, recs))
+    by_leg = dict(zip(legs, recs, strict=True))
     left, right = by_leg["left"], by_leg["right"]
     notes = [f"{r.path.name}: {w}" for r in (left, right) for w in r.warnings]
     starts = [r.start for r in (left, right)]
@@ -158,7 +158,9 @@ def read_accel_pair(
                              "cannot be aligned: give both with clock times (or both "
                              "without)", path=both)
     shorter = min(left.duration_s, right.duration_s)
-    if starts[0] is None or starts[1] is None:
+    left_start, right_start = left.start, right.start
+    start: dt.datetime | None
+    if left_start is None or right_start is None:
         offsets = {"left": 0.0, "right": 0.0}
         start = None
         length = shorter
@@ -168,20 +170,21 @@ def read_accel_pair(
                          f"{left.duration_s / 60:.1f} min, right {right.duration_s / 60:.1f} "
                          "min)")
     else:
-        start = max(starts[0], starts[1])
+        clocks = [left_start, right_start]
+        start = max(clocks)
         ends = [s + dt.timedelta(seconds=r.duration_s)
-                for s, r in zip(starts, (left, right))]
+                for s, r in zip(clocks, (left, right), strict=True)]
         length = (min(ends) - start).total_seconds()
         if length < PAIR_MIN_OVERLAP_FRACTION * shorter:
             raise PlmsInputError(
-                f"the two files are not of the same night: left {_clock(starts[0])} to "
-                f"{_clock(ends[0])}, right {_clock(starts[1])} to {_clock(ends[1])} "
+                f"the two files are not of the same night: left {_clock(clocks[0])} to "
+                f"{_clock(ends[0])}, right {_clock(clocks[1])} to {_clock(ends[1])} "
                 f"({max(length, 0.0) / 60:.1f} min in common)", path=both)
-        offsets = {leg: (start - s).total_seconds() for leg, s in zip(SIDES, starts)}
+        offsets = {leg: (start - s).total_seconds() for leg, s in zip(SIDES, clocks, strict=True)}
         if (abs(offsets["left"] - offsets["right"]) > PAIR_START_TOLERANCE_S
                 or abs((ends[0] - ends[1]).total_seconds()) > PAIR_START_TOLERANCE_S):
-            notes.append(f"the two files cover different times (left {_clock(starts[0])} to "
-                         f"{_clock(ends[0])}, right {_clock(starts[1])} to {_clock(ends[1])}): "
+            notes.append(f"the two files cover different times (left {_clock(clocks[0])} to "
+                         f"{_clock(ends[0])}, right {_clock(clocks[1])} to {_clock(ends[1])}): "
                          f"scored over the {length / 60:.1f} min both cover, from "
                          f"{_clock(start)}")
     signals = {leg: _cut(r.signals[leg], offsets[leg], length)

@@ -15,12 +15,10 @@ from plms.errors import PlmsInputError
 from plms.hypnogram import Hypnogram
 from plms.io.edf_annotations import annotations_from_tal
 from plms.io.labels import MNE_CHANNEL_SEPARATOR
+from plms.stages import YASA_NAMES
 
 #: YASA stage names (``Hypnogram.hypno``) to plms stages; artefact epochs are unscored.
-YASA_STAGES = {
-    "WAKE": "W", "W": "W", "N1": "N1", "N2": "N2", "N3": "N3", "REM": "R", "R": "R",
-    "ART": "U", "UNS": "U",
-}
+YASA_STAGES = YASA_NAMES
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -78,7 +76,7 @@ def annotations_from_mne(
         (float(onset) + shift, float(duration), _with_channel(str(text), chans))
         for onset, duration, text, chans in zip(
             annotations.onset, annotations.duration, annotations.description, channels
-        )
+        , strict=True)
     ]
     return annotations_from_tal(items, duration_s=duration_s, source="mne.Annotations")
 

@@ -18,13 +18,14 @@ from plms.errors import PlmsInputError
 from plms.hypnogram import DEFAULT_EPOCH_S, Hypnogram, normalize_stage
 from plms.io._textfiles import read_text
 from plms.io.labels import classify_annotation
+from plms.stages import RK_DIGITS, YASA_DIGITS
 
 #: Named digit mappings. ``rk``: R&K / NSRR / EDF FAQ numbering (4 folded
 #: into N3, 5 REM, 6 movement time, 9 unscored); ``yasa``: YASA's integers
 #: (4 REM, -1 artefact and -2 unscored both become U).
 DIGIT_MAPPINGS: dict[str, dict[str, str]] = {
-    "rk": {"0": "W", "1": "N1", "2": "N2", "3": "N3", "4": "N3", "5": "R", "6": "MT", "9": "U"},
-    "yasa": {"0": "W", "1": "N1", "2": "N2", "3": "N3", "4": "R", "-1": "U", "-2": "U"},
+    "rk": dict(RK_DIGITS),
+    "yasa": dict(YASA_DIGITS),
 }
 DIGIT_MAPPINGS["nsrr"] = DIGIT_MAPPINGS["rk"]
 #: Lines starting with this are comments.

@@ -12,6 +12,7 @@ import re
 from typing import Literal
 
 from plms.io.channels import leg_side
+from plms.stages import RK_DIGITS
 
 AnnotationKind = Literal[
     "stage", "respiratory", "arousal", "lights_off", "lights_on", "leg_movement", "other"
@@ -25,10 +26,7 @@ RESPIRATORY_KINDS = (
 #: Separator MNE's EDF exporter puts between a description and its channel.
 MNE_CHANNEL_SEPARATOR = "@@"
 
-#: NSRR stage concepts end in ``|digit`` (EDF FAQ / R&K numbering).
-_NSRR_STAGE_CODES = {
-    "0": "W", "1": "N1", "2": "N2", "3": "N3", "4": "N3", "5": "R", "6": "MT", "9": "U",
-}
+#: NSRR stage concepts end in ``|digit`` (R&K numbering, :data:`plms.stages.RK_DIGITS`).
 _NSRR_STAGE_NAME = re.compile(r"^(?:wake|stage [1-4] sleep|rem sleep|unscored|movement)$")
 
 #: Stage words after "sleep stage"/"stage"; R&K digits 1-4 are NREM (4 -> N3).
@@ -93,8 +91,8 @@ def _stage(text: str) -> str | None:
     name, sep, code = text.rpartition("|") if "|" in text else (text, "", "")
     if _ESTIMATED_SLEEP.match(name):
         return "S"
-    if sep and _NSRR_STAGE_NAME.match(name) and code in _NSRR_STAGE_CODES:
-        return _NSRR_STAGE_CODES[code]
+    if sep and _NSRR_STAGE_NAME.match(name) and code in RK_DIGITS:
+        return RK_DIGITS[code]
     match = _STAGE_PREFIXED.match(name) or _STAGE_BARE.match(name)
     return _STAGE_WORDS[match.group("stage")] if match else None
 

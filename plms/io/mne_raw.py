@@ -47,8 +47,8 @@ def raw_source(raw: Any) -> Path | None:
 def _channel(raw: Any, label: str, unit: str) -> Channel:
     """One channel of ``raw`` whose data are in ``unit``, calibrated to µV."""
     scale = unit_scale(unit)
-    data = np.asarray(raw.get_data(picks=[label])[0], dtype=np.float64) * scale
-    data = data.astype(np.float32)
+    calibrated = np.asarray(raw.get_data(picks=[label])[0], dtype=np.float64) * scale
+    data = calibrated.astype(np.float32)
     data.setflags(write=False)
     finite = data[np.isfinite(data)]
     low = float(finite.min()) if finite.size else 0.0

@@ -21,10 +21,8 @@ from plms.hypnogram import DEFAULT_EPOCH_S
 from plms.io._build import Event, annotations_from_events, plms_marker
 from plms.io.channels import leg_side
 from plms.io.labels import classify_annotation
+from plms.stages import NSRR_STAGE_CODES
 
-#: NSRR stage concepts end in ``|digit`` (EDF FAQ numbering; 4 is folded into N3).
-STAGE_CODES = {"0": "W", "1": "N1", "2": "N2", "3": "N3", "4": "N3", "5": "R", "6": "MT", "9": "U",
-               "S": "S"}
 STAGE_EVENT_TYPE = "stages"
 LIMB_EVENT_TYPE = "limb movement"
 
@@ -88,10 +86,11 @@ def _classify(event: ET.Element, number: int, path: Path) -> Event | None:
     marker = plms_marker(concept)
     if marker is not None:
         return Event(marker[0], marker[1], onset, duration)
+    detail: str | None
     if etype == STAGE_EVENT_TYPE:
         code = concept.rpartition("|")[2].strip()
-        if code in STAGE_CODES:
-            kind, detail = "stage", STAGE_CODES[code]
+        if code in NSRR_STAGE_CODES:
+            kind, detail = "stage", NSRR_STAGE_CODES[code]
         else:
             kind, detail = classify_annotation(concept)
         if kind != "stage":

@@ -33,11 +33,12 @@ from plms.io._textfiles import (
 )
 from plms.io.channels import leg_side
 from plms.io.labels import classify_annotation
+from plms.stages import REMLOGIC_STAGE_PREFIX
 
 #: First line of a RemLogic export.
 MAGIC = "RemLogic Event Export"
 #: Prefix of RemLogic stage events; any other suffix than the known stages is an error.
-STAGE_PREFIX = "SLEEP-"
+STAGE_PREFIX = REMLOGIC_STAGE_PREFIX
 #: Clock times that go back by more than this have crossed midnight.
 ROLLOVER_S = 12 * 3600.0
 #: A first epoch further than this from the EDF start is suspicious.

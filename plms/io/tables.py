@@ -161,7 +161,7 @@ def read_events_table(
                 f"line {number} has {len(values)} columns, more than the header's {len(names)}",
                 path=path,
             )
-        cells = dict(zip(names, values))
+        cells = dict(zip(names, values, strict=False))
         onset_text = cells.get("onset", "")
         if is_missing(onset_text):
             raise PlmsInputError(f"line {number} has no onset", path=path)

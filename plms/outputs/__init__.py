@@ -4,7 +4,8 @@ Optional outputs (imported on first use, as they need pyedflib or MNE):
 EDF+ annotations and an annotated copy of the recording
 (:mod:`plms.outputs.edf_plus`), NSRR XML (:mod:`plms.outputs.nsrr_xml`),
 :class:`mne.Annotations` (:mod:`plms.outputs.mne_annotations`), and
-:func:`write_extras` which writes a chosen set of them.
+:func:`write_extras` which writes a chosen set of them; :func:`write_night`
+writes a night's files and the chosen extras, all of them or none.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from plms.outputs.files import (
     events_to_tsv,
     summary_to_json,
     write_all_or_nothing,
+    write_night,
 )
 
 __all__ = [
     "EXTRA_FORMATS", "atomic_write_text", "events_sidecar", "events_to_tsv",
     "extra_output_paths", "summary_to_json", "to_mne_annotations", "write_all_or_nothing",
-    "write_annotated_copy", "write_edf_annotations", "write_extras", "write_nsrr_xml",
+    "write_annotated_copy", "write_edf_annotations", "write_extras", "write_night",
+    "write_nsrr_xml",
 ]
 
 _LAZY = {

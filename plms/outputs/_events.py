@@ -99,7 +99,7 @@ def leg_rows(result: ScoreResult) -> Iterator[LegMovement]:
                 sel = ((per_leg["side"].to_numpy() == side) & (du >= min_dur)
                        & (on >= row.onset - PART_TOLERANCE_S)
                        & (on + du <= offset + PART_TOLERANCE_S))
-                parts = sorted(zip(on[sel].tolist(), du[sel].tolist()))
+                parts = sorted(zip(on[sel].tolist(), du[sel].tolist(), strict=True))
             for onset, duration in parts or [(row.onset, row.duration)]:
                 yield LegMovement(onset, duration, side, row.plm, row.resp)
 
@@ -158,7 +158,7 @@ def _times(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
                      if "duration" in table else 0.0),
     }, index=table.index)
     for extra in columns[2:]:
-        out[extra] = table[extra] if extra in table else None
+        out[extra] = table.get(extra, None)
     out = out[out["onset"].notna() & (out["onset"] >= 0)]   # EDF+ and NSRR: from 0 s
     return out.sort_values("onset", kind="stable").reset_index(drop=True)[list(columns)]
 

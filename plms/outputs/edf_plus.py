@@ -37,6 +37,7 @@ from plms.outputs._events import (
     rules_inputs,
 )
 from plms.outputs.atomic import atomic_path
+from plms.stages import EDF_PLUS_STAGE_TEXT
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.hypnogram import Hypnogram
@@ -52,9 +53,7 @@ MAX_ANNOTATION_SIGNALS = 64
 #: Resolution of annotation onsets and durations written by pyedflib, s.
 TIME_RESOLUTION_S = 1e-4
 #: Texts of the hypnogram (EDF+ / EDFbrowser conventions).
-STAGE_TEXT = {"W": "Sleep stage W", "N1": "Sleep stage N1", "N2": "Sleep stage N2",
-              "N3": "Sleep stage N3", "R": "Sleep stage R", "MT": "Movement time",
-              "U": "Sleep stage ?", "S": "Sleep (stage unknown, estimated)"}
+STAGE_TEXT = EDF_PLUS_STAGE_TEXT
 LIGHTS_TEXT = ("Lights off", "Lights on")
 #: Texts of the respiratory events (by ``kind``; an unknown kind is a plain
 #: ``Apnea``) and arousals, as :func:`plms.io.classify_annotation` reads them.
@@ -81,8 +80,8 @@ def hypnogram_annotations(hypnogram: Hypnogram | None, *, lights: bool = True
     if hypnogram is None:
         return []
     items = [(float(t), float(hypnogram.epoch_s), STAGE_TEXT[s])
-             for t, s in zip(hypnogram.epoch_onsets, hypnogram.stages.tolist())]
-    for t, text in zip((hypnogram.lights_off_s, hypnogram.lights_on_s), LIGHTS_TEXT):
+             for t, s in zip(hypnogram.epoch_onsets, hypnogram.stages.tolist(), strict=True)]
+    for t, text in zip((hypnogram.lights_off_s, hypnogram.lights_on_s), LIGHTS_TEXT, strict=True):
         if lights and t is not None:
             items.append((float(t), -1.0, text))
     return items
@@ -273,7 +272,7 @@ def _reserved_field(path: Path) -> str:
 def _source_annotations(reader: pyedflib.EdfReader) -> list[Annotation]:
     onsets, durations, texts = reader.readAnnotations()
     out = []
-    for on, du, text in zip(onsets, durations, texts):
+    for on, du, text in zip(onsets, durations, texts, strict=True):
         text = str(text)
         if not text.strip() or not float(on) >= 0:   # edflib cannot write negative onsets
             continue
@@ -380,7 +379,7 @@ def write_annotated_copy(result: ScoreResult, source_edf: str | os.PathLike[str]
         if needed > MAX_ANNOTATION_SIGNALS:
             raise ValueError(f"{len(items)} annotations do not fit in the {n_records} data "
                              f"records of {source.name}")
-        headers = [{
+        headers: list[dict[str, str | int | float | None]] = [{
             "label": _ascii(reader.getLabel(k)),
             "dimension": _ascii(reader.getPhysicalDimension(k)),
             "sample_frequency": spr[k] / record_s,

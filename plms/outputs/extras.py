@@ -7,16 +7,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from plms.io.names import EXTRA_SUFFIXES
 from plms.outputs.atomic import write_paths_all_or_nothing
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.result import ScoreResult
 
-#: Names of the optional outputs, in the order they are written.
-EXTRA_FORMATS = ("edf-annotations", "edf-copy", "nsrr-xml")
-#: File name of each output, after the result's stem.
-EXTRA_SUFFIXES = {"edf-annotations": ".annotations.edf", "edf-copy": ".annotated.edf",
-                  "nsrr-xml": ".plms-nsrr.xml"}
+#: Names of the optional outputs, in the order they are written (their file names:
+#: :data:`plms.io.names.EXTRA_SUFFIXES`).
+EXTRA_FORMATS: tuple[str, ...] = tuple(EXTRA_SUFFIXES)
 
 
 def check_extra_formats(formats: Sequence[str], *, source_edf: Any = None) -> list[str]:

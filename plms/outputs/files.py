@@ -9,14 +9,19 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Mapping
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from plms.outputs.atomic import write_paths_all_or_nothing
+
+if TYPE_CHECKING:  # pragma: no cover
+    from plms.result import ScoreResult
 
 #: BIDS: missing values are written as this.
 NA = "n/a"
@@ -123,3 +128,44 @@ def write_all_or_nothing(files: Mapping[Path, str]) -> list[Path]:
     (:func:`plms.outputs.atomic.write_paths_all_or_nothing`).
     """
     return write_paths_all_or_nothing({Path(p): _text_writer(t) for p, t in files.items()})
+
+
+def write_night(result: ScoreResult, out_dir: str | os.PathLike[str],
+                formats: Sequence[str] = (), *,
+                source_edf: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Write a night's files, the extras too, all of them or none.
+
+    ``STEM.events.tsv`` (with its BIDS ``.json``) and ``STEM.summary.json``,
+    then each of ``formats`` (:data:`plms.outputs.EXTRA_FORMATS`; ``edf-copy``
+    needs ``source_edf``). Everything is first written into a hidden staging
+    folder inside ``out_dir``; only when every file is complete are they moved
+    into place, so an error leaves no file of the night behind.
+
+    Returns
+    -------
+    list of Path
+        The events table and the summary first, then the extras, sorted
+        (the events' ``.json`` sidecar is written but not listed).
+    """
+    if not formats:
+        paths = result.write(Path(out_dir))
+        return [paths["events"], paths["summary"]]
+    import plms.outputs   # the package's write_extras (lazy; tests may stand in for it)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{result.stem}.", suffix=".tmp", dir=out))
+    try:
+        plms.outputs.write_extras(result, staging, list(formats),
+                                  source_edf=None if source_edf is None else Path(source_edf))
+        main_paths = result.write(staging)
+        staged = [p for p in staging.rglob("*") if p.is_file()]
+        for path in staged:
+            final = out / path.relative_to(staging)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, final)
+        firsts = [main_paths["events"], main_paths["summary"]]
+        rest = [p for p in staged if p not in firsts and p != main_paths["events_json"]]
+        return [out / p.relative_to(staging) for p in firsts + sorted(rest)]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

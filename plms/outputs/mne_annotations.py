@@ -71,7 +71,7 @@ def to_mne_annotations(result: ScoreResult, *, orig_time: datetime | float | Non
         extras.append({c: _plain(row[c]) for c in columns})
     hyp = result.hypnogram
     if hypnogram and hyp is not None:
-        for t, stage in zip(hyp.epoch_onsets.tolist(), hyp.stages.tolist()):
+        for t, stage in zip(hyp.epoch_onsets.tolist(), hyp.stages.tolist(), strict=True):
             onset.append(float(t))
             duration.append(float(hyp.epoch_s))
             description.append(STAGE_TEXT[stage])

@@ -36,15 +36,14 @@ from plms.outputs._events import (
     rules_inputs,
 )
 from plms.outputs.atomic import atomic_path
+from plms.stages import NSRR_STAGE_CONCEPTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.hypnogram import Hypnogram
     from plms.result import ScoreResult
 
 #: Stage concepts (R&K / EDF FAQ numbering, as NSRR exports them).
-NSRR_STAGE = {"W": "Wake|0", "N1": "Stage 1 sleep|1", "N2": "Stage 2 sleep|2",
-              "N3": "Stage 3 sleep|3", "R": "REM sleep|5", "MT": "Movement|6", "U": "Unscored|9",
-              "S": "Sleep, stage unknown (estimated)|S"}
+NSRR_STAGE = NSRR_STAGE_CONCEPTS
 STAGE_EVENT_TYPE = "Stages|Stages"
 LIMB_EVENT_TYPE = "Limb Movement|Limb Movement"
 #: Leg movements that are not (``NSRR_LM``) and are (``NSRR_PLM``) in a PLM series.
@@ -157,7 +156,7 @@ def write_nsrr_xml(result: ScoreResult, path: str | os.PathLike[str], *,
                    clock=begin.strftime("00.00.00 %H.%M.%S"))
     if hyp is not None:
         nsrr_stage_events(events, hyp)
-        for t, concept in zip((hyp.lights_off_s, hyp.lights_on_s), NSRR_LIGHTS):
+        for t, concept in zip((hyp.lights_off_s, hyp.lights_on_s), NSRR_LIGHTS, strict=True):
             if t is not None:
                 nsrr_event(events, MARKER_EVENT_TYPE, concept, float(t), 0.0)
     inputs = rules_inputs(result)

@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 
 # one reading of the recording start for every output
-from plms.outputs._events import recording_start
+from plms.outputs._events import recording_start as recording_start
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
     from plms.result import ScoreResult
 
@@ -43,7 +44,7 @@ EXCLUDED_HATCH = "////"
 #: :data:`MAX_CLOCK_TICKS` ticks is used.
 CLOCK_STEPS_MIN = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 360)
 MAX_CLOCK_TICKS = 10
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "axes.spines.top": False,
     "axes.spines.right": False, "xtick.labelsize": 8, "ytick.labelsize": 8,
     "legend.fontsize": 8, "legend.frameon": False, "axes.grid": False,
@@ -98,14 +99,14 @@ def _shade_movements(ax: Axes, result: ScoreResult, ev: pd.DataFrame, leg: str,
     """Shade one leg's movements in view (onset green, offset red), PLMs on top; count them."""
     lms = _leg_intervals(result, leg)
     inside = lms.loc[(lms["onset"] + lms["duration"] >= start) & (lms["onset"] <= end)]
-    for on, du in zip(inside["onset"], inside["duration"]):
+    for on, du in zip(inside["onset"], inside["duration"], strict=True):
         ax.axvspan(on, on + du, color=LEG_COLORS[leg], alpha=0.12, lw=0)
         ax.axvline(on, color="#1a9850", lw=1.0)
         ax.axvline(on + du, color="#d73027", lw=1.0)
     if len(ev):
         members = ev.loc[ev["plm"].astype(bool) & ev["side"].isin([leg, "bilateral"])
                          & (ev["onset"] >= start) & (ev["onset"] <= end)]
-        for on, du in zip(members["onset"], members["duration"]):
+        for on, du in zip(members["onset"], members["duration"], strict=True):
             ax.axvspan(on, on + du, ymin=0.92, ymax=1.0, color=PLM_SHADE, lw=0)
     return len(inside)
 
@@ -180,7 +181,7 @@ def _nan_runs(values: np.ndarray, rate_hz: float) -> list[tuple[float, float]]:
         return []
     edges = np.diff(np.r_[0, bad.astype(np.int8), 0])
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return [(a / rate_hz, (b - a) / rate_hz) for a, b in zip(starts, ends)]
+    return [(a / rate_hz, (b - a) / rate_hz) for a, b in zip(starts, ends, strict=True)]
 
 
 def excluded_stretches(result: ScoreResult) -> pd.DataFrame:
@@ -197,7 +198,7 @@ def excluded_stretches(result: ScoreResult) -> pd.DataFrame:
         table = getattr(det, "excluded", None)
         if table is not None and len(table):
             rows += [(side, float(on), float(du), "signal unusable (detached electrode)")
-                     for on, du in zip(table["onset"], table["duration"])]
+                     for on, du in zip(table["onset"], table["duration"], strict=True)]
     for side, det in sorted((result.details.get("accel_detections") or {}).items()):
         act = getattr(det, "activity_mg", None)
         if act is not None and getattr(det, "rate_hz", None):
@@ -208,7 +209,7 @@ def excluded_stretches(result: ScoreResult) -> pd.DataFrame:
         sides = (table["side"].astype(str) if "side" in table
                  else pd.Series("both", index=table.index))
         rows += [(str(s), float(on), float(du), "excluded in the annotation file")
-                 for s, on, du in zip(sides, table["onset"], table["duration"])]
+                 for s, on, du in zip(sides, table["onset"], table["duration"], strict=True)]
     out = pd.DataFrame(rows, columns=["side", "onset", "duration", "reason"])
     out = out.astype({"onset": float, "duration": float})
     return out.drop_duplicates(["side", "onset", "duration"]).reset_index(drop=True)

@@ -165,7 +165,8 @@ def plot_accel_excerpt(result: ScoreResult, *, series: int | None = None,
     ev = result.events if result.events is not None else pd.DataFrame()
     v = accel_excerpt_view(result, series=series, window_s=window_s)
     start, end, chosen, panels = v["start_s"], v["end_s"], v["series"], v["panels"]
-    kept = result.details.get("accel_excerpt")
+    # a raw panel is only in the view when an excerpt was kept
+    kept: dict[str, Any] = result.details.get("accel_excerpt") or {}
     detections = result.details.get("accel_detections") or {}
     with _style():
         if not panels:
@@ -176,7 +177,7 @@ def plot_accel_excerpt(result: ScoreResult, *, series: int | None = None,
             return fig
         fig = _new_figure(width, 1.5 * len(panels) + 0.7, dpi)
         axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True))
-        for ax, (leg, kind) in zip(axes, panels):
+        for ax, (leg, kind) in zip(axes, panels, strict=True):
             if kind == "raw":
                 _draw_raw(ax, kept["legs"][leg], kept["start_s"], kept["end_s"])
             else:

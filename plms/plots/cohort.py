@@ -66,7 +66,7 @@ def plot_plms_index_distribution(
         if ok.size == 0:
             _note(ax, "no night with a PLMS index")
         else:
-            bins = index_bins(ok, threshold)
+            bins = index_bins(ok, threshold).tolist()   # matplotlib's type: a sequence
             counts, _, _ = ax.hist(ok, bins=bins, color="#3a78b5", edgecolor="white", lw=0.5)
             ax.plot(ok, np.zeros_like(ok), "|", color="#222222", ms=12, mew=1,
                     transform=ax.get_xaxis_transform(), clip_on=False)

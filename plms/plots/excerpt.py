@@ -139,12 +139,13 @@ def emg_excerpt_view(result: ScoreResult, *, series: int | None = None,
     if kept is not None and series is None and window_s is None:
         start, end, chosen = kept["start_s"], kept["end_s"], kept.get("series")
     overlap = kept is not None and kept["start_s"] < end and kept["end_s"] > start
+    kept_legs: dict[str, Any] = kept["legs"] if kept is not None and overlap else {}
     panels: list[tuple[str, str]] = []
     labels: dict[str, str] = {}
     for leg in [side] if side else ["left", "right"]:
-        if overlap and leg in kept["legs"]:
+        if leg in kept_legs:
             panels.append((leg, "raw"))
-            labels[leg] = str(kept["legs"][leg].get("label", leg))
+            labels[leg] = str(kept_legs[leg].get("label", leg))
         if detections.get(leg) is not None:
             panels.append((leg, "envelope"))
     return {"start_s": float(start), "end_s": float(end), "series": chosen,
@@ -228,7 +229,8 @@ def plot_emg_excerpt(result: ScoreResult, *, series: int | None = None,
     ev = result.events if result.events is not None else pd.DataFrame()
     v = emg_excerpt_view(result, series=series, window_s=window_s, side=side)
     start, end, chosen, panels = v["start_s"], v["end_s"], v["series"], v["panels"]
-    kept = _excerpt_source(result)
+    # a raw panel is only in the view when an excerpt was kept
+    kept: dict[str, Any] = _excerpt_source(result) or {}
     detections = result.details.get("detections") or {}
     threshold = v["threshold_uv"]
     with _style():
@@ -242,7 +244,7 @@ def plot_emg_excerpt(result: ScoreResult, *, series: int | None = None,
         fig = _new_figure(width, 1.45 * len(panels) + 0.7, dpi)
         axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True))
         titled: set[str] = set()
-        for ax, (leg, kind) in zip(axes, panels):
+        for ax, (leg, kind) in zip(axes, panels, strict=True):
             if kind == "raw":
                 part = kept["legs"][leg]
                 fs, data = part["fs"], _bandpass(np.asarray(part["data"], dtype=float),

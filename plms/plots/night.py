@@ -79,7 +79,7 @@ def _draw_excluded(axes: list[Axes], result: ScoreResult) -> list[Any]:
     table = excluded_stretches(result)
     handles = []
     for side, part in table.groupby("side", sort=True):
-        for on, du in zip(part["onset"], part["duration"]):
+        for on, du in zip(part["onset"], part["duration"], strict=True):
             for ax in axes:
                 ax.axvspan(*_hours([on, on + du]), facecolor="none", edgecolor=EXCLUDED_COLOR,
                            hatch=EXCLUDED_HATCH, lw=0, zorder=0.5)
@@ -89,6 +89,46 @@ def _draw_excluded(axes: list[Axes], result: ScoreResult) -> list[Any]:
                              lw=0, label=f"not scored, {what}: {minutes:.1f} min\n"
                                          f"({part['reason'].iloc[0]})"))
     return handles
+
+
+def _bars(table: pd.DataFrame, min_w: float) -> list[tuple[float, float]]:
+    """(start, width) in hours of every row of ``table``, at least ``min_w`` wide."""
+    return [(h, max(d, min_w)) for h, d in zip(_hours(table["onset"]),
+                                               _hours(table["duration"]), strict=True)]
+
+
+def _draw_combined(ax: Axes, ev: pd.DataFrame, y: float, min_w: float) -> list[Any]:
+    """The combined movements at height ``y``, coloured by kind; their legend handles."""
+    if not len(ev):
+        return []
+    plm, resp, clm = (ev[c].astype(bool) for c in ("plm", "resp", "clm"))
+    kinds = [
+        ("PLM", plm, PLM_SHADE),
+        ("resp.-related", resp & ~plm, RESP_COLOR),
+        ("CLM", clm & ~plm & ~resp, "#555555"),
+        ("other LM", ~clm & ~resp, "#bbbbbb"),
+    ]
+    handles: list[Any] = []
+    for name, mask, color in kinds:
+        sel = ev.loc[mask.to_numpy()]
+        if len(sel) == 0:      # only what the night holds
+            continue
+        handles.append(ax.broken_barh(_bars(sel, min_w), (y - 0.35, 0.7), color=color, lw=0,
+                                      label=f"combined: {name} ({len(sel)})"))
+    return handles
+
+
+def _draw_series(axes: list[Axes], ev: pd.DataFrame) -> list[Any]:
+    """The PLM series shaded across ``axes``; the legend handle (none without a series)."""
+    from matplotlib.patches import Patch
+
+    series = series_table(ev)
+    for s in series.itertuples(index=False):
+        for ax in axes:
+            ax.axvspan(*_hours([s.start, s.end]), color=PLM_SHADE, alpha=0.25, lw=0, zorder=0)
+    if not len(series):
+        return []
+    return [Patch(color=PLM_SHADE, alpha=0.25, lw=0, label=f"PLM series ({len(series)})")]
 
 
 def plot_night(result: ScoreResult, *, width: float = 11.0, dpi: int = DEFAULT_DPI) -> Figure:
@@ -104,8 +144,6 @@ def plot_night(result: ScoreResult, *, width: float = 11.0, dpi: int = DEFAULT_D
     recording start is known, with hours from the start on top; else hours
     from the start. The legend sits outside the plot, to the right.
     """
-    from matplotlib.patches import Patch
-
     with _style():
         fig = _new_figure(width, 4.8, dpi)
         ax_h, ax_r = fig.subplots(2, 1, sharex=True, height_ratios=[1.0, 1.5])
@@ -126,44 +164,15 @@ def plot_night(result: ScoreResult, *, width: float = 11.0, dpi: int = DEFAULT_D
         ypos = {lab: len(labels) - i for i, lab in enumerate(labels)}
         min_w = float(length_h) / 1500.0   # a movement stays visible at night scale
         for label, table, color in rows:
-            bars = [(h, max(d, min_w)) for h, d in zip(_hours(table["onset"]),
-                                                       _hours(table["duration"]))]
-            ax_r.broken_barh(bars, (ypos[label] - 0.35, 0.7), color=color, lw=0)
-        handles: list[Any] = []
-        if len(ev):
-            kinds = [
-                ("PLM", ev["plm"].astype(bool), PLM_SHADE),
-                ("resp.-related", ev["resp"].astype(bool) & ~ev["plm"].astype(bool),
-                 RESP_COLOR),
-                ("CLM", ev["clm"].astype(bool) & ~ev["plm"].astype(bool)
-                 & ~ev["resp"].astype(bool), "#555555"),
-                ("other LM", ~ev["clm"].astype(bool) & ~ev["resp"].astype(bool), "#bbbbbb"),
-            ]
-            for name, mask, color in kinds:
-                sel = ev.loc[mask.to_numpy()]
-                if len(sel) == 0:      # only what the night holds
-                    continue
-                bars = [(h, max(d, min_w)) for h, d in zip(_hours(sel["onset"]),
-                                                           _hours(sel["duration"]))]
-                handles.append(ax_r.broken_barh(bars, (ypos["combined"] - 0.35, 0.7),
-                                                color=color, lw=0,
-                                                label=f"combined: {name} ({len(sel)})"))
-        series = series_table(ev)
-        for s in series.itertuples(index=False):
-            for ax in (ax_h, ax_r):
-                ax.axvspan(*_hours([s.start, s.end]), color=PLM_SHADE, alpha=0.25, lw=0,
-                           zorder=0)
-        if len(series):
-            handles.append(Patch(color=PLM_SHADE, alpha=0.25, lw=0,
-                                 label=f"PLM series ({len(series)})"))
+            ax_r.broken_barh(_bars(table, min_w), (ypos[label] - 0.35, 0.7), color=color, lw=0)
+        handles: list[Any] = _draw_combined(ax_r, ev, ypos["combined"], min_w)
+        handles += _draw_series([ax_h, ax_r], ev)
         handles += _draw_excluded([ax_h, ax_r], result)
         for label, table, color in (("respiratory", resp, RESP_COLOR),
                                     ("arousals", arousals, AROUSAL_COLOR)):
             if table is None:
                 continue
-            bars = [(h, max(d, min_w)) for h, d in zip(_hours(table["onset"]),
-                                                       _hours(table["duration"]))]
-            ax_r.broken_barh(bars, (ypos[label] - 0.3, 0.6), color=color, lw=0)
+            ax_r.broken_barh(_bars(table, min_w), (ypos[label] - 0.3, 0.6), color=color, lw=0)
         ax_r.set_yticks([ypos[lab] for lab in labels], labels)
         ax_r.set_ylim(0.4, len(labels) + 0.6)
         time_axis(ax_r, recording_start(result), float(length_h), top_ax=ax_h)
@@ -273,7 +282,7 @@ def _draw_by_stage(ax: Axes, by_stage: dict[str, int], hyp: Hypnogram | None) ->
     names = ["REM" if k == "R" else k for k in stages]
     bars = ax.bar(names, counts, color=[STAGE_COLORS.get(k, "#888888") for k in stages])
     if hyp is not None:
-        for bar, k, n in zip(bars, stages, counts):
+        for bar, k, n in zip(bars, stages, counts, strict=True):
             minutes = hyp.minutes((k,))
             text = f"{n / (minutes / 60):.1f}/h" if minutes > 0 else "no time"
             ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),

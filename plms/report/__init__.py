@@ -2,7 +2,8 @@
 
 - :func:`write_report` writes ``STEM.report.html`` from a :class:`~plms.result.ScoreResult`;
 - :func:`report_from_outputs` does so for a night scored earlier, from its
-  ``STEM.summary.json`` and ``STEM.events.tsv`` (``plms report``);
+  ``STEM.summary.json`` and ``STEM.events.tsv`` (``plms report``), read by
+  :mod:`plms.io.results` (:func:`read_events_tsv` is that module's);
 - :func:`write_cohort_index` writes ``DIR/index.html`` listing every night of
   a folder, with the distribution of the PLMS index.
 
@@ -13,9 +14,10 @@ are those of :mod:`plms.plots` (needs matplotlib: ``pip install plms[report]``).
 
 from __future__ import annotations
 
+from plms.io.results import read_events_tsv
 from plms.report._cohort import cohort_table, write_cohort_index
 from plms.report._night import FIGURE_ROWS, report_html, write_report
-from plms.report._rebuild import read_events_tsv, report_from_outputs, result_from_outputs
+from plms.report._rebuild import report_from_outputs, result_from_outputs
 
 __all__ = [
     "FIGURE_ROWS",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from plms.errors import PlmsInputError
+from plms.io.names import BATCH_SUMMARY_CSV, COHORT_INDEX_HTML, SUMMARY_JSON, night_files
+from plms.io.results import read_summary_csv, read_summary_json
 from plms.report._html import esc, fmt, json_value, page, png_img
 from plms.rules import WASM2016  # the clinical PLMS-index threshold (same in every preset)
 
@@ -30,7 +33,6 @@ _NIGHT_NAMES = ("night", "stem", "name")
 _STATUS_NAMES = ("status", "state", "result")
 _ERROR_NAMES = ("error", "message", "reason", "errors")
 _INPUT_NAMES = ("input", "file", "path", "source")
-_SUFFIX = ".summary.json"
 
 
 def _pick(columns: list[str], names: tuple[str, ...]) -> str | None:
@@ -40,12 +42,12 @@ def _pick(columns: list[str], names: tuple[str, ...]) -> str | None:
 
 def _batch_rows(out: Path) -> dict[str, dict[str, Any]]:
     """Status rows of ``summary.csv`` (written by a batch run), by night name."""
-    csv = out / "summary.csv"
+    csv = out / BATCH_SUMMARY_CSV
     if not csv.is_file():
         return {}
     try:
-        table = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, pd.errors.ParserError):
+        table = read_summary_csv(csv, complete=False)
+    except PlmsInputError:
         return {}
     cols = list(table.columns)
     night, status, error, source = (_pick(cols, n) for n in
@@ -56,28 +58,27 @@ def _batch_rows(out: Path) -> dict[str, dict[str, Any]]:
         if not name and source and rec.get(source):
             name = Path(str(rec[source])).stem
         summary_json = str(rec.get("summary_json") or "")
-        if summary_json.endswith(_SUFFIX):    # a batch row: the night's place below OUT
-            name = Path(summary_json).as_posix()[: -len(_SUFFIX)]
+        if summary_json.endswith(SUMMARY_JSON):    # a batch row: the night's place below OUT
+            name = Path(summary_json).as_posix()[: -len(SUMMARY_JSON)]
         if not name:
             continue
-        rows[str(name)] = {"status": rec.get(status, "") if status else "",
-                           "error": rec.get(error, "") if error else "",
-                           "input": rec.get(source, "") if source else ""}
+        rows[str(name)] = {"status": (rec.get(status) or "") if status else "",
+                           "error": (rec.get(error) or "") if error else "",
+                           "input": (rec.get(source) or "") if source else ""}
     return rows
 
 
-def _read_summaries(out: Path) -> dict[str, dict[str, Any]]:
+def _read_summaries(out: Path) -> dict[str, Mapping[str, Any]]:
     """Every ``*.summary.json`` below ``out``, by its place (``sub/STEM``)."""
-    found = {}
-    for path in sorted(out.rglob(f"*{_SUFFIX}")):
+    found: dict[str, Mapping[str, Any]] = {}
+    for path in sorted(out.rglob(f"*{SUMMARY_JSON}")):
         if any(part.startswith(".") for part in path.relative_to(out).parts):
             continue    # staging folders of runs in progress
-        stem = path.relative_to(out).as_posix()[: -len(_SUFFIX)]
+        stem = path.relative_to(out).as_posix()[: -len(SUMMARY_JSON)]
         try:
-            summary = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            summary = {"warnings": [f"{path.name} could not be read"]}
-        found[stem] = summary if isinstance(summary, dict) else {}
+            found[stem] = read_summary_json(path)
+        except PlmsInputError:
+            found[stem] = {"warnings": [f"{path.name} could not be read"]}
     return found
 
 
@@ -100,8 +101,8 @@ def cohort_table(out_dir: str | os.PathLike[str]) -> pd.DataFrame:
             row[key] = s.get(key)
         row["n_warnings"] = len(s.get("warnings") or []) if s else None
         row["file"] = s.get("file") or b.get("input") or ""
-        report = out / f"{stem}.report.html"
-        row["report"] = f"{stem}.report.html" if report.is_file() else ""
+        report = night_files(out, stem).report_html
+        row["report"] = report.relative_to(out).as_posix() if report.is_file() else ""
         rows.append(row)
     cols = ["night", "status", "error", *(k for k, _, _ in COHORT_COLUMNS), "n_warnings",
             "file", "report"]
@@ -128,11 +129,11 @@ def write_cohort_index(out_dir: str | os.PathLike[str], *, dpi: int = 100) -> Pa
     out = Path(out_dir)
     table = cohort_table(out)
     thresholds = []
-    for path in out.glob(f"*{_SUFFIX}"):
+    for path in out.glob(f"*{SUMMARY_JSON}"):
         try:
-            detail = json.loads(path.read_text(encoding="utf-8")).get("rules_detail") or {}
+            detail = read_summary_json(path).get("rules_detail") or {}
             thresholds.append(float(detail["plms_index_threshold_per_h"]))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (PlmsInputError, KeyError, TypeError, ValueError, AttributeError):
             continue
     threshold = thresholds[0] if thresholds else WASM2016.plms_index_threshold_per_h
     n_ok = int((table["status"].str.lower() == "ok").sum()) if len(table) else 0
@@ -171,7 +172,7 @@ def write_cohort_index(out_dir: str | os.PathLike[str], *, dpi: int = 100) -> Pa
     body.append("\n".join(lines))
     made = datetime.now().astimezone().isoformat(timespec="seconds")
     body.append(f"<footer>Written by plms on {esc(made)}.</footer>")
-    target = out / "index.html"
+    target = out / COHORT_INDEX_HTML
     with atomic_path(target) as tmp:
         tmp.write_text(page(f"plms: {out.name}", "\n".join(body)), encoding="utf-8")
     return target

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,12 +69,12 @@ MODALITY_TEXT = {"emg": "detected in the EMG", "accel": "detected in the ankle a
                  "scored": "as scored in the annotation file"}
 
 
-def sleep_is_estimated(summary: dict[str, Any]) -> bool:
+def sleep_is_estimated(summary: Mapping[str, Any]) -> bool:
     """Whether sleep time (and all that depends on it) is an estimate, not a scored hypnogram."""
     return summary.get("sleep_source") not in (None, "hypnogram")
 
 
-def summary_value(summary: dict[str, Any], key: str) -> Any:
+def summary_value(summary: Mapping[str, Any], key: str) -> Any:
     """``summary[key]``, with ``a.b`` reading ``summary[a][b]`` (None when absent)."""
     value: Any = summary
     for part in key.split("."):
@@ -110,7 +110,7 @@ def derived_counts(result: ScoreResult) -> dict[str, int | None]:
             "clm_sleep": int((clm & sleep).sum()), "clm_wake": int((clm & wake).sum())}
 
 
-def threshold_of(summary: dict[str, Any]) -> float:
+def threshold_of(summary: Mapping[str, Any]) -> float:
     detail = summary.get("rules_detail")
     if isinstance(detail, dict) and detail.get("plms_index_threshold_per_h") is not None:
         return float(detail["plms_index_threshold_per_h"])
@@ -159,7 +159,7 @@ def figures_table(result: ScoreResult) -> str:
     return "\n".join(rows)
 
 
-def _channels_text(s: dict[str, Any]) -> str:
+def _channels_text(s: Mapping[str, Any]) -> str:
     ch = s.get("channels")
     if not isinstance(ch, dict):
         return ("none: leg movements as scored in the annotation file"
@@ -176,7 +176,7 @@ def _channels_text(s: dict[str, Any]) -> str:
     return f"{legs}; {ecg}{reason}"
 
 
-def _sleep_text(s: dict[str, Any]) -> str:
+def _sleep_text(s: Mapping[str, Any]) -> str:
     if sleep_is_estimated(s):
         return (f"{s['sleep_source']} (no PSG hypnogram): total sleep time and every "
                 "per-hour index below are estimates")
@@ -187,12 +187,12 @@ def _sleep_text(s: dict[str, Any]) -> str:
 
 def header_html(result: ScoreResult) -> str:
     s = result.summary
+    duration_s = s.get("recording_duration_s")
     items = [
         ("file", s.get("file") or s.get("source") or result.stem),
         ("recording start", s.get("recording_start") or "unknown"),
         ("recording length",
-         f"{s['recording_duration_s'] / 3600:.2f} h" if s.get("recording_duration_s")
-         else "unknown"),
+         f"{duration_s / 3600:.2f} h" if duration_s else "unknown"),
         ("rules", s.get("rules")),
         ("plms version", s.get("plms_version")),
         ("leg movements", MODALITY_TEXT.get(str(s.get("modality")))
@@ -313,13 +313,14 @@ def write_report(result: ScoreResult, path: str | os.PathLike[str], *,
     Path
         The written file.
     """
+    from plms.io.names import night_files
     from plms.outputs.atomic import atomic_path
     from plms.plots import require_matplotlib
 
     require_matplotlib()
     target = Path(path)
     if target.is_dir():
-        target = target / f"{result.stem}.report.html"
+        target = night_files(target, result.stem).report_html
     text = report_html(result, dpi=dpi)
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")

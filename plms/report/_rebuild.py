@@ -2,66 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
+from plms.io.names import SUMMARY_JSON, night_files, stem_of
+from plms.io.results import read_events_tsv, read_summary_json
 from plms.report._night import REPORT_DPI, sleep_is_estimated, write_report
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.result import ScoreResult
 
 
-_BOOL_COLUMNS = ("clm", "resp", "arousal", "plm", "lm", "plm_incl_resp")
-_FLOAT_COLUMNS = ("onset", "duration", "imi", "peak_uv")
-
-
-def read_events_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read back ``STEM.events.tsv`` with the types of ``ScoreResult.events``."""
-    raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    ev = pd.DataFrame(index=raw.index)
-    for col in raw.columns:
-        values = raw[col].replace("n/a", None)
-        if col in _FLOAT_COLUMNS:
-            ev[col] = pd.to_numeric(values, errors="coerce").astype(float)
-        elif col in _BOOL_COLUMNS:
-            ev[col] = pd.to_numeric(values, errors="coerce").fillna(0).astype(int).astype(bool)
-        elif col in ("series", "n_parts"):
-            ev[col] = pd.to_numeric(values, errors="coerce").astype("Int64")
-        elif col == "stage":
-            ev[col] = raw[col].astype(str)
-        else:
-            ev[col] = values.fillna("").astype(str)
-    for col in ("onset", "duration"):
-        if col not in ev:
-            ev[col] = pd.Series(dtype=float)
-    for col in _BOOL_COLUMNS:
-        if col not in ev:
-            ev[col] = ev["plm"] if col == "plm_incl_resp" and "plm" in ev else (col == "lm")
-    if "imi" not in ev:
-        ev["imi"] = np.nan
-    if "side" not in ev:
-        ev["side"] = "bilateral"
-    if "stage" not in ev:
-        ev["stage"] = "n/a"
-    if "series" not in ev:
-        ev["series"] = pd.array([pd.NA] * len(ev), dtype="Int64")
-    return ev
-
-
-def _start(summary: dict[str, Any]) -> datetime | None:
+def _start(summary: Mapping[str, Any]) -> datetime | None:
     try:
         return datetime.fromisoformat(summary["recording_start"])
     except (KeyError, TypeError, ValueError):
         return None
 
 
-def _reload_annotations(summary: dict[str, Any], notes: list[str]) -> Any:
+def _reload_annotations(summary: Mapping[str, Any], notes: list[str]) -> Any:
     from plms.errors import PlmsError
     from plms.io import read_annotations, read_edf_annotations
 
@@ -99,7 +63,7 @@ def _reload_annotations(summary: dict[str, Any], notes: list[str]) -> Any:
         return None
 
 
-def _reload_emg(summary: dict[str, Any], events: pd.DataFrame, notes: list[str]
+def _reload_emg(summary: Mapping[str, Any], events: pd.DataFrame, notes: list[str]
                 ) -> dict[str, Any] | None:
     """The EMG excerpt re-read from the recording, if it is still there."""
     from plms.errors import PlmsError
@@ -129,14 +93,15 @@ def _reload_emg(summary: dict[str, Any], events: pd.DataFrame, notes: list[str]
                        labels={"left": rec.left.label, "right": rec.right.label})
 
 
-def _reload_accel(summary: dict[str, Any], events: pd.DataFrame, notes: list[str]
+def _reload_accel(summary: Mapping[str, Any], events: pd.DataFrame, notes: list[str]
                   ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The accelerometer excerpt and activity, re-read and re-detected with the saved settings."""
     from dataclasses import fields
 
     from plms.accel.detect import AccelDetectorSettings, detect_lm_accel
     from plms.errors import PlmsError
-    from plms.io.accel import CSV_SUFFIXES, read_accel
+    from plms.io.accel import read_accel
+    from plms.io.names import ACCEL_CSV_SUFFIXES
     from plms.plots.accel import accel_excerpt
 
     if summary.get("modality") != "accel":
@@ -152,7 +117,7 @@ def _reload_accel(summary: dict[str, Any], events: pd.DataFrame, notes: list[str
     try:
         settings = AccelDetectorSettings(**{k: v for k, v in saved.items() if k in known})
         side = sides[0] if len(sides) == 1 else None
-        as_scored = side is not None and path.suffix.lower() in CSV_SUFFIXES  # unit, rate
+        as_scored = side is not None and path.suffix.lower() in ACCEL_CSV_SUFFIXES  # unit, rate
         rec = read_accel(path, side=side, unit=units.get(side) if as_scored else None,
                          fs=(summary.get("fs_hz") or {}).get(side) if as_scored else None)
         detections = {side: detect_lm_accel(sig.data, sig.fs, rules=str(summary["rules"]),
@@ -177,18 +142,12 @@ def result_from_outputs(summary_json_path: str | os.PathLike[str]) -> ScoreResul
     from plms.result import ScoreResult
 
     path = Path(summary_json_path)
-    suffix = ".summary.json"
-    if not path.name.endswith(suffix):
-        raise PlmsInputError(f"is not a STEM{suffix} file written by plms", path=path)
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PlmsInputError(f"cannot be read as a plms summary ({exc})", path=path) from None
-    if not isinstance(summary, dict) or "rules" not in summary:
-        raise PlmsInputError("is not a plms summary (no 'rules')", path=path)
-    stem = path.name[: -len(suffix)]
+    stem = stem_of(path, SUMMARY_JSON)
+    if stem is None:
+        raise PlmsInputError(f"is not a STEM{SUMMARY_JSON} file written by plms", path=path)
+    summary = read_summary_json(path)
     notes: list[str] = []
-    events_path = path.with_name(f"{stem}.events.tsv")
+    events_path = night_files(path.parent, stem).events_tsv
     if events_path.is_file():
         events = read_events_tsv(events_path)
     else:
@@ -203,10 +162,11 @@ def result_from_outputs(summary_json_path: str | os.PathLike[str]) -> ScoreResul
         notes.append("sleep was estimated from the accelerometer when scoring and the estimate "
                      "is not among the saved outputs: the hypnogram is not drawn (the figures "
                      "are those scored; --write nsrr-xml saves the estimate)")
-    if hypnogram is not None and summary.get("tst_min") is not None and abs(
-            hypnogram.tst_min - float(summary["tst_min"])) > 1e-6:
+    scored_tst = summary.get("tst_min")
+    if hypnogram is not None and scored_tst is not None and abs(
+            hypnogram.tst_min - float(scored_tst)) > 1e-6:
         notes.append(f"the re-read hypnogram ({hypnogram.tst_min:g} min of sleep) differs from "
-                     f"the one scored ({summary['tst_min']:g} min): the file has changed")
+                     f"the one scored ({scored_tst:g} min): the file has changed")
     excerpt = _reload_emg(summary, events, notes)
     accel = _reload_accel(summary, events, notes)
     notes.append("rebuilt from the saved outputs: bilateral movements are drawn on both legs "
@@ -244,4 +204,4 @@ def report_from_outputs(summary_json_path: str | os.PathLike[str], *,
     """
     result = result_from_outputs(summary_json_path)
     folder = Path(out) if out is not None else Path(summary_json_path).parent
-    return write_report(result, folder / f"{result.stem}.report.html", dpi=dpi)
+    return write_report(result, night_files(folder, result.stem).report_html, dpi=dpi)

@@ -15,7 +15,8 @@ from plms.scoring.bilateral import combine_legs, merge_same_leg, validate_lms
 from plms.scoring.series import find_series, intervals_touch, respiratory_windows
 
 __all__ = [
-    "EVENT_COLUMNS", "apply_rules", "combine_legs", "find_series", "merge_same_leg", "sequence_mask",
+    "EVENT_COLUMNS", "apply_rules", "combine_legs", "find_series", "merge_same_leg",
+    "sequence_mask",
 ]
 
 #: Columns of the events table, in the order of ``events.tsv``: the output

@@ -195,7 +195,7 @@ def combine_legs(lms: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     columns = ["onset", "duration", "side", "peak_uv", "n_parts", "parts_clm", "lm", "clm"]
     if lms.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            columns, [float, float, object, float, int, bool, bool, bool])})
+            columns, [float, float, object, float, int, bool, bool, bool], strict=True)})
     lms = lms.sort_values(["onset", "side"], kind="stable").reset_index(drop=True)
     part_clm = _is_clm_duration(lms["duration"].to_numpy(), rules)
     if rules.long_lm_policy == "not_lm":

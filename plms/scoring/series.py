@@ -102,7 +102,7 @@ def find_series(
             series[run] = number
 
     previous: int | None = None
-    for i in np.flatnonzero(in_sequence):
+    for i in np.flatnonzero(in_sequence).tolist():
         if not clm[i]:
             close(run)
             run, previous = [], None

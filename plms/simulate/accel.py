@@ -55,7 +55,7 @@ See :mod:`plms.simulate.accel_realism` for the choices behind these numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -179,7 +179,8 @@ class AccelSpec:
         """The PSG spec whose truth the accelerometer night shares."""
         base = self.psg_spec or NightSpec(duration_h=self.duration_h, fs_leg=self.psg_fs_leg,
                                           difficulty=self.difficulty)
-        return replace(base, fs_ecg=MIN_FS_LEG, **{name: False for name in PSG_OFF})
+        off: dict[str, Any] = {name: False for name in PSG_OFF}
+        return replace(base, fs_ecg=MIN_FS_LEG, **off)
 
     def as_dict(self) -> dict[str, object]:
         """Every field, for provenance."""
@@ -252,15 +253,122 @@ class SimulatedAccelNight:
                 f"{self.fs:g} Hz, {len(self.truth_lms)} truth LMs)")
 
 
+def _seed_children(rng: np.random.Generator, n: int) -> list[np.random.SeedSequence]:
+    """``n`` children of the seed sequence ``rng`` was made from."""
+    # numpy types seed_seq as ISeedSequence, which has no spawn; default_rng's is a SeedSequence
+    return cast(np.random.SeedSequence, rng.bit_generator.seed_seq).spawn(n)
+
+
 def _streams(seed: int) -> dict[str, np.random.Generator]:
     root = np.random.SeedSequence(int(seed), spawn_key=(SPAWN_KEY,))
-    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, root.spawn(len(STREAMS)))}
+    children = root.spawn(len(STREAMS))
+    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
 
 
 def _lm_peak_deg(rng: np.random.Generator, peak_uv: float, amp_range: tuple[float, float]) -> float:
     u = ar.amplitude_rank(peak_uv, amp_range)
     deg = (LM_MIN_DEG + LM_SPAN_DEG * u ** LM_POWER) * rng.lognormal(0.0, LM_JITTER)
     return float(np.clip(deg, LM_MIN_DEG, LM_MAX_DEG))
+
+
+#: Movement rows (onset, duration, side index, kind, phases), rotations and turns per
+#: side (with the row each fills, -1 for none), and the rows of weakened movements.
+_Rows = tuple[list[tuple[float, float, int, str, int]], list[list[tuple[int, am.Rotation]]],
+              list[list[tuple[int, am.Turn]]], set[int]]
+
+
+def _movement_rows(rng: dict[str, np.random.Generator], lms: pd.DataFrame,
+                   turns: list[list[am.Turn]], fidgets: list[tuple[int, ev.Fidget]],
+                   own: set[int], weak: set[int], geometry: list[am.AnkleGeometry],
+                   amplitude_range_uv: tuple[float, float]) -> _Rows:
+    """The truth rows: scored posture turns, then the PSG's LMs as rotations, then fidgets."""
+    weak_rows: set[int] = set()
+    rows: list[tuple[float, float, int, str, int]] = []  # onset, duration, side, kind, phases
+    rotations: list[list[tuple[int, am.Rotation]]] = [[], []]
+    turn_rows: list[list[tuple[int, am.Turn]]] = [[], []]
+    for side in range(2):
+        for turn in turns[side]:
+            turn_rows[side].append((len(rows) if turn.scored else -1, turn))
+            if turn.scored:
+                rows.append((turn.onset, turn.duration, side, "posture", 1))
+    for k, r in enumerate(lms.itertuples(index=False)):
+        if k in own:
+            continue
+        side = SIDES.index(r.side)
+        peak = _lm_peak_deg(rng["movements"], float(r.peak_uv), amplitude_range_uv)
+        rot = am.draw_rotation(rng["movements"], geometry[side], float(r.onset),
+                               float(r.duration), peak, int(r.n_bursts))
+        if k in weak:
+            rot = ar.weakened(rng["weak"], rot)
+            weak_rows.add(len(rows))
+        rotations[side].append((len(rows), rot))
+        rows.append((float(r.onset), float(r.duration), side, str(r.origin), int(r.n_bursts)))
+    for _, f in fidgets:
+        rotations[f.side].append((len(rows), am.draw_rotation(
+            rng["movements"], geometry[f.side], f.onset, f.duration, f.peak_deg, f.n_phases,
+            f.end_deg)))
+        rows.append((f.onset, f.duration, f.side, "wake_fidget", f.n_phases))
+    return rows, rotations, turn_rows, weak_rows
+
+
+@dataclass(frozen=True)
+class _Scene:
+    """What both ankles of a night are rendered from (planned before any sample)."""
+
+    fs: float
+    n: int
+    duration_s: float
+    hard: bool
+    range_g: float
+    geometry: list[am.AnkleGeometry]
+    initial: list[npt.NDArray[np.float64]]
+    rotations: list[list[tuple[int, am.Rotation]]]
+    turn_rows: list[list[tuple[int, am.Turn]]]
+    crosstalk: list[ar.Crosstalk]
+    bed: list[ar.BedMotion]
+    slips: list[ar.Slip]
+    knocks: list[ev.Knock]
+    breaths: float
+
+
+def _render_ankle(scene: _Scene, side: int,
+                  rngs: tuple[np.random.Generator, np.random.Generator, np.random.Generator],
+                  noise_level: float, measured: dict[int, tuple[float, float]],
+                  ) -> npt.NDArray[np.float64]:
+    """The samples (g, read-only) of one ankle; the measured truth of its rows into ``measured``.
+
+    ``rngs``: the breathing, drift and noise generators of this ankle.
+    """
+    breath_rng, drift_rng, noise_rng = rngs
+    fs, n = scene.fs, scene.n
+    gravity, fixed = rest_gravity(n, fs, scene.initial[side], scene.turn_rows[side],
+                                  scene.rotations[side])
+    fixed = ar.apply_slips(gravity, fixed, [s for s in scene.slips if s.side == side], fs)
+    x = gravity.copy()
+    for k, rot in scene.rotations[side]:
+        measured[k] = am.render_rotation(rot, scene.geometry[side], gravity, x, fs)
+    for k, turn in fixed:
+        truth = am.render_turn(turn, x, fs, violent_ok=scene.hard)
+        if k >= 0:
+            measured[k] = truth
+    for event in scene.crosstalk:
+        if event.side == side:
+            ar.render_crosstalk(event, gravity, x, fs)
+    for bump in scene.bed:
+        ar.render_bed_motion(bump, side, x, fs)
+    x += ev.breathing(breath_rng, n, fs, scene.breaths)
+    for knock in scene.knocks:
+        if knock.side == side:
+            ev.render_knock(knock, x, fs)
+    if scene.hard:
+        x += ev.drift(drift_rng, scene.duration_s, fs)
+    x += noise_rng.normal(scale=noise_level, size=x.shape)
+    if scene.hard:
+        np.clip(x, -scene.range_g, scene.range_g, out=x)
+    step = 2 * scene.range_g / 2 ** ADC_BITS
+    x = np.round(x / step) * step
+    x.setflags(write=False)
+    return x
 
 
 def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> SimulatedAccelNight:
@@ -309,35 +417,12 @@ def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> Simula
     weak = ar.plan_weak(rng["weak"], {k: float(p) for k, p in enumerate(lms["peak_uv"])
                                       if k not in own},
                         psg_spec.amplitude_range_uv) if hard else set()
-    weak_rows: set[int] = set()
-    rows: list[tuple[float, float, int, str, int]] = []  # onset, duration, side, kind, phases
-    rotations: list[list[tuple[int, am.Rotation]]] = [[], []]
-    turn_rows: list[list[tuple[int, am.Turn]]] = [[], []]
-    for side in range(2):
-        for turn in turns[side]:
-            turn_rows[side].append((len(rows) if turn.scored else -1, turn))
-            if turn.scored:
-                rows.append((turn.onset, turn.duration, side, "posture", 1))
-    for k, r in enumerate(lms.itertuples(index=False)):
-        if k in own:
-            continue
-        side = SIDES.index(r.side)
-        peak = _lm_peak_deg(rng["movements"], float(r.peak_uv), psg_spec.amplitude_range_uv)
-        rot = am.draw_rotation(rng["movements"], geometry[side], float(r.onset),
-                               float(r.duration), peak, int(r.n_bursts))
-        if k in weak:
-            rot = ar.weakened(rng["weak"], rot)
-            weak_rows.add(len(rows))
-        rotations[side].append((len(rows), rot))
-        rows.append((float(r.onset), float(r.duration), side, str(r.origin), int(r.n_bursts)))
-    for _, f in fidgets:
-        rotations[f.side].append((len(rows), am.draw_rotation(
-            rng["movements"], geometry[f.side], f.onset, f.duration, f.peak_deg, f.n_phases,
-            f.end_deg)))
-        rows.append((f.onset, f.duration, f.side, "wake_fidget", f.n_phases))
+    rows, rotations, turn_rows, weak_rows = _movement_rows(
+        rng, lms, turns, fidgets, own, weak, geometry, psg_spec.amplitude_range_uv)
 
     lags = ar.plan_lags(rng["lag"], [(on, d, s) for on, d, s, _, _ in rows])
-    mech = [(on + lag, d - lag + relax) for (on, d, _, _, _), (lag, relax) in zip(rows, lags)]
+    mech = [(on + lag, d - lag + relax)
+            for (on, d, _, _, _), (lag, relax) in zip(rows, lags, strict=True)]
     rotations = [[(k, ar.lagged_rotation(rot, *lags[k])) for k, rot in mine]
                  for mine in rotations]
     turn_rows = [[(k, ar.lagged_turn(turn, *lags[k]) if k >= 0 else turn) for k, turn in mine]
@@ -349,43 +434,22 @@ def simulate_accel_night(seed: int = 0, spec: AccelSpec | None = None) -> Simula
     knocks = ev.plan_knocks(rng["knocks"], duration_s, KNOCK_RATE_H, fs, existing + [
         (on, on + d, s) for on, d, s, _, _ in rows]) if hard else []
     breaths = breathing_rate(seed)
-    drift_rng = [np.random.default_rng(s) for s in rng["drift"].bit_generator.seed_seq.spawn(2)]
-    breath_rng = [np.random.default_rng(s)
-                  for s in rng["breathing"].bit_generator.seed_seq.spawn(2)]
+    drift_rng = [np.random.default_rng(s) for s in _seed_children(rng["drift"], 2)]
+    breath_rng = [np.random.default_rng(s) for s in _seed_children(rng["breathing"], 2)]
     noise_lo, noise_hi = NOISE_G[spec.difficulty]
     noise_level = [float(rng[f"noise_{s}"].uniform(noise_lo, noise_hi)) for s in SIDES]
 
+    scene = _Scene(fs=fs, n=n, duration_s=duration_s, hard=hard, range_g=spec.range_g,
+                   geometry=geometry, initial=initial, rotations=rotations,
+                   turn_rows=turn_rows, crosstalk=crosstalk, bed=bed, slips=slips,
+                   knocks=knocks, breaths=breaths)
     signals: dict[str, npt.NDArray[np.float64]] = {}
     measured: dict[int, tuple[float, float]] = {}
-    step = 2 * spec.range_g / 2 ** ADC_BITS
     for side_name in spec.sides:
         side = SIDES.index(side_name)
-        gravity, fixed = rest_gravity(n, fs, initial[side], turn_rows[side], rotations[side])
-        fixed = ar.apply_slips(gravity, fixed, [s for s in slips if s.side == side], fs)
-        x = gravity.copy()
-        for k, rot in rotations[side]:
-            measured[k] = am.render_rotation(rot, geometry[side], gravity, x, fs)
-        for k, turn in fixed:
-            truth = am.render_turn(turn, x, fs, violent_ok=hard)
-            if k >= 0:
-                measured[k] = truth
-        for event in crosstalk:
-            if event.side == side:
-                ar.render_crosstalk(event, gravity, x, fs)
-        for bump in bed:
-            ar.render_bed_motion(bump, side, x, fs)
-        x += ev.breathing(breath_rng[side], n, fs, breaths)
-        for knock in knocks:
-            if knock.side == side:
-                ev.render_knock(knock, x, fs)
-        if hard:
-            x += ev.drift(drift_rng[side], duration_s, fs)
-        x += rng[f"noise_{side_name}"].normal(scale=noise_level[side], size=x.shape)
-        if hard:
-            np.clip(x, -spec.range_g, spec.range_g, out=x)
-        x = np.round(x / step) * step
-        x.setflags(write=False)
-        signals[SIDE_LABELS[side_name]] = x
+        signals[SIDE_LABELS[side_name]] = _render_ankle(
+            scene, side, (breath_rng[side], drift_rng[side], rng[f"noise_{side_name}"]),
+            noise_level[side], measured)
 
     keep = [k for k, row in enumerate(rows) if SIDES[row[2]] in spec.sides]
     truth = pd.DataFrame(

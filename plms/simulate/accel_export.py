@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import edfio
 import numpy as np
@@ -142,6 +142,7 @@ def write_accel_csv(night: SimulatedAccelNight, path: str | os.PathLike[str], si
         Time of the first sample (default :data:`DEFAULT_START`).
     """
     data = night.signals[night.label_of(side)]
+    first: tuple[str, npt.NDArray[Any]]
     if time == "timestamp":
         first = ("timestamp", timestamps(data.shape[0], night.fs, start))
     elif time == "index":

@@ -270,7 +270,7 @@ def rotation_profile(rot: Rotation, t: FloatArray, fs: float) -> FloatArray:
     gains = np.concatenate([[1.0], rng.uniform(*PHASE_GAIN, size=n_phases - 1)])
     dips = rng.uniform(*PHASE_DIP, size=n_phases)
     key_t, key_v = [0.0], [0.0]
-    for k, (start, length, gain) in enumerate(zip(starts, lengths, gains)):
+    for k, (start, length, gain) in enumerate(zip(starts, lengths, gains, strict=True)):
         up = min(rot.ramp_up_s, length / 3.0)
         down = min(rot.ramp_down_s, length / 3.0)
         rest = 0.0 if k == n_phases - 1 else dips[k] * min(gain, gains[k + 1])

@@ -49,7 +49,7 @@ def plan_turns(rng: np.random.Generator, positions: pd.DataFrame, lms: pd.DataFr
     offsets = onsets + lms["duration"].to_numpy(dtype=float)
     sides = np.array([SIDES.index(s) for s in lms["side"]], dtype=int)
     posture = (lms["origin"] == "posture").to_numpy()
-    for t, name in zip(times[1:], names[1:]):
+    for t, name in zip(times[1:], names[1:], strict=True):
         for side in range(2):
             after = am.jitter_orientation(rng, bases[side][name], geometry[side])
             turn_s = float(rng.uniform(*am.TURN_S))

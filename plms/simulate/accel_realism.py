@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -120,7 +121,7 @@ def plan_lags(rng: np.random.Generator,
     out = list(draws)
     for side in range(len(SIDES)):
         mine = sorted((on, k) for k, (on, _, s) in enumerate(rows) if s == side)
-        for (on, k), (next_on, j) in zip(mine, mine[1:]):
+        for (on, k), (next_on, j) in pairwise(mine):
             room = next_on + draws[j][0] - MIN_MECH_GAP_S - (on + rows[k][1])
             out[k] = (draws[k][0], float(min(draws[k][1], max(room, 0.0))))
     return out
@@ -386,7 +387,7 @@ def plan_nuisances(rngs: tuple[np.random.Generator, np.random.Generator, np.rand
                 for side in range(len(SIDES)) for k, t in turns[side] if k >= 0]
     crosstalk = plan_crosstalk(rngs[0], sources)
     bed = plan_bed_motion(rngs[1], duration_s)
-    truth = [(on, d, row[2], row[3]) for (on, d), row in zip(mech, rows)]
+    truth = [(on, d, row[2], row[3]) for (on, d), row in zip(mech, rows, strict=True)]
     busy = [(on, on + d, side) for on, d, side, _ in truth]
     busy += [(t.onset, t.onset + t.duration, side) for side in range(len(SIDES))
              for k, t in turns[side] if k < 0]

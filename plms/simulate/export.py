@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from functools import partial
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -40,7 +41,7 @@ from plms.outputs.nsrr_xml import (
 )
 from plms.simulate.extras import EEG_KINDS, ExtraChannel
 from plms.simulate.extras import extra_channels as montage_channels
-from plms.simulate.spec import SimulatedNight
+from plms.simulate.spec import SimChannel, SimulatedNight
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.simulate.accel import SimulatedAccelNight
@@ -146,6 +147,10 @@ def write_edf(night: SimulatedNight, path: str | os.PathLike[str], *, bdf: bool 
     return final
 
 
+def _samples(ch: SimChannel) -> npt.NDArray[np.float64]:
+    return ch.data
+
+
 def _channels(night: SimulatedNight, montage: Montage | None, bdf: bool) -> list[ExtraChannel]:
     """The channels to write, in montage order: EEG/EOG/chin, ECG, legs, the rest."""
     unit = night.spec.leg_unit
@@ -155,7 +160,7 @@ def _channels(night: SimulatedNight, montage: Montage | None, bdf: bool) -> list
     for label in night.leg_labels:
         ch = night.signals[label]
         core.append(ExtraChannel(label, int(ch.fs), ch.unit, leg_range,
-                                 lambda ch=ch: ch.data))
+                                 partial(_samples, ch)))
     if montage is None:
         return core
     extras = montage_channels(night, montage)
@@ -168,12 +173,12 @@ def _annotation_list(night: SimulatedNight) -> list[tuple[float, float, str]]:
     """(onset, duration, text) of every annotation, sorted by onset."""
     hyp = night.hypnogram
     items = [(float(t), hyp.epoch_s, STAGE_TEXT[s])
-             for t, s in zip(hyp.epoch_onsets, hyp.stages.tolist())]
+             for t, s in zip(hyp.epoch_onsets, hyp.stages.tolist(), strict=True)]
     items += [(float(r.onset), float(r.duration), RESP_TEXT[r.kind])
               for r in night.respiratory.itertuples(index=False)]
     items += [(float(r.onset), float(r.duration), AROUSAL_TEXT)
               for r in night.arousals.itertuples(index=False)]
-    for t, text in zip((hyp.lights_off_s, hyp.lights_on_s), LIGHTS_TEXT):
+    for t, text in zip((hyp.lights_off_s, hyp.lights_on_s), LIGHTS_TEXT, strict=True):
         if t is not None:
             items.append((float(t), -1.0, text))
     return sorted(items, key=lambda item: item[0])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -108,7 +109,7 @@ def extra_channels(night: SimulatedNight, montage: Montage = "full") -> list[Ext
         raise ValueError(f"montage must be 'full' or 'light', got {montage!r}")
     kinds = EXTRA_KINDS if montage == "full" else LIGHT_KINDS
     seeds = stream_seed(night.seed, "extras").spawn(len(EXTRA_STREAMS))
-    rngs = {k: np.random.default_rng(s) for k, s in zip(EXTRA_STREAMS, seeds)}
+    rngs = {k: np.random.default_rng(s) for k, s in zip(EXTRA_STREAMS, seeds, strict=True)}
     breaths = breathing_rate(night.seed)
     breath_phase = _breath_phase(rngs["breathing"], night, breaths)
     uv = "uV"
@@ -116,18 +117,17 @@ def extra_channels(night: SimulatedNight, montage: Montage = "full") -> list[Ext
     makers: dict[str, ExtraChannel] = {}
     for k in EEG_KINDS:
         makers[k] = ExtraChannel(k, FS_EEG, uv, eeg_range,
-                                 lambda k=k: _eeg(rngs[k], night, occipital=k.startswith("O")))
+                                 partial(_eeg, rngs[k], night, occipital=k.startswith("O")))
     rem = _rem_events(rngs["REMs"], night)
     for k, sign in (("E1-M2", 1.0), ("E2-M2", -1.0)):
         makers[k] = ExtraChannel(k, FS_EEG, uv, eog_range,
-                                 lambda k=k, sign=sign: _eog(rngs[k], night, rem, sign))
+                                 partial(_eog, rngs[k], night, rem, sign))
     makers["Chin1-Chin2"] = ExtraChannel("Chin1-Chin2", FS_EEG, uv, emg_range,
                                          lambda: _chin(rngs["Chin1-Chin2"], night))
     for k, amp, part in (("Airflow", FLOW_UV, 0), ("Nasal Pressure", PRESSURE_UV, 0),
                          ("Thor", EFFORT_UV, 1), ("Abdo", -EFFORT_UV, 1)):
         makers[k] = ExtraChannel(k, FS_RESP, uv, RANGE_RESP_UV,
-                                 lambda k=k, amp=amp, part=part: _breathing(
-                                     rngs[k], night, breath_phase, amp, part, k))
+                                 partial(_breathing, rngs[k], night, breath_phase, amp, part, k))
     makers["SpO2"] = ExtraChannel("SpO2", FS_SLOW, "%", RANGE_SPO2,
                                   lambda: _spo2(rngs["SpO2"], night))
     makers["Pulse"] = ExtraChannel("Pulse", FS_SLOW, "bpm", RANGE_PULSE, lambda: _pulse(night))

@@ -81,7 +81,7 @@ def wake_bouts(hyp: Hypnogram) -> list[tuple[float, float, str]]:
     last = sleep_idx[-1] if sleep_idx.size else hyp.n_epochs
     edges = np.flatnonzero(np.diff(np.concatenate([[0], wake.astype(int), [0]])))
     bouts = []
-    for a, b in zip(edges[::2], edges[1::2]):
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
         kind = "presleep" if b <= first else ("final" if a > last else "waso")
         bouts.append((float(hyp.start_s + a * hyp.epoch_s), float(hyp.start_s + b * hyp.epoch_s),
                       kind))
@@ -184,7 +184,7 @@ def place_fidgets(rng: np.random.Generator, hyp: Hypnogram, spec: NightSpec, fs:
             if all(o >= lo and o + dur <= hi for _, o in legs):
                 group += 1
                 bursts = [_render(rng, fs, s, o, dur, float(a), phases, group)
-                          for (s, o), a in zip(legs, amps)]
+                          for (s, o), a in zip(legs, amps, strict=False)]
                 if _accept(bursts, index):
                     out.extend(b for b in bursts if b is not None)
             t += dur + rng.exponential(mean_gap)
@@ -209,7 +209,7 @@ def _accept(bursts: list[Placed | None], index: tuple[IntervalIndex, IntervalInd
 
 def _remove(index: IntervalIndex, p: Placed) -> None:
     """Take the interval of ``p`` out of ``index`` again."""
-    for k, (on, off) in enumerate(zip(index.onsets, index.offsets)):
+    for k, (on, off) in enumerate(zip(index.onsets, index.offsets, strict=True)):
         if on == p.onset and off == p.offset:
             del index.onsets[k], index.offsets[k]
             return

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -127,7 +128,7 @@ class IntervalIndex:
         """Intervals whose onset lies in [lo - MAX_LM_S, hi]."""
         a = bisect.bisect_left(self.onsets, lo - MAX_LM_S)
         b = bisect.bisect_right(self.onsets, hi)
-        return list(zip(self.onsets[a:b], self.offsets[a:b]))
+        return list(zip(self.onsets[a:b], self.offsets[a:b], strict=True))
 
     def gap_ok(self, onset: float, offset: float, min_gap: float) -> bool:
         """Whether [onset, offset] keeps ``min_gap`` from every interval."""
@@ -165,7 +166,7 @@ def burst_envelope(rng: np.random.Generator, fs: float, onset: float, duration: 
     starts = np.concatenate([[0.0], np.cumsum(lengths[:-1] + pauses)])
     gains = np.concatenate([[1.0], rng.uniform(*SUBBURST_GAIN, size=n_bursts - 1)])
     env = np.zeros_like(t)
-    for start, length, gain in zip(starts, lengths, gains):
+    for start, length, gain in zip(starts, lengths, gains, strict=True):
         up, down = np.minimum(rng.uniform(*ramp_s, size=2), length / 3.0)
         rise = np.clip((t - start) / up, 0.0, 1.0)
         fall = np.clip((start + length - t) / down, 0.0, 1.0)
@@ -271,7 +272,7 @@ def drop_edge_intervals(placed: list[Placed]) -> list[Placed]:
                 groups.append([p])
                 end = p.offset
         drop: set[int] = set()
-        for a, b in zip(groups[:-1], groups[1:]):
+        for a, b in pairwise(groups):
             imi = b[0].onset - a[0].onset
             if any(id(p) in drop for p in a) or not any(
                     abs(imi - edge) < tol for edge, tol in EDGE_IMI_S):

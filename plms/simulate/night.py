@@ -38,7 +38,8 @@ def stream_seed(seed: int, name: str) -> np.random.SeedSequence:
 def random_streams(seed: int) -> dict[str, np.random.Generator]:
     """One independent generator per entry of :data:`STREAMS`."""
     children = np.random.SeedSequence(int(seed)).spawn(len(STREAMS))
-    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+    return {name: np.random.default_rng(child)
+            for name, child in zip(STREAMS, children, strict=True)}
 
 
 def breathing_rate(seed: int) -> float:

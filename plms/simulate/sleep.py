@@ -281,7 +281,7 @@ def merge_intervals(onset: npt.ArrayLike, duration: npt.ArrayLike) -> pd.DataFra
     order = np.argsort(on)
     on, off = on[order], off[order]
     merged: list[list[float]] = []
-    for a, b in zip(on.tolist(), off.tolist()):
+    for a, b in zip(on.tolist(), off.tolist(), strict=True):
         if merged and a <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], b)
         else:

@@ -135,6 +135,12 @@ subbursts, lights, fragmentation, wake_fidgets : bool or None
     wake_fidgets: bool | None = None
 
     def __post_init__(self) -> None:
+        self._check_setup()
+        self._check_amounts()
+        self._check_labels()
+
+    def _check_setup(self) -> None:
+        """Difficulty, length, sampling rates, unit and mains frequency."""
         if self.difficulty not in ("clean", "hard"):
             raise ValueError(f"difficulty must be 'clean' or 'hard', got {self.difficulty!r}")
         if not self.duration_h * S_PER_H >= MIN_DURATION_S:
@@ -151,6 +157,9 @@ subbursts, lights, fragmentation, wake_fidgets : bool or None
             raise ValueError(f"leg_unit must be 'uV' or 'mV', got {self.leg_unit!r}")
         if float(self.mains_hz) not in MAINS_CHOICES_HZ:
             raise ValueError(f"mains_hz must be 50 or 60, got {self.mains_hz}")
+
+    def _check_amounts(self) -> None:
+        """Rates, shares and amplitude ranges."""
         for name in ("plm_severity", "respiratory_load", "isolated_lm_rate_sleep_h",
                      "isolated_lm_rate_wake_h"):
             if not getattr(self, name) >= 0:
@@ -166,6 +175,9 @@ subbursts, lights, fragmentation, wake_fidgets : bool or None
         if not 0.0 < lo <= hi:
             raise ValueError(
                 f"rest_range_uv must satisfy 0 < low <= high, got {self.rest_range_uv}")
+
+    def _check_labels(self) -> None:
+        """Two leg labels and an ECG label, all different, each a valid EDF label."""
         labels = (*self.leg_labels, self.ecg_label)
         if len(self.leg_labels) != 2 or len(set(labels)) != 3:
             raise ValueError(f"need two leg labels and an ECG label, all different; got {labels}")

@@ -138,7 +138,7 @@ def add_mains(rng: np.random.Generator, x: npt.NDArray[np.float64], duration_s: 
     phases = rng.uniform(0, 2 * np.pi, size=2)
     tones = ((mains_hz, 1.0, NYQUIST_FRACTION),
              (MAINS_HARMONIC * mains_hz, MAINS_HARMONIC_SHARE, MAX_TONE_FRACTION_OF_FS))
-    for (freq, share, limit), phase in zip(tones, phases):
+    for (freq, share, limit), phase in zip(tones, phases, strict=True):
         if freq < limit * fs:
             wave = periodic_sine(n, fs, freq, phase)
             wave *= gain

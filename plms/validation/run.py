@@ -8,15 +8,26 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from plms.annotations import Annotations
 from plms.errors import PlmsInputError
+from plms.io.names import (
+    BATCH_SUMMARY_CSV,
+    BLAND_ALTMAN_PNG,
+    EVENTS_TSV,
+    VALIDATION_JSON,
+    VALIDATION_NIGHTS_CSV,
+    night_files,
+    stem_of,
+)
+from plms.io.results import read_events_tsv, read_summary_json
 from plms.result import ScoreResult
 from plms.rules import Rules, get_rules
+from plms.summary import Summary
 from plms.validation.metrics import (
     _raw_rows,
     _summarise,
@@ -35,11 +46,15 @@ MIN_OVERLAP_FRACTION = 0.5
 _SKIPPED_SUFFIXES = (".json", ".png", ".html", ".md")
 
 
+#: Events tables named after their night: plms's own and a CSV one.
+_EVENTS_SUFFIXES = (EVENTS_TSV, ".events.csv")
+
+
 def _stem(path: Path) -> str:
-    name = path.name
-    for suffix in (".events.tsv", ".events.csv"):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
+    for suffix in _EVENTS_SUFFIXES:
+        stem = stem_of(path, suffix)
+        if stem is not None:
+            return stem
     stem = path.stem
     return stem[:-5] if stem.lower().endswith("-nsrr") else stem
 
@@ -47,7 +62,7 @@ def _stem(path: Path) -> str:
 def _folder(path: Path) -> dict[str, Path]:
     files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
                    and not p.name.lower().endswith(_SKIPPED_SUFFIXES)
-                   and p.name != "summary.csv")
+                   and p.name != BATCH_SUMMARY_CSV)
     out: dict[str, Path] = {}
     for p in files:
         stem = _stem(p)
@@ -75,9 +90,9 @@ def _sources(x: Any) -> tuple[dict[str, Any], bool]:
     return {_stem(path): path}, False
 
 
-_OWN_EVENTS = ".events.tsv"
 #: Night-level figures of plms's own summary.json that validate uses.
-_NIGHT_KEYS = ("plms_index", "plms_index_incl_resp", "respiratory_scored", "sleep_source", "tst_min", "rules")
+_NIGHT_KEYS = ("plms_index", "plms_index_incl_resp", "respiratory_scored", "sleep_source",
+               "tst_min", "rules")
 
 
 @dataclass(frozen=True)
@@ -99,31 +114,27 @@ class _Night:
         return None if value is None else bool(value)
 
 
-def _own_summary(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+def _own_summary(path: Path) -> tuple[Mapping[str, Any] | None, str | None]:
     """plms's STEM.summary.json beside its STEM.events.tsv, or why there is none to use."""
-    sidecar = path.with_name(path.name[: -len(_OWN_EVENTS)] + ".summary.json")
+    sidecar = night_files(path.parent, str(stem_of(path, EVENTS_TSV))).summary_json
     if not sidecar.is_file():
         return None, f"no {sidecar.name} beside it"
-    import json
-
     try:
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return None, f"its {sidecar.name} cannot be read ({exc})"
-    if not isinstance(data, dict) or "plms_version" not in data:
-        return None, f"{sidecar.name} is not a plms summary"
-    return data, None
+        return read_summary_json(sidecar), None
+    except PlmsInputError as exc:
+        return None, f"its {sidecar.name} {exc.problem}"
 
 
 def _read_own_events(path: Path, exc: PlmsInputError) -> ScoreResult:
     """plms's own STEM.events.tsv with bilateral rows: the combined movements only."""
-    if not path.name.lower().endswith(_OWN_EVENTS) or "bilateral" not in str(exc):
+    if stem_of(path, EVENTS_TSV) is None or "bilateral" not in str(exc):
         raise exc
-    table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
+    table = read_events_tsv(path)
     summary: dict[str, Any] = {"plms_index": None, "respiratory_scored": None, "warnings": [
         "combined movements only (plms events.tsv): no per-leg comparison"]}
-    return ScoreResult(events=table[["onset", "duration", "side"]], summary=summary,
-                       per_leg=None, stem=_stem(path))  # type: ignore[arg-type]
+    return ScoreResult(events=table[["onset", "duration", "side"]],
+                       summary=cast(Summary, summary),  # a partial summary, on purpose
+                       per_leg=None, stem=_stem(path))
 
 
 def _with_own_summary(result: ScoreResult, path: Path, rules: Rules) -> _Night:
@@ -140,9 +151,9 @@ def _with_own_summary(result: ScoreResult, path: Path, rules: Rules) -> _Night:
         reason = (f"a plms events.tsv holds no sleep time and {problem}"
                   if result.summary.get("plms_index") is None else None)
         # what the rescoring of the bare table says about respiratory events is not known
-        return _Night(replace(result, summary={**result.summary, "respiratory_scored": None}),
-                      reason)
-    summary = {**result.summary, **{k: own.get(k) for k in _NIGHT_KEYS}}
+        unknown: dict[str, Any] = {**result.summary, "respiratory_scored": None}
+        return _Night(replace(result, summary=cast(Summary, unknown)), reason)
+    summary: dict[str, Any] = {**result.summary, **{k: own.get(k) for k in _NIGHT_KEYS}}
     if own.get("rules") not in (None, rules.name):
         summary.setdefault("warnings", [])
         summary["warnings"] = [*summary["warnings"], (
@@ -150,7 +161,7 @@ def _with_own_summary(result: ScoreResult, path: Path, rules: Rules) -> _Night:
     reason = None
     if summary.get("plms_index") is None:
         reason = f"its summary.json has none ({_sleep_reason(summary)})"
-    return _Night(replace(result, summary=summary), reason)
+    return _Night(replace(result, summary=cast(Summary, summary)), reason)
 
 
 def _sleep_reason(summary: Mapping[str, Any]) -> str:
@@ -180,7 +191,7 @@ def _load(x: Any, rules: Rules) -> _Night:
             result = rescore(path, rules)
         except PlmsInputError as exc:
             result = _read_own_events(path, exc)
-        if path.name.lower().endswith(_OWN_EVENTS):
+        if stem_of(path, EVENTS_TSV) is not None:
             return _with_own_summary(result, path, rules)
     if result.summary.get("plms_index") is not None:
         return _Night(result)
@@ -284,9 +295,9 @@ class Validation:
 
     def output_paths(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
         out = Path(out_dir)
-        paths = {"json": out / "validation.json", "nights": out / "nights.csv"}
+        paths = {"json": out / VALIDATION_JSON, "nights": out / VALIDATION_NIGHTS_CSV}
         if self.nights[["ref_plms_index", "test_plms_index"]].notna().all(axis=1).sum() >= 2:
-            paths["bland_altman"] = out / "bland_altman.png"
+            paths["bland_altman"] = out / BLAND_ALTMAN_PNG
         return paths
 
     def write(self, out_dir: str | os.PathLike[str]) -> list[Path]:
@@ -330,8 +341,9 @@ def _respiratory_agreement(nights: pd.DataFrame) -> dict[str, Any]:
         return [None if v is None or v != v else bool(v) for v in compared[column]]
 
     ref, test = flags("ref_respiratory_scored"), flags("test_respiratory_scored")
-    only_ref = [n for n, r, t in zip(compared["night"], ref, test) if r is True and t is False]
-    only_test = [n for n, r, t in zip(compared["night"], ref, test) if r is False and t is True]
+    rows = list(zip(compared["night"], ref, test, strict=True))
+    only_ref = [n for n, r, t in rows if r is True and t is False]
+    only_test = [n for n, r, t in rows if r is False and t is True]
     note = None
     if only_ref or only_test:
         parts = []
@@ -346,12 +358,12 @@ def _respiratory_agreement(nights: pd.DataFrame) -> dict[str, Any]:
                 "index on one side only, so the PLMS index bias includes them (the "
                 "*_plms_index_incl_resp columns of nights.csv keep them on both sides)")
     return {"reference_nights": sum(1 for r in ref if r), "test_nights": sum(1 for t in test if t),
-            "unknown_nights": sum(1 for r, t in zip(ref, test) if r is None or t is None),
+            "unknown_nights": sum(1 for _, r, t in rows if r is None or t is None),
             "only_reference": only_ref, "only_test": only_test, "note": note}
 
 
 def _index(result: ScoreResult, key: str) -> float:
-    value = result.summary.get(key)
+    value: Any = result.summary.get(key)
     return math.nan if value is None else float(value)
 
 
@@ -365,6 +377,65 @@ def _json_value(v: Any) -> Any:
     if isinstance(v, (float, np.floating)):
         return None if not np.isfinite(v) else float(v)
     return v
+
+
+def _pairs(reference: Any, test: Any, notes: list[str]) -> list[tuple[str, Any, Any]]:
+    """(stem, reference, test) of every night in both; nights in one only noted in ``notes``."""
+    refs, ref_many = _sources(reference)
+    tests, test_many = _sources(test)
+    if ref_many != test_many:
+        raise PlmsInputError("give two files or two folders: one of REFERENCE and TEST is a "
+                             "single night and the other several")
+    if not ref_many:
+        return [(next(iter(refs)), next(iter(refs.values())), next(iter(tests.values())))]
+    common = [s for s in refs if s in tests]
+    only_ref = sorted(set(refs) - set(tests))
+    only_test = sorted(set(tests) - set(refs))
+    if not common:
+        raise PlmsInputError("no night is in both the reference and the test (nights are "
+                             "paired by file stem)")
+    if only_ref:
+        notes.append(f"night(s) only in the reference, left out: {', '.join(only_ref)}")
+    if only_test:
+        notes.append(f"night(s) only in the test, left out: {', '.join(only_test)}")
+    return [(s, refs[s], tests[s]) for s in common]
+
+
+def _night_row(stem: str, sources: tuple[Any, Any], nights: tuple[_Night, _Night],
+               tst: ScoreResult, shift: float, per: pd.DataFrame) -> dict[str, Any]:
+    """The row of ``nights.csv`` of one night (``tst``: the test, shifted)."""
+    (r_src, t_src), (ref_night, test_night) = sources, nights
+    ref = ref_night.result
+    ri, ti = ref_night.plms_index, test_night.plms_index
+    row: dict[str, Any] = {
+        "night": stem, "reference": _name(r_src, stem), "test": _name(t_src, stem),
+        "shift_s": shift, "ref_n_lm": len(ref.events), "test_n_lm": len(tst.events),
+        "ref_plms_index": math.nan if ri is None else ri,
+        "test_plms_index": math.nan if ti is None else ti,
+        "ref_plms_index_incl_resp": _index(ref, "plms_index_incl_resp"),
+        "test_plms_index_incl_resp": _index(tst, "plms_index_incl_resp"),
+        "ref_respiratory_scored": ref_night.respiratory_scored,
+        "test_respiratory_scored": test_night.respiratory_scored}
+    row["diff_plms_index"] = row["test_plms_index"] - row["ref_plms_index"]
+    for rec in per.to_dict(orient="records"):
+        for stat in ("sensitivity", "precision", "f1"):
+            row[f"{rec['leg']}_{rec['match']}_{stat}"] = rec[stat]
+    return row
+
+
+def _night_notes(stem: str, sources: tuple[Any, Any],
+                 nights: tuple[_Night, _Night]) -> list[str]:
+    """Warnings of one night: a side without a PLMS index, an index scored otherwise."""
+    notes = []
+    for side, night, src in zip(("reference", "test"), nights, sources, strict=True):
+        if night.plms_index is None:
+            notes.append(f"night {stem!r}: no PLMS index for the {side} "
+                         f"({_name(src, stem)}): {night.no_index_reason}; the night is "
+                         "left out of the night-level agreement")
+        for warning in night.result.summary.get("warnings", []):
+            if warning.startswith("its PLMS index was scored with"):
+                notes.append(f"night {stem!r}, {side}: {warning}")
+    return notes
 
 
 def validate(reference: Any, test: Any, *, shift_s: float | str | None = None,
@@ -396,26 +467,8 @@ def validate(reference: Any, test: Any, *, shift_s: float | str | None = None,
         threshold_per_h = float(rules.plms_index_threshold_per_h)
     if isinstance(shift_s, str) and shift_s != "auto":
         raise ValueError(f"shift_s must be a number, 'auto' or None, not {shift_s!r}")
-    refs, ref_many = _sources(reference)
-    tests, test_many = _sources(test)
     notes: list[str] = []
-    if ref_many != test_many:
-        raise PlmsInputError("give two files or two folders: one of REFERENCE and TEST is a "
-                             "single night and the other several")
-    if not ref_many:
-        pairs = [(next(iter(refs)), next(iter(refs.values())), next(iter(tests.values())))]
-    else:
-        common = [s for s in refs if s in tests]
-        only_ref = sorted(set(refs) - set(tests))
-        only_test = sorted(set(tests) - set(refs))
-        if not common:
-            raise PlmsInputError("no night is in both the reference and the test (nights are "
-                                 "paired by file stem)")
-        if only_ref:
-            notes.append(f"night(s) only in the reference, left out: {', '.join(only_ref)}")
-        if only_test:
-            notes.append(f"night(s) only in the test, left out: {', '.join(only_test)}")
-        pairs = [(s, refs[s], tests[s]) for s in common]
+    pairs = _pairs(reference, test, notes)
 
     raw_all, night_rows, night_tables = [], [], []
     for stem, r_src, t_src in pairs:
@@ -433,29 +486,9 @@ def validate(reference: Any, test: Any, *, shift_s: float | str | None = None,
         raw_all += raw
         per = _summarise(raw)
         night_tables.append(per.assign(night=stem))
-        ri, ti = ref_night.plms_index, test_night.plms_index
-        row: dict[str, Any] = {
-            "night": stem, "reference": _name(r_src, stem), "test": _name(t_src, stem),
-            "shift_s": shift, "ref_n_lm": len(ref.events), "test_n_lm": len(tst.events),
-            "ref_plms_index": math.nan if ri is None else ri,
-            "test_plms_index": math.nan if ti is None else ti,
-            "ref_plms_index_incl_resp": _index(ref, "plms_index_incl_resp"),
-            "test_plms_index_incl_resp": _index(tst, "plms_index_incl_resp"),
-            "ref_respiratory_scored": ref_night.respiratory_scored,
-            "test_respiratory_scored": test_night.respiratory_scored}
-        row["diff_plms_index"] = row["test_plms_index"] - row["ref_plms_index"]
-        for rec in per.to_dict(orient="records"):
-            for stat in ("sensitivity", "precision", "f1"):
-                row[f"{rec['leg']}_{rec['match']}_{stat}"] = rec[stat]
-        night_rows.append(row)
-        for side, night, src in (("reference", ref_night, r_src), ("test", test_night, t_src)):
-            if night.plms_index is None:
-                notes.append(f"night {stem!r}: no PLMS index for the {side} "
-                             f"({_name(src, stem)}): {night.no_index_reason}; the night is "
-                             "left out of the night-level agreement")
-            for warning in night.result.summary.get("warnings", []):
-                if warning.startswith("its PLMS index was scored with"):
-                    notes.append(f"night {stem!r}, {side}: {warning}")
+        night_rows.append(_night_row(stem, (r_src, t_src), (ref_night, test_night), tst,
+                                     shift, per))
+        notes += _night_notes(stem, (r_src, t_src), (ref_night, test_night))
     nights = pd.DataFrame(night_rows)
     agreement = compare_nights(nights.set_index("night")["ref_plms_index"],
                                nights.set_index("night")["test_plms_index"],

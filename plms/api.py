@@ -1,0 +1,263 @@
+"""One way in: score a night from a file, an ``mne.io.Raw`` or arrays, with typed options.
+
+:func:`score` is what ``plms score``, the batch workers and notebooks call;
+:func:`score_night` and :func:`rescore_night` also write the night's files
+(all of them or none, :func:`plms.outputs.write_night`) and its report::
+
+    import plms
+    result = plms.score("night.edf", rules="aasm")               # EMG or accelerometer
+    result = plms.score(plms.api.EmgArrays(left_uv, right_uv, fs=200.0))
+    opts = plms.ScoreOptions(rules="aasm", outputs=plms.options.OutputOptions(report=True))
+    written = plms.api.score_night("night.edf", "out/", opts)
+
+The modality of a file is decided as ``plms score --modality auto`` does: an
+accelerometer recording when the file has accelerometer channels and no leg
+EMG, or is an accelerometer CSV/device file; else leg EMG.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from plms.errors import PlmsInputError
+from plms.io.names import FOLDER_RECORDING_SUFFIXES, has_suffix
+from plms.options import RescoreOptions, ScoreOptions, rescore_options, score_options
+
+if TYPE_CHECKING:  # pragma: no cover
+    from plms.io.edf import Recording
+    from plms.result import ScoreResult
+
+#: Recordings whose signals ``--write edf-copy`` copies: those ``plms score`` takes as EMG.
+EDF_COPY_SUFFIXES: tuple[str, ...] = FOLDER_RECORDING_SUFFIXES
+#: ``summary["file"]`` of a night given as arrays (its outputs' stem is ``night``).
+ARRAYS_NAME = "arrays"
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True, eq=False)
+class EmgArrays:
+    """The two legs' EMG of a night as arrays (and an optional ECG), for :func:`score`.
+
+    Attributes
+    ----------
+    left, right : array of float
+        Samples of the left and right tibialis EMG, in ``unit``.
+    fs : float
+        Sampling rate of every array, Hz.
+    ecg : array of float, optional
+        The ECG, same rate, in volts or any unit (only its beats are used).
+    unit : {"uV", "mV", "V"}
+        Unit of ``left`` and ``right``.
+    """
+
+    left: npt.ArrayLike
+    right: npt.ArrayLike
+    fs: float
+    ecg: npt.ArrayLike | None = None
+    unit: str = "uV"
+    labels: tuple[str, str] = field(default=("left", "right"))
+
+    def __post_init__(self) -> None:
+        if isinstance(self.fs, bool) or not isinstance(self.fs, (int, float)) or not (
+                np.isfinite(self.fs) and self.fs > 0):
+            raise ValueError(f"fs must be a positive finite number of Hz, not {self.fs!r}")
+        from plms.io.edf import KNOWN_UNITS, unit_scale
+
+        try:
+            unit_scale(self.unit)
+        except PlmsInputError:
+            raise ValueError(f"unit must be a voltage ({KNOWN_UNITS}), not "
+                             f"{self.unit!r}") from None
+
+    def recording(self) -> Recording:
+        """The arrays as the :class:`~plms.io.edf.Recording` the EMG pipeline scores."""
+        from plms.io.channels import ChannelChoice
+        from plms.io.edf import Channel, Recording, unit_scale
+
+        def channel(label: str, values: npt.ArrayLike, scale: float, unit: str) -> Channel:
+            data = (np.asarray(values, dtype=np.float64).ravel() * scale).astype(np.float32)
+            data.setflags(write=False)
+            finite = data[np.isfinite(data)]
+            low, high = ((float(finite.min()), float(finite.max())) if finite.size
+                         else (0.0, 0.0))
+            return Channel(label=label, data=data, fs=float(self.fs), unit=unit,
+                           physical_min=low, physical_max=high, saturated_fraction=0.0)
+
+        scale = unit_scale(self.unit)
+        left = channel(self.labels[0], self.left, scale, self.unit)
+        right = channel(self.labels[1], self.right, scale, self.unit)
+        if left.data.size != right.data.size:
+            raise PlmsInputError(f"the legs' arrays differ in length ({left.data.size} and "
+                                 f"{right.data.size} samples)", path=ARRAYS_NAME)
+        ecg = None if self.ecg is None else channel("ECG", self.ecg, 1.0, "V")
+        return Recording(
+            path=Path(ARRAYS_NAME), start=None,  # type: ignore[arg-type]  # no clock time
+            duration_s=left.data.size / float(self.fs), left=left, right=right, ecg=ecg,
+            choice=ChannelChoice(self.labels[0], self.labels[1], "given as arrays"),
+            labels=(*self.labels, *(("ECG",) if ecg is not None else ())),
+            file_type="arrays")
+
+
+@dataclass(frozen=True, eq=False)
+class WrittenNight:
+    """A night scored and written: its result and the files written (events table and
+    summary first, then the extras, then the report)."""
+
+    result: ScoreResult
+    paths: tuple[Path, ...]
+
+
+def _is_pair(source: object) -> bool:
+    return isinstance(source, (list, tuple)) and not isinstance(source, EmgArrays)
+
+
+def _display(source: object) -> str:
+    if _is_pair(source):
+        return " and ".join(str(p) for p in source)  # type: ignore[attr-defined]
+    return str(source)
+
+
+def modality_of(source: object, options: ScoreOptions) -> str:
+    """``"emg"`` or ``"accel"``: how :func:`score` scores ``source`` with ``options``.
+
+    Raises
+    ------
+    PlmsInputError
+        ``modality="emg"`` for a night of per-ankle files.
+    """
+    from plms.io.mne_raw import is_mne_raw
+
+    if _is_pair(source):
+        if options.modality == "emg":
+            raise PlmsInputError("--modality emg scores one EDF per night, not a night of "
+                                 "per-ankle files (see --no-pair-sides)",
+                                 path=_display(source))
+        return "accel"
+    if options.modality != "auto":
+        return options.modality
+    if isinstance(source, EmgArrays) or is_mne_raw(source):
+        return "emg"
+    from plms.io.accel import looks_like_accel
+
+    return "accel" if looks_like_accel(Path(source)) else "emg"  # type: ignore[arg-type]
+
+
+def score(source: Any, options: ScoreOptions | None = None, **overrides: Any) -> ScoreResult:
+    """Score a night: a file, two per-ankle files, an ``mne.io.Raw`` or :class:`EmgArrays`.
+
+    Parameters
+    ----------
+    source : path, list of two paths, mne.io.BaseRaw or EmgArrays
+        An EDF/BDF (leg EMG or ankle accelerometers), an accelerometer CSV or
+        device file, the two files of a night recorded one file per ankle,
+        a night loaded in MNE-Python, or arrays.
+    options : ScoreOptions, optional
+        How to score it (default :class:`~plms.options.ScoreOptions`).
+    **overrides
+        Fields of ``options`` by their flat names (``rules="aasm"``,
+        ``left="EMG L"``, ``sleep="estimate"``...; :func:`plms.options.score_options`).
+
+    Returns
+    -------
+    ScoreResult
+
+    Raises
+    ------
+    PlmsInputError
+        Any problem with the inputs, with the file and the problem named.
+    TypeError, ValueError
+        An unknown option, or a value not allowed.
+    """
+    opts = score_options(options, **overrides)
+    if modality_of(source, opts) == "accel":
+        return _score_accel(source, opts)
+    from plms.pipeline import score_edf
+
+    night = source.recording() if isinstance(source, EmgArrays) else source
+    ch = opts.channels
+    return score_edf(night, opts.rules, opts.annotations, left=ch.left, right=ch.right,
+                     ecg=ch.ecg, unit=opts.unit, threads=opts.threads,
+                     keep_excerpt=opts.keep_excerpt)
+
+
+def _score_accel(source: Any, opts: ScoreOptions) -> ScoreResult:
+    from plms.accel.detect import AccelDetectorSettings
+    from plms.io.mne_raw import is_mne_raw
+    from plms.pipeline_accel import score_accel
+
+    if isinstance(source, EmgArrays) or is_mne_raw(source):
+        raise ValueError("modality 'accel' scores accelerometer files (EDF, CSV, .cwa, .bin, "
+                         ".gt3x), not arrays or an mne.io.Raw; allowed sources: a path or "
+                         "a list of two paths")
+    settings = AccelDetectorSettings()
+    a = opts.accel
+    if a.threshold_mg is not None:
+        settings = replace(settings, threshold_mg=a.threshold_mg)
+    night = list(source) if _is_pair(source) else source
+    return score_accel(night, rules=opts.rules, annotations=opts.annotations, side=a.side,
+                       unit=opts.unit, fs=a.fs, sleep=a.sleep, lights_off=a.lights_off,
+                       lights_on=a.lights_on, settings=settings,
+                       keep_excerpt=opts.keep_excerpt)
+
+
+def _source_edf(source: object, formats: Sequence[str]) -> Path | None:
+    """The recording ``edf-copy`` copies; refuses ``edf-copy`` for a night that is not one."""
+    edf = (Path(source) if isinstance(source, (str, os.PathLike))
+           and has_suffix(source, EDF_COPY_SUFFIXES) else None)
+    if "edf-copy" in formats and edf is None:
+        what = "night" if _is_pair(source) else "file"
+        raise PlmsInputError(f"--write edf-copy needs an EDF recording, and this {what} is "
+                             "not one: nothing written for it", path=_display(source))
+    return edf
+
+
+def _written(result: ScoreResult, out_dir: PathLike, formats: Sequence[str],
+             source_edf: Path | None, report: bool) -> WrittenNight:
+    from plms.outputs import write_night
+
+    paths = write_night(result, out_dir, formats, source_edf=source_edf)
+    if report:
+        from plms.report import write_report
+
+        paths.append(write_report(result, Path(out_dir) / f"{result.stem}.report.html"))
+    return WrittenNight(result, tuple(paths))
+
+
+def score_night(source: Any, out_dir: PathLike, options: ScoreOptions | None = None,
+                **overrides: Any) -> WrittenNight:
+    """Score a night (:func:`score`) and write its files into ``out_dir``.
+
+    ``STEM.events.tsv``, ``STEM.summary.json`` and the extras of
+    ``options.outputs.write``, all of them or none; then, with
+    ``options.outputs.report``, ``STEM.report.html``. The signal excerpt is
+    kept exactly when the report needs it.
+    """
+    opts = score_options(options, **overrides)
+    opts = replace(opts, keep_excerpt=opts.outputs.report)
+    edf = _source_edf(source, opts.outputs.write)
+    result = score(source, opts)
+    return _written(result, out_dir, opts.outputs.write, edf, opts.outputs.report)
+
+
+def rescore_night(source: PathLike, out_dir: PathLike,
+                  options: RescoreOptions | None = None, **overrides: Any) -> WrittenNight:
+    """Rescore an annotation file (:func:`plms.rescore`) and write its files into ``out_dir``,
+    as :func:`score_night` does."""
+    from plms.rescoring import rescore
+
+    opts = rescore_options(options, **overrides)
+    edf = _source_edf(source, opts.outputs.write)
+    result = rescore(source, opts.rules, fmt=opts.fmt)
+    return _written(result, out_dir, opts.outputs.write, edf, opts.outputs.report)
+
+
+__all__ = ["EDF_COPY_SUFFIXES", "EmgArrays", "WrittenNight", "modality_of", "rescore_night",
+           "score", "score_night"]

@@ -1,0 +1,215 @@
+"""Every file name plms knows: the inputs it reads by suffix, the outputs it writes.
+
+Suffixes are lower case with their dot and compared case-insensitively
+(:func:`has_suffix`). Nothing else in plms spells them out.
+
+Inputs, by what reads them
+--------------------------
+- :data:`EDF_SUFFIXES`: EDF/EDF+/BDF/BDF+ recordings (PSG with leg EMG,
+  accelerometers in EDF, EDF+ annotations);
+- :data:`ACCEL_CSV_SUFFIXES` and :data:`ACCEL_DEVICE_SUFFIXES`: accelerometer
+  text exports and device files (:data:`ACCEL_SUFFIXES` is all three);
+- :data:`NSRR_XML_SUFFIXES`, :data:`TABLE_SUFFIXES`: annotation files
+  recognised by suffix (RemLogic and hypnogram texts by their content);
+  :data:`SIDECAR_SUFFIXES`: the annotation file beside ``STEM.edf``.
+
+Inputs a folder search picks up
+-------------------------------
+``plms score DIR`` / ``plms rescore DIR`` do not take every file a reader
+accepts (a folder of nights also holds notes, hypnogram texts, exports):
+:data:`FOLDER_RECORDING_SUFFIXES`, :data:`FOLDER_ACCEL_SUFFIXES`,
+:data:`FOLDER_ANNOTATION_SUFFIXES` and :data:`FOLDER_PER_ANKLE_SUFFIXES`;
+each is a subset of what the readers accept.
+
+Outputs
+-------
+One night scored as ``STEM`` in ``OUT`` (:func:`night_files`):
+
+==============================  =============================================
+``STEM.events.tsv``             the leg movements (:data:`EVENTS_TSV`)
+``STEM.events.json``            its BIDS sidecar (:data:`EVENTS_JSON`)
+``STEM.summary.json``           the night's figures (:data:`SUMMARY_JSON`)
+``STEM.report.html``            the night report (:data:`REPORT_HTML`)
+``STEM.annotations.edf``        ``--write edf-annotations`` (:data:`ANNOTATIONS_EDF`)
+``STEM.annotated.edf``          ``--write edf-copy`` (:data:`ANNOTATED_EDF`)
+``STEM.plms-nsrr.xml``          ``--write nsrr-xml`` (:data:`NSRR_XML`)
+==============================  =============================================
+
+A folder: ``summary.csv`` (:data:`BATCH_SUMMARY_CSV`, a batch run's table) and
+``index.html`` (:data:`COHORT_INDEX_HTML`); ``plms validate --out DIR``:
+``validation.json``, ``nights.csv`` and ``bland_altman.png``
+(:data:`VALIDATION_JSON`, :data:`VALIDATION_NIGHTS_CSV`, :data:`BLAND_ALTMAN_PNG`).
+
+Examples
+--------
+>>> files = night_files("out", "n1")
+>>> files.summary_json.as_posix(), files.extra("nsrr-xml").name
+('out/n1.summary.json', 'n1.plms-nsrr.xml')
+>>> stem_of("out/n1.Summary.JSON", SUMMARY_JSON), stem_of("n1.csv", SUMMARY_JSON)
+('n1', None)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+# ---------------------------------------------------------------- inputs
+#: EDF-like recordings: EDF/EDF+, BDF/BDF+ and the old ``.rec`` EDF suffix.
+EDF_SUFFIXES: Final = (".edf", ".bdf", ".rec")
+#: Accelerometer text exports (comma, tab or whitespace separated).
+ACCEL_CSV_SUFFIXES: Final = (".csv", ".tsv", ".txt")
+#: Accelerometer device files: Axivity, GENEActiv, ActiGraph.
+ACCEL_DEVICE_SUFFIXES: Final = (".cwa", ".bin", ".gt3x")
+#: Every accelerometer file :func:`plms.io.accel.read_accel` reads.
+ACCEL_SUFFIXES: Final = EDF_SUFFIXES + ACCEL_CSV_SUFFIXES + ACCEL_DEVICE_SUFFIXES
+#: NSRR (Profusion) XML annotations.
+NSRR_XML_SUFFIXES: Final = (".xml",)
+#: Annotation tables with ``onset`` and ``duration`` columns.
+TABLE_SUFFIXES: Final = (".tsv", ".csv")
+#: Annotation files tried beside ``STEM.edf`` (``STEM-nsrr.xml`` first).
+SIDECAR_SUFFIXES: Final = ("-nsrr.xml", ".xml")
+
+#: Recordings a folder search finds for ``plms score`` (EMG).
+FOLDER_RECORDING_SUFFIXES: Final = (".edf", ".bdf")
+#: Files a folder search finds for ``plms score --modality accel``.
+FOLDER_ACCEL_SUFFIXES: Final = (".edf", ".bdf", ".csv", ".cwa", ".bin", ".gt3x")
+#: Annotation files a folder search finds for ``plms rescore``.
+FOLDER_ANNOTATION_SUFFIXES: Final = (".xml", ".txt", ".tsv", ".csv")
+#: Files that may be one ankle of a two-ankle night (``n1-left.csv``, ``n1_R.cwa``).
+FOLDER_PER_ANKLE_SUFFIXES: Final = (".csv", ".tsv", ".cwa", ".bin", ".gt3x")
+
+# ---------------------------------------------------------------- outputs of a night
+#: The leg movements, BIDS-style (tab separated, ``n/a`` for missing).
+EVENTS_TSV: Final = ".events.tsv"
+#: BIDS sidecar describing the columns of the events table.
+EVENTS_JSON: Final = ".events.json"
+#: The night's figures and how they were obtained.
+SUMMARY_JSON: Final = ".summary.json"
+#: The self-contained night report.
+REPORT_HTML: Final = ".report.html"
+#: EDF+ file of annotations only (``--write edf-annotations``).
+ANNOTATIONS_EDF: Final = ".annotations.edf"
+#: Copy of the recording with the annotations (``--write edf-copy``).
+ANNOTATED_EDF: Final = ".annotated.edf"
+#: NSRR XML of the scoring (``--write nsrr-xml``).
+NSRR_XML: Final = ".plms-nsrr.xml"
+#: File name suffix of each optional output format, in the order they are written.
+EXTRA_SUFFIXES: Final = {"edf-annotations": ANNOTATIONS_EDF, "edf-copy": ANNOTATED_EDF,
+                         "nsrr-xml": NSRR_XML}
+
+# ---------------------------------------------------------------- outputs of a folder
+#: A batch run's table, one row per night.
+BATCH_SUMMARY_CSV: Final = "summary.csv"
+#: The cohort overview of a folder.
+COHORT_INDEX_HTML: Final = "index.html"
+#: ``plms validate``: the agreement figures.
+VALIDATION_JSON: Final = "validation.json"
+#: ``plms validate``: one row per paired night.
+VALIDATION_NIGHTS_CSV: Final = "nights.csv"
+#: ``plms validate``: the Bland-Altman plot (two nights or more).
+BLAND_ALTMAN_PNG: Final = "bland_altman.png"
+
+
+def has_suffix(path: str | os.PathLike[str], suffixes: tuple[str, ...]) -> bool:
+    """Whether the file name ends in one of ``suffixes``, in any case.
+
+    Parameters
+    ----------
+    path : path-like
+        A file name or path; only its name is looked at.
+    suffixes : tuple of str
+        Lower-case suffixes with their dot (``.edf``, ``.events.tsv``).
+
+    Examples
+    --------
+    >>> has_suffix("N1.EDF", EDF_SUFFIXES), has_suffix("n1.edf.gz", EDF_SUFFIXES)
+    (True, False)
+    """
+    return Path(path).name.lower().endswith(suffixes)
+
+
+def stem_of(path: str | os.PathLike[str], suffix: str) -> str | None:
+    """The ``STEM`` of ``STEM<suffix>`` (suffix in any case), None for another name.
+
+    Parameters
+    ----------
+    path : path-like
+        A file name or path; only its name is looked at.
+    suffix : str
+        A (lower-case) output suffix such as :data:`SUMMARY_JSON`.
+    """
+    name = Path(path).name
+    if not name.lower().endswith(suffix) or len(name) == len(suffix):
+        return None
+    return name[: -len(suffix)]
+
+
+@dataclass(frozen=True)
+class NightFiles:
+    """Where the files of one night go: ``OUT/STEM`` plus a suffix.
+
+    Build it with :func:`night_files`. Every attribute is a path; nothing is
+    created or checked on disk.
+
+    Attributes
+    ----------
+    out_dir : Path
+        The output folder.
+    stem : str
+        The night's name.
+    """
+
+    out_dir: Path
+    stem: str
+
+    def _path(self, suffix: str) -> Path:
+        return self.out_dir / f"{self.stem}{suffix}"
+
+    @property
+    def events_tsv(self) -> Path:
+        """``OUT/STEM.events.tsv``."""
+        return self._path(EVENTS_TSV)
+
+    @property
+    def events_json(self) -> Path:
+        """``OUT/STEM.events.json``."""
+        return self._path(EVENTS_JSON)
+
+    @property
+    def summary_json(self) -> Path:
+        """``OUT/STEM.summary.json``."""
+        return self._path(SUMMARY_JSON)
+
+    @property
+    def report_html(self) -> Path:
+        """``OUT/STEM.report.html``."""
+        return self._path(REPORT_HTML)
+
+    def extra(self, fmt: str) -> Path:
+        """The file of an optional output format (a key of :data:`EXTRA_SUFFIXES`).
+
+        Raises
+        ------
+        ValueError
+            ``fmt`` is not one of the formats; the message lists them.
+        """
+        if fmt not in EXTRA_SUFFIXES:
+            raise ValueError(f"unknown output format {fmt!r}; allowed: "
+                             f"{', '.join(EXTRA_SUFFIXES)}")
+        return self._path(EXTRA_SUFFIXES[fmt])
+
+
+def night_files(out_dir: str | os.PathLike[str], stem: str) -> NightFiles:
+    """The output files of the night ``stem`` written into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The output folder.
+    stem : str
+        The night's name (the recording's file name without its suffix).
+    """
+    return NightFiles(Path(out_dir), stem)
