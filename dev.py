@@ -4,6 +4,8 @@
     python3 dev.py sample    # create .venv, install plms, score the embedded sample nights
                              # (PSG EMG, and the same sleeper's ankle accelerometers)
     python3 dev.py test      # create .venv, install plms with test extras, run the test suite
+    python3 dev.py docs      # create .venv, install plms with docs extras, build the guides and
+                             # the API reference into docs/_build/html (warnings are errors)
 
 The virtual environment lives in ``.venv`` next to this file; installing is
 skipped when pyproject.toml has not changed since the last install.
@@ -24,6 +26,8 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 SAMPLES = (ROOT / "data_samples" / "sample.edf", ROOT / "data_samples" / "sample-ankles.edf")
 SAMPLE_OUT = ROOT / "out" / "sample"
+DOCS_SRC = ROOT / "docs"
+DOCS_OUT = DOCS_SRC / "_build" / "html"
 
 
 def _run(*cmd: str | os.PathLike[str]) -> int:
@@ -32,7 +36,7 @@ def _run(*cmd: str | os.PathLike[str]) -> int:
 
 def ensure_env(extras: str) -> None:
     """Create .venv and install the project (editable) with ``extras`` when needed."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - dev.py runs on any python3 to say this
         sys.exit(f"plms needs Python 3.10 or newer; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print(f"creating virtual environment in {VENV}", flush=True)
@@ -58,6 +62,12 @@ def main(argv: list[str]) -> int:
     if task == "test":
         ensure_env("test")
         return _run(PYTHON, "-m", "pytest", *argv[1:])
+    if task == "docs":
+        ensure_env("docs")
+        # -E: read every page afresh, so that every warning shows on every build;
+        # -W --keep-going: fail on any warning, after reporting them all.
+        return _run(PYTHON, "-m", "sphinx", "-b", "html", "-E", "-W", "--keep-going", "-q",
+                    DOCS_SRC, DOCS_OUT, *argv[1:])
     print(__doc__)
     return 0 if task == "help" else 2
 
