@@ -37,7 +37,8 @@ STEM = "sample"
 ANKLES_SPEC = AccelSpec(duration_h=SAMPLE_SPEC.duration_h, fs_hz=25.0, psg_spec=SAMPLE_SPEC)
 ANKLES_STEM = "sample-ankles"
 
-README = """# data_samples
+README = (
+    """# data_samples
 
 Everything here is **simulated**: no patient data. The files are written by
 `scripts/make_samples.py` with `plms.simulate` (seed {seed}) and can be
@@ -47,12 +48,26 @@ regenerated at any time:
 
 | file | content |
 |---|---|
-| `{stem}.edf` | EDF+C, {hours:g} h, {n_channels} signals: legs `{left}` / `{right}` ({fs} Hz, {unit}), `{ecg}` ({fs_ecg} Hz, uV), {extras}; scoring embedded as EDF+ annotations (`Sleep stage W/N1/N2/N3/R` per 30-s epoch, respiratory events, `Arousal`, `Lights off` / `Lights on`) |
-| `{stem}.truth.tsv` | the truth leg movements, one row per leg movement per leg: `onset`, `duration` (s from the recording start), `side`, `peak_uv` (activation above the resting tone), `origin` (series / isolated / respiratory / posture), `n_bursts`, `channel` |
-| `{stem}-nsrr.xml` | stages, respiratory events and arousals as an NSRR (Compumedics) XML sidecar |
-| `{ankles}.edf` | the same sleeper and night recorded by two ankle accelerometers: EDF+C, `Ankle L X/Y/Z`, `Ankle R X/Y/Z` ({fs_acc:g} Hz, g), hypnogram and lights as EDF+ annotations; `plms score {ankles}.edf --out DIR` (add `--annotations {stem}-nsrr.xml` for the PSG's respiratory events and arousals, or `--sleep estimate` to estimate sleep from the acceleration instead) |
-| `{ankles}.truth.tsv` | its truth leg movements (the EMG-defined movements of `{stem}.truth.tsv` and the wake fidgets an ankle sensor sees), with the mechanical movement (`mech_onset`, `mech_duration`), rotation and the `weak` flag |
-
+"""
+    "| `{stem}.edf` | EDF+C, {hours:g} h, {n_channels} signals: legs `{left}` / `{right}` "
+    "({fs} Hz, {unit}), `{ecg}` ({fs_ecg} Hz, uV), {extras}; scoring embedded as EDF+ "
+    "annotations (`Sleep stage W/N1/N2/N3/R` per 30-s epoch, respiratory events, `Arousal`, "
+    "`Lights off` / `Lights on`) |\n"
+    "| `{stem}.truth.tsv` | the truth leg movements, one row per leg movement per leg: "
+    "`onset`, `duration` (s from the recording start), `side`, `peak_uv` (activation above "
+    "the resting tone), `origin` (series / isolated / respiratory / posture), `n_bursts`, "
+    "`channel` |\n"
+    "| `{stem}-nsrr.xml` | stages, respiratory events and arousals as an NSRR (Compumedics) "
+    "XML sidecar |\n"
+    "| `{ankles}.edf` | the same sleeper and night recorded by two ankle accelerometers: "
+    "EDF+C, `Ankle L X/Y/Z`, `Ankle R X/Y/Z` ({fs_acc:g} Hz, g), hypnogram and lights as "
+    "EDF+ annotations; `plms score {ankles}.edf --out DIR` (add `--annotations "
+    "{stem}-nsrr.xml` for the PSG's respiratory events and arousals, or `--sleep estimate` "
+    "to estimate sleep from the acceleration instead) |\n"
+    "| `{ankles}.truth.tsv` | its truth leg movements (the EMG-defined movements of "
+    "`{stem}.truth.tsv` and the wake fidgets an ankle sensor sees), with the mechanical "
+    "movement (`mech_onset`, `mech_duration`), rotation and the `weak` flag |\n"
+    """
 The night is a "hard" one: resting tone that drifts and steps at posture
 changes, ECG spikes in the leg channels, mains pick-up, baseline drift,
 electrode pops, short twitches and phasic REM twitches, restless leg
@@ -67,6 +82,7 @@ Header start date/time: {start} (fictitious).
 Licence: CC0 1.0 (public-domain dedication). The generator code is under the
 project's licence.
 """
+)
 
 
 def main(argv: list[str] | None = None) -> int:

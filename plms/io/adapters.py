@@ -75,8 +75,9 @@ def annotations_from_mne(
     items = [
         (float(onset) + shift, float(duration), _with_channel(str(text), chans))
         for onset, duration, text, chans in zip(
-            annotations.onset, annotations.duration, annotations.description, channels
-        , strict=True)
+            annotations.onset, annotations.duration, annotations.description, channels,
+            strict=True,
+        )
     ]
     return annotations_from_tal(items, duration_s=duration_s, source="mne.Annotations")
 
