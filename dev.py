@@ -4,6 +4,8 @@
     python3 dev.py sample    # create .venv, install plms, score the embedded sample nights
                              # (PSG EMG, and the same sleeper's ankle accelerometers)
     python3 dev.py test      # create .venv, install plms with test extras, run the test suite
+    python3 dev.py lint      # the gates: ruff, mypy and the import-layer contract (lint-imports);
+                             # fails on any finding
     python3 dev.py docs      # create .venv, install plms with docs extras, build the guides and
                              # the API reference into docs/_build/html (warnings are errors)
 
@@ -62,6 +64,11 @@ def main(argv: list[str]) -> int:
     if task == "test":
         ensure_env("test")
         return _run(PYTHON, "-m", "pytest", *argv[1:])
+    if task == "lint":
+        ensure_env("test")
+        # each gate runs even when one before it failed, so that one run shows every finding
+        codes = [_run(BIN / "ruff", "check", "."), _run(BIN / "mypy"), _run(BIN / "lint-imports")]
+        return next((code for code in codes if code != 0), 0)
     if task == "docs":
         ensure_env("docs")
         # -E: read every page afresh, so that every warning shows on every build;

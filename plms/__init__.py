@@ -39,10 +39,11 @@ _LAZY = {
     "get_rules": "plms.rules", "Hypnogram": "plms.hypnogram",
     "Annotations": "plms.annotations", "PlmsError": "plms.errors",
     "PlmsInputError": "plms.errors", "apply_rules": "plms.scoring",
-    "compute_summary": "plms.indices", "detect_lm": "plms.detect",
-    "detect_lm_raw": "plms.detect", "ScoreResult": "plms.result",
-    "score_edf": "plms.pipeline", "score_lms": "plms.pipeline", "rescore": "plms.rescoring",
-    "score_accel": "plms.pipeline_accel", "score": "plms.api",
+    "compute_summary": "plms.scoring.indices", "detect_lm": "plms.signal.emg.detect",
+    "detect_lm_raw": "plms.signal.emg.detect", "ScoreResult": "plms.result",
+    "score_edf": "plms.pipeline.emg", "score_lms": "plms.pipeline.core",
+    "rescore": "plms.pipeline.rescore",
+    "score_accel": "plms.pipeline.accel", "score": "plms.api",
     "ScoreOptions": "plms.options", "RescoreOptions": "plms.options",
     "Summary": "plms.summary",
 }
@@ -51,23 +52,23 @@ _LAZY = {
 #: ``plms.rules.WASM2016``, ``plms.validation.validate``) without importing
 #: them by hand; each is imported on first access.
 _SUBMODULES = (
-    "accel", "annotations", "api", "batch", "cardiac", "detect", "errors", "evaluation",
-    "hypnogram", "indices", "io", "options", "outputs", "pipeline", "pipeline_accel", "plots",
-    "report", "rescoring", "result", "rules", "scoring", "simulate", "summary", "tuning",
-    "validation",
+    "annotations", "api", "batch", "errors", "hypnogram", "io", "options", "outputs",
+    "pipeline", "plots", "report", "result", "rules", "scoring", "signal", "simulate", "stages",
+    "summary", "tuning", "validation",
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.annotations import Annotations
     from plms.api import score
-    from plms.detect import detect_lm, detect_lm_raw
+    from plms.signal.emg.detect import detect_lm, detect_lm_raw
     from plms.errors import PlmsError, PlmsInputError
     from plms.hypnogram import Hypnogram
-    from plms.indices import compute_summary
+    from plms.scoring.indices import compute_summary
     from plms.options import RescoreOptions, ScoreOptions
-    from plms.pipeline import score_edf, score_lms
-    from plms.pipeline_accel import score_accel
-    from plms.rescoring import rescore
+    from plms.pipeline.core import score_lms
+    from plms.pipeline.emg import score_edf
+    from plms.pipeline.accel import score_accel
+    from plms.pipeline.rescore import rescore
     from plms.result import ScoreResult
     from plms.rules import AASM, WASM2016, Rules, get_rules
     from plms.scoring import apply_rules

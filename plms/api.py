@@ -31,7 +31,7 @@ from plms.io.names import FOLDER_RECORDING_SUFFIXES, has_suffix
 from plms.options import RescoreOptions, ScoreOptions, rescore_options, score_options
 
 if TYPE_CHECKING:  # pragma: no cover
-    from plms.io.edf import Recording
+    from plms.io.psg.edf import Recording
     from plms.result import ScoreResult
 
 #: Recordings whose signals ``--write edf-copy`` copies: those ``plms score`` takes as EMG.
@@ -69,7 +69,7 @@ class EmgArrays:
         if isinstance(self.fs, bool) or not isinstance(self.fs, (int, float)) or not (
                 np.isfinite(self.fs) and self.fs > 0):
             raise ValueError(f"fs must be a positive finite number of Hz, not {self.fs!r}")
-        from plms.io.edf import KNOWN_UNITS, unit_scale
+        from plms.io.psg.edf import KNOWN_UNITS, unit_scale
 
         try:
             unit_scale(self.unit)
@@ -78,9 +78,9 @@ class EmgArrays:
                              f"{self.unit!r}") from None
 
     def recording(self) -> Recording:
-        """The arrays as the :class:`~plms.io.edf.Recording` the EMG pipeline scores."""
+        """The arrays as the :class:`~plms.io.psg.edf.Recording` the EMG pipeline scores."""
         from plms.io.channels import ChannelChoice
-        from plms.io.edf import Channel, Recording, unit_scale
+        from plms.io.psg.edf import Channel, Recording, unit_scale
 
         def channel(label: str, values: npt.ArrayLike, scale: float, unit: str) -> Channel:
             data = (np.asarray(values, dtype=np.float64).ravel() * scale).astype(np.float32)
@@ -133,7 +133,7 @@ def modality_of(source: object, options: ScoreOptions) -> str:
     PlmsInputError
         ``modality="emg"`` for a night of per-ankle files.
     """
-    from plms.io.mne_raw import is_mne_raw
+    from plms.io.psg.mne_raw import is_mne_raw
 
     if _is_pair(source):
         if options.modality == "emg":
@@ -145,7 +145,7 @@ def modality_of(source: object, options: ScoreOptions) -> str:
         return options.modality
     if isinstance(source, EmgArrays) or is_mne_raw(source):
         return "emg"
-    from plms.io.accel import looks_like_accel
+    from plms.io.accel.read import looks_like_accel
 
     return "accel" if looks_like_accel(Path(source)) else "emg"  # type: ignore[arg-type]
 
@@ -179,7 +179,7 @@ def score(source: Any, options: ScoreOptions | None = None, **overrides: Any) ->
     opts = score_options(options, **overrides)
     if modality_of(source, opts) == "accel":
         return _score_accel(source, opts)
-    from plms.pipeline import score_edf
+    from plms.pipeline.emg import score_edf
 
     night = source.recording() if isinstance(source, EmgArrays) else source
     ch = opts.channels
@@ -189,9 +189,9 @@ def score(source: Any, options: ScoreOptions | None = None, **overrides: Any) ->
 
 
 def _score_accel(source: Any, opts: ScoreOptions) -> ScoreResult:
-    from plms.accel.detect import AccelDetectorSettings
-    from plms.io.mne_raw import is_mne_raw
-    from plms.pipeline_accel import score_accel
+    from plms.signal.accel.detect import AccelDetectorSettings
+    from plms.io.psg.mne_raw import is_mne_raw
+    from plms.pipeline.accel import score_accel
 
     if isinstance(source, EmgArrays) or is_mne_raw(source):
         raise ValueError("modality 'accel' scores accelerometer files (EDF, CSV, .cwa, .bin, "
@@ -251,7 +251,7 @@ def rescore_night(source: PathLike, out_dir: PathLike,
                   options: RescoreOptions | None = None, **overrides: Any) -> WrittenNight:
     """Rescore an annotation file (:func:`plms.rescore`) and write its files into ``out_dir``,
     as :func:`score_night` does."""
-    from plms.rescoring import rescore
+    from plms.pipeline.rescore import rescore
 
     opts = rescore_options(options, **overrides)
     edf = _source_edf(source, opts.outputs.write)

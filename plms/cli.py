@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plms._version import __version__
-from plms.cli_checks import annotations_problem, out_dir_problem, unit_problem
+from plms.checks import annotations_problem, out_dir_problem, unit_problem
 from plms.options import MODALITIES, RESCORE_FORMATS, SIDES, SLEEP_CHOICES
 
 if TYPE_CHECKING:  # pragma: no cover

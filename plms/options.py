@@ -38,7 +38,7 @@ from plms.rules import PRESETS, Rules
 
 #: ``modality`` values: leg EMG, ankle accelerometers, or decided per recording.
 MODALITIES = ("auto", "emg", "accel")
-#: ``AccelOptions.sleep`` values (:func:`plms.pipeline_accel.sleep_hypnogram`).
+#: ``AccelOptions.sleep`` values (:func:`plms.pipeline.accel.sleep_hypnogram`).
 SLEEP_CHOICES = ("auto", "estimate", "hypnogram")
 #: Ankle of a single accelerometer.
 SIDES = ("left", "right")
@@ -208,7 +208,7 @@ class ScoreOptions:
         _check_rules(self.rules)
         _check_choice("modality", self.modality, MODALITIES)
         if self.unit is not None:
-            from plms.cli_checks import unit_problem
+            from plms.checks import unit_problem
 
             problem = unit_problem(self.unit, self.modality)
             if problem is not None:

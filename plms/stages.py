@@ -11,7 +11,7 @@ Every stage plms holds is one of :data:`STAGES`:
 ``MT``      movement time (in bed, not sleep)
 ``U``       unscored / unknown (in bed, not sleep)
 ``S``       sleep, stage unknown: sleep/wake estimated from actigraphy
-            (:mod:`plms.accel.sleepwake`); counts as sleep
+            (:mod:`plms.signal.accel.sleepwake`); counts as sleep
 ==========  =====================================================
 
 The tables below are the only place the codes of other formats are

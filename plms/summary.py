@@ -1,6 +1,6 @@
 """The night's summary (``STEM.summary.json``): its type and the one builder of its header.
 
-:class:`SummaryFigures` are the figures :func:`plms.indices.compute_summary`
+:class:`SummaryFigures` are the figures :func:`plms.scoring.indices.compute_summary`
 computes from the scored events; :class:`Summary` adds the header that says
 what was scored and how (file, recording, modality, sleep source, channels,
 annotations). :func:`summary_header` builds that header for every pipeline

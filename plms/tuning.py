@@ -12,7 +12,7 @@ the event F1 (higher is better), pooled over the recordings.
 
 One sample of ``X`` is one leg's recording: a pair ``(acceleration, fs)``
 (samples x axes in g, Hz), or anything with ``data`` and ``fs`` attributes
-(:class:`plms.io.accel.AccelSignal`). One target of ``y`` is that leg's
+(:class:`plms.io.accel.read.AccelSignal`). One target of ``y`` is that leg's
 scored movements: a DataFrame with ``onset`` and ``duration`` in seconds.
 
 Examples
@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from plms.accel.detect import AccelDetectorSettings, detect_lm_accel
-from plms.evaluation import match_events
+from plms.signal.accel.detect import AccelDetectorSettings, detect_lm_accel
+from plms.validation.agreement import match_events
 from plms.rules import Rules, get_rules
 
 _DEFAULT = AccelDetectorSettings()
@@ -65,7 +65,7 @@ class AccelLMDetector(BaseEstimator):  # sklearn is untyped: BaseEstimator is An
     Parameters
     ----------
     threshold_mg, offset_mg, noise_factor, gravity_window_s, smoothing_s : float
-        The detector's choices (:class:`plms.accel.detect.AccelDetectorSettings`,
+        The detector's choices (:class:`plms.signal.accel.detect.AccelDetectorSettings`,
         whose defaults these are).
     rules : {"wasm2016", "aasm"} or Rules
         The preset whose LM duration rules the detector applies.
@@ -140,7 +140,7 @@ class AccelLMDetector(BaseEstimator):  # sklearn is untyped: BaseEstimator is An
 
         Matches are one to one by overlap: pairs with an IoU above ``min_iou``
         are the candidates, then the assignment with the largest total IoU
-        (:func:`plms.events.match_pairs`, as in ``plms validate``); F1 is
+        (:func:`plms.signal.events.match_pairs`, as in ``plms validate``); F1 is
         2 TP / (n scored + n detected) over all recordings together, so that
         nights with many movements weigh more. 1.0 when both are empty.
         """

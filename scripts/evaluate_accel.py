@@ -4,7 +4,7 @@
 For every night (hard, two ankles, 25/50/100 Hz cycled): LM event agreement
 per ankle with the truth (one-to-one matching by overlap: pairs with an IoU
 above ``--min-iou`` first, then the assignment, as in ``plms validate``;
-:func:`plms.evaluation.match_events`), pooled over both ankles; the PLMS
+:func:`plms.validation.agreement.match_events`), pooled over both ankles; the PLMS
 index of the detected movements against that of the truth, both scored by the
 same rules with the truth hypnogram; the estimated total sleep time against the
 truth; and the PLMS index of the detected movements over the estimated sleep.
@@ -15,8 +15,8 @@ truth; and the PLMS index of the detected movements over the estimated sleep.
     python scripts/evaluate_accel.py --severity 60        # a more severe sleeper
     python scripts/evaluate_accel.py --rules aasm         # AASM 2006 rules throughout
 
-The defaults of :class:`plms.accel.AccelDetectorSettings` and
-:class:`plms.accel.SleepWakeSettings` were tuned on seeds 0-9; seeds 100-109
+The defaults of :class:`plms.signal.accel.AccelDetectorSettings` and
+:class:`plms.signal.accel.SleepWakeSettings` were tuned on seeds 0-9; seeds 100-109
 are held out. Exits 1 when a target is missed (F1 >= 0.90 and PLMS index within
 3/h on every night, TST within 30 min).
 """
@@ -35,15 +35,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from plms.accel import (  # noqa: E402
+from plms.signal.accel import (  # noqa: E402
     AccelDetectorSettings,
     SleepWakeSettings,
     detect_lm_accel,
     estimate_sleep_wake,
 )
-from plms.accel.sleepwake import SLEEP_LABEL  # noqa: E402
-from plms.evaluation import match_events  # noqa: E402
-from plms.pipeline import score_lms  # noqa: E402
+from plms.signal.accel.sleepwake import SLEEP_LABEL  # noqa: E402
+from plms.validation.agreement import match_events  # noqa: E402
+from plms.pipeline.core import score_lms  # noqa: E402
 from plms.simulate import NightSpec  # noqa: E402
 from plms.simulate.accel import AccelSpec, simulate_accel_night  # noqa: E402
 

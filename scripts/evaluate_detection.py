@@ -2,7 +2,7 @@
 """Accuracy of the EMG detector on generated nights with known truth.
 
 For every night: LM event F1 per leg (one-to-one matching by overlap, any IoU
-above 0: :func:`plms.evaluation.match_events`), and the
+above 0: :func:`plms.validation.agreement.match_events`), and the
 PLMS index of the detected movements against the PLMS index of the truth
 (both scored by the same rules, hypnogram and respiratory events).
 
@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd  # noqa: E402
 
-from plms.cardiac import detect_r_peaks  # noqa: E402
-from plms.detect import detect_leg  # noqa: E402
-from plms.evaluation import match_events  # noqa: E402
-from plms.pipeline import score_lms  # noqa: E402
+from plms.signal.emg.cardiac import detect_r_peaks  # noqa: E402
+from plms.signal.emg.detect import detect_leg  # noqa: E402
+from plms.validation.agreement import match_events  # noqa: E402
+from plms.pipeline.core import score_lms  # noqa: E402
 from plms.simulate import NightSpec, simulate_night  # noqa: E402
 
 TARGET_F1 = 0.97

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plms.accel import AccelDetectorSettings, accel_activity, detect_lm_accel
-from plms.evaluation import match_events
-from plms.pipeline import score_lms
+from plms.signal.accel import AccelDetectorSettings, accel_activity, detect_lm_accel
+from plms.validation.agreement import match_events
+from plms.pipeline.core import score_lms
 from plms.rules import WASM2016
 from plms.simulate.accel import AccelSpec, simulate_accel_night
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plms.accel import SleepWakeSettings, estimate_sleep_wake
-from plms.accel.sleepwake import segment_medians
-from plms.accel.sleepwake_rules import anchored_still
+from plms.signal.accel import SleepWakeSettings, estimate_sleep_wake
+from plms.signal.accel.sleepwake import segment_medians
+from plms.signal.accel.sleepwake_rules import anchored_still
 from plms.simulate.accel import AccelSpec, simulate_accel_night
 
 FS = 10.0

@@ -240,7 +240,7 @@ def test_out_without_write_permission_is_one_clear_line(edf, tmp_path, capsys, m
         locked.chmod(0o555)
     else:
         real_access = os.access
-        monkeypatch.setattr("plms.cli_checks.os.access", lambda p, mode: (
+        monkeypatch.setattr("plms.checks.os.access", lambda p, mode: (
             False if Path(p) == locked else real_access(p, mode)))
     try:
         for out in (locked, locked / "new"):

@@ -15,7 +15,7 @@ import pytest
 import plms.outputs
 from cli_helpers import output_names, run_cli
 from plms.cli import RESCORE_FORMATS, main
-from plms.rescoring import FORMATS
+from plms.pipeline.rescore import FORMATS
 from test_rescore import NIGHT1_AROUSALS, NIGHT1_LMS, NIGHT2_APNEAS, NIGHT2_LMS, write_nsrr
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plms.baseline import BaselineSettings, resting_baseline, window_rest_level
-from plms.cardiac import detect_r_peaks, qrs_valid_mask
-from plms.conditioning import (
+from plms.signal.emg.baseline import BaselineSettings, resting_baseline, window_rest_level
+from plms.signal.emg.cardiac import detect_r_peaks, qrs_valid_mask
+from plms.signal.emg.conditioning import (
     binned_rectified,
     choose_band,
     design_fir,

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plms.cardiac import detect_r_peaks
-from plms.detect import DetectorSettings, detect_leg, detect_lm, detect_lm_raw
-from plms.evaluation import match_events
+from plms.signal.emg.cardiac import detect_r_peaks
+from plms.signal.emg.detect import DetectorSettings, detect_leg, detect_lm, detect_lm_raw
+from plms.validation.agreement import match_events
 from plms.simulate import NightSpec, simulate_night
 
 SHORT_H = 0.6
@@ -206,7 +206,7 @@ def test_detect_on_mne_raw_matches_arrays():
 @pytest.mark.parametrize("n", [0, 1, 10, 49, 50, 51, 500])
 def test_quiet_period_test_matches_its_definition(n):
     """Quiet from bin i: mean excess over the baseline (dips count 0) in [i, i + 0.5 s) < 2 µV."""
-    from plms.detect import quiet_from
+    from plms.signal.emg.detect import quiet_from
     from plms.rules import WASM2016
 
     rng = np.random.default_rng(n)
@@ -320,7 +320,7 @@ def test_detect_lm_takes_the_unit_of_the_signal(unit, factor):
 
 
 def test_volts_taken_for_microvolts_warn_instead_of_silently_finding_nothing():
-    from plms.detect import AmplitudeWarning
+    from plms.signal.emg.detect import AmplitudeWarning
 
     emg_v = _one_movement() * 1e-6            # what MNE's get_data() returns
     with pytest.warns(AmplitudeWarning, match=r"in volts.*unit='V'"):

@@ -1,6 +1,6 @@
 """The accelerometer levels stated in README.md and docs/ACCEL.md are the code's defaults.
 
-One source: :class:`plms.accel.AccelDetectorSettings` (and the rules preset for
+One source: :class:`plms.signal.accel.AccelDetectorSettings` (and the rules preset for
 the quiet period and the shortest movement). Changing a default without the
 pages (or the other way round) fails here.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from plms.accel import AccelDetectorSettings
+from plms.signal.accel import AccelDetectorSettings
 from plms.rules import WASM2016
 
 ROOT = Path(__file__).resolve().parents[1]

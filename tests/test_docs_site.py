@@ -20,8 +20,8 @@ DOCS = ROOT / "docs"
 
 #: The public API the reference documents, by its public package names.
 PUBLIC_PACKAGES = (
-    "plms", "plms.io", "plms.outputs", "plms.rules", "plms.scoring", "plms.indices",
-    "plms.accel", "plms.validation", "plms.tuning", "plms.simulate", "plms.batch",
+    "plms", "plms.io", "plms.outputs", "plms.rules", "plms.scoring", "plms.scoring.indices",
+    "plms.signal.accel", "plms.validation", "plms.tuning", "plms.simulate", "plms.batch",
     "plms.plots", "plms.report",
 )
 

@@ -1,4 +1,4 @@
-"""The shared event primitives (plms.events): run edges, hysteresis, the one matcher."""
+"""The shared event primitives (plms.signal.events): run edges, hysteresis, the one matcher."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plms.evaluation import match_events
-from plms.events import hysteresis_events, match_pairs, quiet_run_starts, true_runs
+from plms.validation.agreement import match_events
+from plms.signal.events import hysteresis_events, match_pairs, quiet_run_starts, true_runs
 
 # The example of issue 13: (onset, duration) of three reference and three test events.
 ISSUE_REF = pd.DataFrame({"onset": [2.6, 6.3, 2.4], "duration": [2.1, 1.0, 1.9]})
@@ -105,8 +105,8 @@ def test_hysteresis_events_empty_and_bad_arguments() -> None:
 
 def test_emg_and_accel_finders_share_the_hysteresis() -> None:
     """Square movements through both detectors' finders: hand-derived edges."""
-    from plms.accel.features import find_events
-    from plms.detect import find_movements
+    from plms.signal.accel.features import find_events
+    from plms.signal.emg.detect import find_movements
     from plms.rules import WASM2016
 
     rate = 100.0

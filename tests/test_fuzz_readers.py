@@ -47,7 +47,7 @@ from plms.io import (
     read_recording,
     read_remlogic,
 )
-from plms.io.accel_csv import read_accel_csv
+from plms.io.accel.csv import read_accel_csv
 
 DATA = Path(__file__).parent / "data"
 

@@ -442,7 +442,7 @@ def test_non_numeric_cell_in_a_long_csv_is_one_clear_error_without_dtype_warning
     ("night1", None), ("clr", None), ("left-night", None), ("n1-lr", None),
 ])
 def test_side_from_file_name(stem, expected):
-    from plms.io.accel_labels import side_from_name
+    from plms.io.accel.labels import side_from_name
 
     assert side_from_name(stem) == expected
 

@@ -70,7 +70,7 @@ def test_every_written_stage_label_is_read_back_as_that_stage():
 
 def test_readers_and_writers_use_the_one_vocabulary():
     from plms import hypnogram, stages
-    from plms.io import adapters, hypnogram_text, labels, nsrr
+    from plms.io.annotations import adapters, hypnogram_text, labels, nsrr
     from plms.outputs import edf_plus, nsrr_xml
 
     assert hypnogram.STAGES is stages.STAGES and hypnogram.normalize_stage is stages.normalize_stage
@@ -149,8 +149,8 @@ def test_the_writers_use_the_names(tmp_path):
 def test_suffixes_agree_between_readers_and_folder_searches():
     """Every file a folder search picks up is one a reader takes; the readers agree."""
     from plms.io import detect_format
-    from plms.io.accel import looks_like_accel
-    from plms.io.accel_devices import DEVICES
+    from plms.io.accel.read import looks_like_accel
+    from plms.io.accel.devices import DEVICES
 
     assert set(names.FOLDER_RECORDING_SUFFIXES) <= set(names.EDF_SUFFIXES)
     assert set(names.FOLDER_ACCEL_SUFFIXES) <= set(names.ACCEL_SUFFIXES)

@@ -9,7 +9,7 @@ import pytest
 
 from plms.errors import PlmsInputError
 from plms.io import read_annotations, read_remlogic
-from plms.io.remlogic import looks_like_remlogic
+from plms.io.annotations.remlogic import looks_like_remlogic
 
 DATA = Path(__file__).parent / "data"
 ISO = DATA / "remlogic_iso.txt"  # content described in tests/data/README.md

@@ -8,7 +8,7 @@ import pytest
 
 from plms.errors import PlmsInputError
 from plms.io import read_annotations, read_events_table
-from plms.io.tables import looks_like_table
+from plms.io.annotations.tables import looks_like_table
 
 DATA = Path(__file__).parent / "data"
 PER_LEG = DATA / "events_per_leg.tsv"  # a plms events.tsv with per-leg rows only

@@ -139,8 +139,10 @@ def test_score_refuses_unknown_options_and_accel_arrays(arrays):
 def test_threads_are_an_option_not_a_global(arrays, monkeypatch):
     """threads=1 conditions both legs in the calling thread; the default uses one
     thread per leg. There is no module-level setting any more."""
-    import plms.pipeline as pipeline
+    import plms.pipeline.core
+    import plms.pipeline.emg as pipeline
 
+    assert not hasattr(plms.pipeline.core, "LEG_THREADS")
     assert not hasattr(pipeline, "LEG_THREADS")
     seen: list[str] = []
     real = pipeline.condition_leg
@@ -160,7 +162,7 @@ def test_threads_are_an_option_not_a_global(arrays, monkeypatch):
 def test_details_are_complete_when_the_result_is_built(arrays, monkeypatch):
     """The pipelines build ScoreResult once: a result whose details cannot be changed
     afterwards still gets the detections, annotations and excerpt."""
-    import plms.pipeline as pipeline
+    import plms.pipeline.core as pipeline
     from plms.result import ScoreResult
 
     def frozen(**kwargs):
@@ -173,12 +175,12 @@ def test_details_are_complete_when_the_result_is_built(arrays, monkeypatch):
 
 
 def test_no_excerpt_is_kept_unless_asked(arrays, monkeypatch):
-    import plms.plots
+    import plms.pipeline.emg
 
     def refuse(*args, **kwargs):
         raise AssertionError("the excerpt was computed")
 
-    monkeypatch.setattr(plms.plots, "emg_excerpt", refuse)
+    monkeypatch.setattr(plms.pipeline.emg, "emg_excerpt", refuse)
     result = plms.score(arrays, keep_excerpt=False)
     assert "emg_excerpt" not in result.details and "detections" in result.details
 

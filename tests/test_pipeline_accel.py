@@ -10,7 +10,7 @@ import pytest
 
 import plms
 from plms.errors import PlmsInputError
-from plms.evaluation import match_events
+from plms.validation.agreement import match_events
 from plms.scoring import EVENT_COLUMNS
 from plms.simulate import (
     AccelSpec, simulate_accel_night, simulate_night, write_accel_csv, write_accel_edf, write_edf,

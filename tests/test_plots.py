@@ -56,7 +56,7 @@ def test_plots_return_figures(request, name, plot):
 
 
 def test_emg_excerpt_draws_kept_signal_and_detections(full):
-    from plms.detect import LegDetection
+    from plms.signal.emg.detect import LegDetection
 
     rate, n = 100.0, 2400 * 100
     env = np.full(n, 3.0, dtype=np.float32)
@@ -102,7 +102,8 @@ def test_plms_index_distribution():
 
 
 def test_importing_plms_and_scoring_does_not_load_matplotlib():
-    code = ("import sys, plms, plms.pipeline, plms.plots, plms.report, plms.cli; "
+    code = ("import sys, plms, plms.pipeline.emg, plms.pipeline.accel, plms.plots, plms.report, "
+            "plms.cli; "
             "assert 'matplotlib' not in sys.modules, 'matplotlib loaded'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -213,7 +214,7 @@ def test_legends_never_cover_data(full):
     histogram lies outside every axes (data area)."""
     from types import SimpleNamespace
 
-    from plms.detect import LegDetection
+    from plms.signal.emg.detect import LegDetection
 
     n = 2400 * 100
     det = LegDetection(events=pd.DataFrame(), envelope=np.full(n, 3.0, dtype=np.float32),
@@ -263,7 +264,7 @@ def test_emg_excerpt_caption_says_what_is_drawn(full):
     the night scored with an onset threshold of 10 µV above the baseline: the
     caption names the left leg and not the right, the window, the series and
     the threshold, and the drawn threshold line is the baseline + 10 µV."""
-    from plms.detect import LegDetection
+    from plms.signal.emg.detect import LegDetection
 
     n = 2400 * 100
     det = LegDetection(events=pd.DataFrame(), envelope=np.full(n, 3.0, dtype=np.float32),

@@ -376,7 +376,7 @@ def test_night_without_hypnogram_reports_figures_per_hour_of_recording(tmp_path)
 
 
 def test_report_overview_caption_names_the_excluded_stretch(tmp_path):
-    from plms.detect import LegDetection
+    from plms.signal.emg.detect import LegDetection
 
     result = _score("full")
     flat = np.full(2400 * 10, 2.0, dtype=np.float32)

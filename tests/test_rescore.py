@@ -23,7 +23,7 @@ from plms import rescore
 from plms.annotations import Annotations
 from plms.errors import PlmsInputError
 from plms.hypnogram import Hypnogram
-from plms.rescoring import dropped_lm_notes
+from plms.pipeline.rescore import dropped_lm_notes
 
 STAGES = ["W"] * 20 + ["N2"] * 120
 NSRR_STAGE = {"W": "Wake|0", "N2": "Stage 2 sleep|2"}

@@ -255,7 +255,7 @@ def test_an_nsrr_file_without_the_markers_keeps_its_own_reading(tmp_path):
 
 def test_not_scored_marker_with_events_counts_them(tmp_path):
     """A technician who adds events to a file marked "not scored" gets them used."""
-    from plms.io.edf_annotations import annotations_from_tal
+    from plms.io.annotations.edf_annotations import annotations_from_tal
 
     ann = annotations_from_tal([(0.0, None, "plms: arousals not scored"),
                                 (0.0, 60.0, "Sleep stage N2"), (30.0, 4.0, "Arousal")],

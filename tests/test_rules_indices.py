@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from plms.hypnogram import Hypnogram
-from plms.indices import compute_summary
+from plms.scoring.indices import compute_summary
 from plms.rules import AASM, WASM2016
 from plms.scoring import apply_rules
 from rules_helpers import lm_table, series_ids, train
@@ -427,7 +427,7 @@ def test_unknown_recording_length_gives_none_recording_indices(duration):
 def test_printed_figures_without_sleep_show_the_recording_indices():
     """What ``plms score`` prints for a night without hypnogram: the sleep figures
     are n/a, the figures per hour of recording are there (8 LM, 4 PLM in 2 h)."""
-    from plms.pipeline import score_lms
+    from plms.pipeline.core import score_lms
 
     result = score_lms(RECORDING_LMS, extra_summary={"recording_duration_s": 7200.0})
     shown = result.key_figures()["value"]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from plms.hypnogram import Hypnogram
-from plms.indices import compute_summary
+from plms.scoring.indices import compute_summary
 from plms.rules import get_rules
 from plms.scoring import apply_rules
 

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from plms.annotations import Annotations
-from plms.detect import detect_lm
+from plms.signal.emg.detect import detect_lm
 from plms.hypnogram import Hypnogram
-from plms.rescoring import dropped_lm_notes, rescore
+from plms.pipeline.rescore import dropped_lm_notes, rescore
 from plms.scoring import apply_rules
 from rules_helpers import flags, lm_table, series_ids
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from plms.hypnogram import Hypnogram
-from plms.indices import compute_summary
+from plms.scoring.indices import compute_summary
 from plms.rules import AASM, WASM2016
 from plms.scoring import apply_rules
 from rules_helpers import flags, imis, lm_table, series_ids, train

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plms.io.nsrr import read_nsrr_xml
+from plms.io.annotations.nsrr import read_nsrr_xml
 from plms.simulate import (
     AccelSpec, NightSpec, simulate_accel_night, simulate_night, write_accel_csv,
     write_accel_edf, write_accel_hypnogram_xml, write_accel_truth_tsv,

@@ -207,7 +207,7 @@ def test_cli_file_against_folder_and_bad_shift(folders, tmp_path, capsys):
 
 
 def test_own_events_tsv_is_read(tmp_path, capsys):
-    from plms.rescoring import rescore
+    from plms.pipeline.rescore import rescore
 
     lms = _lms(left=_series(600, 20), right=_series(600.5, 20))  # bilateral after combining
     src = _write(tmp_path / "n1.tsv", lms)
@@ -244,7 +244,7 @@ def test_single_ankle_plms_events_keep_the_plms_index_of_their_summary(tmp_path,
     """A one-leg night scored by plms (events.tsv + summary.json): its events.tsv holds no
     hypnogram, so rescoring it alone lost the PLMS index. 2 h of N2; the reference has
     40 LMs 20 s apart (one series: 40 PLMS, 20/h), the single ankle 30 (15/h)."""
-    from plms.rescoring import rescore
+    from plms.pipeline.rescore import rescore
 
     ref = _write(tmp_path / "n1.tsv", _lms(left=_series(600, 40)))
     ankle = rescore(_write(tmp_path / "ankle.tsv", _lms(left=_series(600.1, 30))))
@@ -263,7 +263,7 @@ def test_single_ankle_plms_events_keep_the_plms_index_of_their_summary(tmp_path,
 
 
 def test_missing_plms_index_names_the_side_and_the_reason(tmp_path):
-    from plms.rescoring import rescore
+    from plms.pipeline.rescore import rescore
 
     ref = _write(tmp_path / "n1.tsv", _lms(left=_series(600, 40)))
     paths = rescore(_write(tmp_path / "ankle.tsv", _lms(left=_series(600.1, 30)))).write(

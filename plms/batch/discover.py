@@ -52,7 +52,7 @@ class Found:
     def name(self) -> str:
         """The night's name: the file's stem, or the per-ankle files' common stem."""
         if len(self.paths) > 1:
-            from plms.io.accel_pair import pair_night_name
+            from plms.io.accel.pair import pair_night_name
 
             return pair_night_name(self.paths)
         return self.path.stem
@@ -70,7 +70,7 @@ def _pair_sides(found: list[Found]) -> list[Found]:
     """Group per-ankle files (``n1-left.csv``, ``n1-right.csv``) into two-ankle nights."""
     candidates = [f.path for f in found
                   if f.error is None and f.path.suffix.lower() in PER_ANKLE_SUFFIXES]
-    from plms.io.accel_pair import pair_by_side
+    from plms.io.accel.pair import pair_by_side
 
     groups = {g[0]: g for g in pair_by_side(candidates) if len(g) > 1}
     members = {p for g in groups.values() for p in g}

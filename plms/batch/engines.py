@@ -32,8 +32,8 @@ Outcome = tuple[int, Any, "str | None"]
 #: What :meth:`Engine.run` returns (closing it stops the work).
 Runs = Generator[Outcome, None, None]
 #: Modules the fork server imports once, so that each new worker starts warm.
-PRELOAD = ["plms.batch.worker", "plms.api", "plms.pipeline", "plms.io.edf", "plms.rescoring",
-           "plms.outputs.files"]
+PRELOAD = ["plms.batch.worker", "plms.api", "plms.pipeline.emg", "plms.io.psg.edf",
+           "plms.pipeline.rescore", "plms.outputs.files"]
 
 
 class Engine:
@@ -186,51 +186,60 @@ class ProcessEngine(Engine):
         n_workers = min(self.workers, len(tasks))
         try:
             while pending or busy:
-                while pending and len(busy) < n_workers:
-                    if idle:
-                        worker = idle.pop()
-                    else:
-                        with _single_thread_env():
-                            worker = _Worker(ctx)
-                    worker.task = pending.popleft()
-                    try:
-                        worker.conn.send((fn, tasks[worker.task]))
-                    except (OSError, EOFError):  # died between two tasks: retry elsewhere
-                        pending.appendleft(worker.task)
-                        worker.stop(kill=True)
-                        continue
-                    busy[worker.conn] = worker
+                self._start_tasks(ctx, fn, tasks, pending, idle, busy, n_workers)
                 ready = wait([*busy, *(w.proc.sentinel for w in busy.values())])
                 for conn, worker in list(busy.items()):
-                    if conn not in ready and worker.proc.sentinel not in ready:
-                        continue
-                    index = worker.task if worker.task is not None else -1
-                    try:
-                        if not conn.poll():
-                            raise EOFError
-                        kind, value = conn.recv()
-                    except (EOFError, OSError):
-                        worker.proc.join(timeout=5)
-                        del busy[conn]
-                        crash = describe_exit(worker.proc.exitcode)
-                        worker.stop(kill=True)
-                        yield index, None, crash
-                        continue
-                    del busy[conn]
-                    worker.done += 1
-                    if worker.done >= self.max_tasks_per_child:
-                        worker.stop()
-                    else:
-                        idle.append(worker)
-                    if kind == "ok":
-                        yield index, value, None
-                    else:
-                        yield index, None, f"the task raised {value}"
+                    if conn in ready or worker.proc.sentinel in ready:
+                        yield self._collect(conn, worker, idle, busy)
         finally:
             for worker in list(busy.values()):
                 worker.stop(kill=True)
             for worker in idle:
                 worker.stop()
+
+    @staticmethod
+    def _start_tasks(ctx: Any, fn: Callable[[Any], Any], tasks: Sequence[Any],
+                     pending: deque[int], idle: list[_Worker], busy: dict[Any, _Worker],
+                     n_workers: int) -> None:
+        """Hand pending tasks to idle (or new) workers until ``n_workers`` are busy."""
+        while pending and len(busy) < n_workers:
+            if idle:
+                worker = idle.pop()
+            else:
+                with _single_thread_env():
+                    worker = _Worker(ctx)
+            worker.task = pending.popleft()
+            try:
+                worker.conn.send((fn, tasks[worker.task]))
+            except (OSError, EOFError):  # died between two tasks: retry elsewhere
+                pending.appendleft(worker.task)
+                worker.stop(kill=True)
+                continue
+            busy[worker.conn] = worker
+
+    def _collect(self, conn: Any, worker: _Worker, idle: list[_Worker],
+                 busy: dict[Any, _Worker]) -> Outcome:
+        """The outcome of a worker that is ready: its answer, or how it died."""
+        index = worker.task if worker.task is not None else -1
+        try:
+            if not conn.poll():
+                raise EOFError
+            kind, value = conn.recv()
+        except (EOFError, OSError):
+            worker.proc.join(timeout=5)
+            del busy[conn]
+            crash = describe_exit(worker.proc.exitcode)
+            worker.stop(kill=True)
+            return index, None, crash
+        del busy[conn]
+        worker.done += 1
+        if worker.done >= self.max_tasks_per_child:
+            worker.stop()
+        else:
+            idle.append(worker)
+        if kind == "ok":
+            return index, value, None
+        return index, None, f"the task raised {value}"
 
 
 class DaskEngine(Engine):

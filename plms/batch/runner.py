@@ -213,6 +213,52 @@ def plan(inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], out:
     return tasks, refused
 
 
+def _still_to_do(tasks: Sequence[NightTask], previous: Mapping[str, Any], out: Path,
+                 rows: dict[int, dict[str, Any]], hooks: Hooks
+                 ) -> tuple[list[NightTask], int]:
+    """The tasks to run, and how many were skipped as complete (their rows put in ``rows``)."""
+    todo: list[NightTask] = []
+    skipped = 0
+    for task in tasks:
+        if _complete(task, previous):
+            try:
+                rows[task.index] = summary_row(task, out)
+            except (OSError, ValueError):
+                todo.append(task)
+                continue
+            skipped += 1
+            hooks.skipped(task)
+        else:
+            todo.append(task)
+    return todo, skipped
+
+
+def _record(task: NightTask, value: Any, crash: str | None, rows: dict[int, dict[str, Any]],
+            outcome: BatchOutcome, hooks: Hooks) -> int:
+    """Put one finished task's row in ``rows`` and its figures in ``outcome``; tell the hooks.
+
+    Returns 1 when the night failed, else 0.
+    """
+    if crash is not None:
+        message = (f"{task.path}: {crash}; nothing was written for it (a corrupt file "
+                   "can crash a reading library: check it, or rerun it alone with "
+                   "--debug)")
+        rows[task.index] = error_row(task.path, task.stem, message)
+        clean_partial([task])
+        hooks.error(message, None)
+        return 1
+    rows[task.index] = value["row"]
+    outcome.night_seconds.append(value["seconds"])
+    if value.get("peak_rss_mb") is not None:
+        outcome.peak_rss_mb = max(outcome.peak_rss_mb or 0.0, value["peak_rss_mb"])
+    if value["row"]["status"] == "ok":
+        if value["report"]:
+            hooks.report(value["report"])
+        return 0
+    hooks.error(value["row"]["error"], value["traceback"])
+    return 1
+
+
 def execute(
     tasks: Sequence[NightTask],
     refused: Mapping[int, dict[str, Any]],
@@ -238,19 +284,7 @@ def execute(
         return BatchOutcome(table=_table(rows), failed=len(refused),
                             seconds=time.perf_counter() - start)
     previous = {} if force else _previous_rows(csv_path)
-    todo: list[NightTask] = []
-    skipped = 0
-    for task in tasks:
-        if _complete(task, previous):
-            try:
-                rows[task.index] = summary_row(task, out)
-            except (OSError, ValueError):
-                todo.append(task)
-                continue
-            skipped += 1
-            hooks.skipped(task)
-        else:
-            todo.append(task)
+    todo, skipped = _still_to_do(tasks, previous, out, rows, hooks)
     if engine is None:
         engine = make_engine(jobs, scheduler, n_tasks=len(todo))
     if engine.name != "inline":
@@ -271,25 +305,7 @@ def execute(
         for position, value, crash in runs:
             task = todo[position]
             finished.add(position)
-            if crash is not None:
-                message = (f"{task.path}: {crash}; nothing was written for it (a corrupt file "
-                           "can crash a reading library: check it, or rerun it alone with "
-                           "--debug)")
-                rows[task.index] = error_row(task.path, task.stem, message)
-                clean_partial([task])
-                hooks.error(message, None)
-            else:
-                rows[task.index] = value["row"]
-                outcome.night_seconds.append(value["seconds"])
-                if value.get("peak_rss_mb") is not None:
-                    outcome.peak_rss_mb = max(outcome.peak_rss_mb or 0.0, value["peak_rss_mb"])
-                if value["row"]["status"] == "ok":
-                    if value["report"]:
-                        hooks.report(value["report"])
-                else:
-                    hooks.error(value["row"]["error"], value["traceback"])
-            if rows[task.index]["status"] != "ok":
-                failed += 1
+            failed += _record(task, value, crash, rows, outcome, hooks)
             outcome.ran += 1
             if progress is not None:
                 row = rows[task.index]
@@ -391,7 +407,7 @@ def run_batch(
     """
     if command not in ("score", "rescore"):
         raise ValueError(f"command must be 'score' or 'rescore', not {command!r}")
-    from plms.cli_checks import annotations_problem, out_dir_problem
+    from plms.checks import annotations_problem, out_dir_problem
     from plms.errors import PlmsInputError
 
     out_path = Path(out)

@@ -25,8 +25,8 @@ from plms.io.channels import (
     is_leg_label,
     leg_side,
 )
-from plms.io._textfiles import read_text
-from plms.io.accel import (
+from plms.io.annotations._textfiles import read_text
+from plms.io.accel.read import (
     AccelRecording,
     AccelSignal,
     accel_unit_scale,
@@ -34,18 +34,22 @@ from plms.io.accel import (
     read_accel,
     read_accel_edf,
 )
-from plms.io.accel_csv import read_accel_csv
-from plms.io.accel_devices import read_accel_device
-from plms.io.accel_labels import accel_axis_side, is_accel_label
-from plms.io.adapters import annotations_from_mne, annotations_from_yasa
-from plms.io.edf import Channel, Recording, read_recording, to_microvolts, unit_scale
-from plms.io.edf_annotations import annotations_from_tal, read_edf_annotations
-from plms.io.hypnogram_text import DIGIT_MAPPINGS, looks_like_hypnogram_text, read_hypnogram_text
-from plms.io.labels import RESPIRATORY_KINDS, classify_annotation
+from plms.io.accel.csv import read_accel_csv
+from plms.io.accel.devices import read_accel_device
+from plms.io.accel.labels import accel_axis_side, is_accel_label
+from plms.io.annotations.adapters import annotations_from_mne, annotations_from_yasa
+from plms.io.psg.edf import Channel, Recording, read_recording, to_microvolts, unit_scale
+from plms.io.annotations.edf_annotations import annotations_from_tal, read_edf_annotations
+from plms.io.annotations.hypnogram_text import (
+    DIGIT_MAPPINGS,
+    looks_like_hypnogram_text,
+    read_hypnogram_text,
+)
+from plms.io.annotations.labels import RESPIRATORY_KINDS, classify_annotation
 from plms.io.names import EDF_SUFFIXES, NSRR_XML_SUFFIXES, SIDECAR_SUFFIXES, TABLE_SUFFIXES
-from plms.io.nsrr import read_nsrr_xml
-from plms.io.remlogic import looks_like_remlogic, read_remlogic
-from plms.io.tables import looks_like_table, read_events_table
+from plms.io.annotations.nsrr import read_nsrr_xml
+from plms.io.annotations.remlogic import looks_like_remlogic, read_remlogic
+from plms.io.annotations.tables import looks_like_table, read_events_table
 
 __all__ = [
     "ANNOTATION_FORMATS",

@@ -63,7 +63,7 @@ EDF_SUFFIXES: Final = (".edf", ".bdf", ".rec")
 ACCEL_CSV_SUFFIXES: Final = (".csv", ".tsv", ".txt")
 #: Accelerometer device files: Axivity, GENEActiv, ActiGraph.
 ACCEL_DEVICE_SUFFIXES: Final = (".cwa", ".bin", ".gt3x")
-#: Every accelerometer file :func:`plms.io.accel.read_accel` reads.
+#: Every accelerometer file :func:`plms.io.accel.read.read_accel` reads.
 ACCEL_SUFFIXES: Final = EDF_SUFFIXES + ACCEL_CSV_SUFFIXES + ACCEL_DEVICE_SUFFIXES
 #: NSRR (Profusion) XML annotations.
 NSRR_XML_SUFFIXES: Final = (".xml",)

@@ -217,12 +217,12 @@ def rules_inputs(result: ScoreResult) -> RulesInputs:
 def marker_texts(inputs: RulesInputs) -> list[str]:
     """The texts that say whether respiratory events and arousals were scored.
 
-    Written at 0 s by every writer, read back by :func:`plms.io._build.plms_marker`.
+    Written at 0 s by every writer, read back by :func:`plms.io.annotations._build.plms_marker`.
 
     >>> marker_texts(RulesInputs(respiratory=_empty(RESPIRATORY_COLUMNS), arousals=None))
     ['plms: respiratory events scored', 'plms: arousals not scored']
     """
-    from plms.io._build import SCORING_MARKERS
+    from plms.io.annotations._build import SCORING_MARKERS
 
     text = {detail: t for t, (_, detail) in SCORING_MARKERS.items()}
     return [text[f"{name} {'scored' if table is not None else 'not scored'}"]
@@ -236,6 +236,6 @@ def excluded_text(side: str) -> str:
     >>> excluded_text("left")
     'plms: excluded left leg'
     """
-    from plms.io._build import EXCLUDED_MARKERS
+    from plms.io.annotations._build import EXCLUDED_MARKERS
 
     return {detail: t for t, (_, detail) in EXCLUDED_MARKERS.items()}[side]

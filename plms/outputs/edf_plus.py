@@ -336,8 +336,8 @@ def write_annotated_copy(result: ScoreResult, source_edf: str | os.PathLike[str]
         The source cannot be read or is discontinuous (EDF+D).
     """
     from plms.errors import PlmsInputError
-    from plms.io._build import plms_marker
-    from plms.io.labels import classify_annotation
+    from plms.io.annotations._build import plms_marker
+    from plms.io.annotations.labels import classify_annotation
 
     source = Path(source_edf)
     if not source.is_file():

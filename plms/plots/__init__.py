@@ -28,13 +28,11 @@ from plms.plots._common import (  # noqa: F401  (private names kept importable)
     _new_figure, _note, _style, figure_png, require_matplotlib,
 )
 from plms.plots._common import clock_ticks, excluded_stretches, recording_start
-from plms.plots.accel import (
-    accel_excerpt, accel_excerpt_caption, accel_excerpt_view, plot_accel_excerpt,
-)
+from plms.pipeline.excerpt import accel_excerpt, emg_excerpt, excerpt_window, series_table
+from plms.plots.accel import accel_excerpt_caption, accel_excerpt_view, plot_accel_excerpt
 from plms.plots.cohort import index_bins, plot_plms_index_distribution
 from plms.plots.excerpt import (  # noqa: F401
-    _bandpass, _excerpt_source, emg_excerpt, emg_excerpt_caption, emg_excerpt_view,
-    excerpt_window, plot_emg_excerpt, series_table,
+    _bandpass, _excerpt_source, emg_excerpt_caption, emg_excerpt_view, plot_emg_excerpt,
 )
 from plms.plots.night import (  # noqa: F401
     _annotation_tables, _draw_hypnogram, _hours, _imi_rules, _imi_scope, _night_length_s,

@@ -13,6 +13,8 @@ import pandas as pd
 
 # one reading of the recording start for every output
 from plms.outputs._events import recording_start as recording_start
+from plms.pipeline.excerpt import DEFAULT_EXCERPT_S as DEFAULT_EXCERPT_S
+from plms.pipeline.excerpt import EXCERPT_LEAD_S as EXCERPT_LEAD_S
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -21,10 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from plms.result import ScoreResult
 
-#: Length of the EMG excerpt kept by :func:`plms.score_edf` and drawn, seconds.
-DEFAULT_EXCERPT_S = 90.0
-#: Seconds shown before the first movement of the excerpt.
-EXCERPT_LEAD_S = 5.0
 #: Default resolution of the figures (dots per inch).
 DEFAULT_DPI = 100
 #: Stage colours (hypnogram) and drawing order top to bottom.

@@ -11,7 +11,8 @@ from plms.plots._common import (
     DEFAULT_DPI, LEG_COLORS, RESP_COLOR, _new_figure, _note, _shade_movements, _style,
     legend_outside,
 )
-from plms.plots.excerpt import excerpt_window, series_text, window_text
+from plms.pipeline.excerpt import excerpt_window
+from plms.plots.excerpt import series_text, window_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -25,34 +26,6 @@ AXIS_COLORS = ("#d62728", "#2ca02c", "#1f77b4", "#7f7f7f")
 ACTIVITY_HEADROOM = 1.2
 #: Smallest activity range shown, mg (so that a quiet stretch does not look busy).
 MIN_ACTIVITY_RANGE_MG = 60.0
-
-
-def accel_excerpt(signals: dict[str, Any], events: pd.DataFrame, *,
-                  window_s: float | None = None, duration_s: float | None = None
-                  ) -> dict[str, Any]:
-    """A short copy of each ankle's acceleration around the night's longest PLM series.
-
-    ``signals`` maps ``left``/``right`` to anything with ``data`` (samples x
-    axes, g), ``fs``, ``axes`` and ``label`` (:class:`plms.io.accel.AccelSignal`).
-    The result is what :func:`plot_accel_excerpt` reads from
-    ``result.details["accel_excerpt"]``.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace
-    >>> sig = SimpleNamespace(data=np.zeros((6000, 3)), fs=50.0, axes=("x", "y", "z"),
-    ...                       label="Ankle L")
-    >>> exc = accel_excerpt({"left": sig}, pd.DataFrame(), window_s=30)
-    >>> exc["start_s"], exc["end_s"], exc["legs"]["left"]["data"].shape
-    (0.0, 30.0, (1500, 3))
-    """
-    start, end, chosen = excerpt_window(events, window_s=window_s, duration_s=duration_s)
-    legs = {}
-    for side, sig in signals.items():
-        i0, i1 = int(round(start * sig.fs)), int(round(end * sig.fs))
-        legs[side] = {"data": np.array(sig.data[i0:i1], dtype=np.float32), "fs": float(sig.fs),
-                      "axes": tuple(sig.axes), "label": sig.label}
-    return {"start_s": start, "end_s": end, "series": chosen, "legs": legs}
 
 
 def _draw_raw(ax: Axes, part: dict[str, Any], start: float, end: float) -> None:

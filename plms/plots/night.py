@@ -237,13 +237,13 @@ def plot_imi_histograms(result: ScoreResult, *, width: float = 10.0,
                         dpi: int = DEFAULT_DPI) -> Figure:
     """IMIs <= 90 s in 2-s bins (left) and ln(IMI) in 0.1 bins over 0-4.5 (right).
 
-    The IMIs are those of ``result.events`` (:func:`plms.indices.imi_histograms`):
+    The IMIs are those of ``result.events`` (:func:`plms.scoring.indices.imi_histograms`):
     onset to onset within the sequence the series rules use, never across a
     non-CLM; with a hypnogram only those of movements in sleep, as
     ``summary["imi_counts"]``. The ln axis has ticks at 2, 10, 20, 40, 60 and 90 s; the 10-90 s
     range of periodic movements is shaded.
     """
-    from plms.indices import LN_IMI_RANGE, imi_histograms
+    from plms.scoring.indices import LN_IMI_RANGE, imi_histograms
 
     rules = _imi_rules(result)
     ev, scope = _imi_scope(result)

@@ -67,8 +67,8 @@ def _reload_emg(summary: Mapping[str, Any], events: pd.DataFrame, notes: list[st
                 ) -> dict[str, Any] | None:
     """The EMG excerpt re-read from the recording, if it is still there."""
     from plms.errors import PlmsError
-    from plms.io.edf import read_recording
-    from plms.plots import emg_excerpt
+    from plms.io.psg.edf import read_recording
+    from plms.pipeline.excerpt import emg_excerpt
 
     if summary.get("modality") != "emg":
         return None
@@ -98,11 +98,11 @@ def _reload_accel(summary: Mapping[str, Any], events: pd.DataFrame, notes: list[
     """The accelerometer excerpt and activity, re-read and re-detected with the saved settings."""
     from dataclasses import fields
 
-    from plms.accel.detect import AccelDetectorSettings, detect_lm_accel
+    from plms.signal.accel.detect import AccelDetectorSettings, detect_lm_accel
     from plms.errors import PlmsError
-    from plms.io.accel import read_accel
+    from plms.io.accel.read import read_accel
     from plms.io.names import ACCEL_CSV_SUFFIXES
-    from plms.plots.accel import accel_excerpt
+    from plms.pipeline.excerpt import accel_excerpt
 
     if summary.get("modality") != "accel":
         return None

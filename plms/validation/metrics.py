@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from plms.events import match_pairs
+from plms.signal.events import match_pairs
 from plms.result import ScoreResult
 from plms.rules import WASM2016, Rules, get_rules
 
@@ -23,7 +23,7 @@ _LEGS = ("left", "right", "combined")
 def _tables(lms: Any, rules: Rules) -> dict[str, pd.DataFrame]:
     """Per-leg and combined movements of a scoring (ScoreResult or per-leg table)."""
     if not isinstance(lms, ScoreResult):
-        from plms.pipeline import score_lms
+        from plms.pipeline.core import score_lms
 
         lms = score_lms(pd.DataFrame(lms), rules)
     per_leg, events = lms.per_leg, lms.events

@@ -1,0 +1,245 @@
+"""What the accelerometer readers share: the signal and recording types, units in g,
+clipping and plausibility checks.
+
+:mod:`plms.io.accel.read` (EDF/BDF), :mod:`plms.io.accel.csv` and
+:mod:`plms.io.accel.devices` all build on this module, which imports none of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from plms.annotations import Annotations
+from plms.errors import PlmsInputError
+from plms.io.accel.labels import Side
+from plms.io.names import ACCEL_CSV_SUFFIXES, ACCEL_DEVICE_SUFFIXES
+
+#: Standard gravity: m/s^2 in one g.
+STANDARD_GRAVITY = 9.80665
+#: Factor from each acceleration unit to g (keys compared lower-case, spaces removed).
+_TO_G = {
+    "g": 1.0, "mg": 1e-3,
+    **{u: 1.0 / STANDARD_GRAVITY for u in (
+        "m/s^2", "m/s2", "m/s\u00b2", "m/s/s", "ms^-2", "ms-2", "m*s^-2", "m.s-2", "m.s^-2")},
+}
+KNOWN_ACCEL_UNITS = "g, mg, m/s^2"
+#: Clipped share above which a warning is given, and above which the signal is refused.
+CLIPPED_WARNING_FRACTION = 1e-3
+CLIPPED_ERROR_FRACTION = 0.5
+#: A worn accelerometer's median magnitude (gravity) lies in this band, in g.
+PLAUSIBLE_MAGNITUDE_G = (0.5, 2.0)
+#: Measuring ranges of accelerometers, g, and how close a peak must be to one to be a limit.
+STANDARD_RANGES_G = (2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 200.0)
+RANGE_MATCH_TOLERANCE = 0.03
+#: Relative rounding within which a sample is at the peak (values stored as text).
+PEAK_RTOL = 1e-6
+#: Samples at the peak needed before a peak counts as a clipping limit.
+MIN_CLIPPED_SAMPLES = 3
+#: Samples the plausibility check looks at (a regular subsample of longer recordings).
+PLAUSIBILITY_SAMPLES = 100_000
+#: A single axis whose median absolute value exceeds this cannot be in g.
+PLAUSIBLE_AXIS_MAX_G = 2.0
+#: Below this rate a leg movement (0.5 s at least) spans too few samples.
+MIN_ACCEL_RATE_HZ = 10.0
+#: Suffixes of the readers of :func:`read_accel` (defined in :mod:`plms.io.names`).
+CSV_SUFFIXES = ACCEL_CSV_SUFFIXES
+DEVICE_SUFFIXES = ACCEL_DEVICE_SUFFIXES
+
+
+@dataclass(frozen=True, eq=False)
+class AccelSignal:
+    """The acceleration of one device (one leg), in g.
+
+    Attributes
+    ----------
+    label : str
+        Device name: the labels' common part (e.g. ``"Ankle L"``).
+    side : {"left", "right"} or None
+    data : ndarray of float32, shape (n, k)
+        Samples in g (read-only); k = 3 axes, 2, or 1 (one axis or a magnitude).
+    axes : tuple of str
+        Axis of each column: ``"x"``, ``"y"``, ``"z"`` or ``"mag"``.
+    channel_labels : tuple of str
+        The channel or column each axis was read from.
+    fs : float
+        Sampling rate in Hz.
+    unit : str
+        Unit as written in the file (or as given).
+    clipped_fraction : float
+        Share of samples with an axis at the range limits (0 when unknown).
+    range_g : float or None
+        Measuring range (largest absolute value) in g, when the file says.
+    """
+
+    label: str
+    side: Side | None
+    data: npt.NDArray[np.float32]
+    axes: tuple[str, ...]
+    channel_labels: tuple[str, ...]
+    fs: float
+    unit: str
+    clipped_fraction: float = 0.0
+    range_g: float | None = None
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the signal in seconds."""
+        return self.data.shape[0] / self.fs
+
+
+@dataclass(frozen=True, eq=False)
+class AccelRecording:
+    """The leg accelerometers of one recording.
+
+    ``signals`` maps ``"left"``/``"right"`` to the device on that leg (one or
+    both). ``start`` is ``None`` when the file has no clock time.
+    """
+
+    path: Path
+    start: dt.datetime | None
+    duration_s: float
+    signals: dict[str, AccelSignal]
+    annotations: Annotations = field(default_factory=Annotations)
+    file_type: str = "EDF"
+    warnings: tuple[str, ...] = ()
+
+
+def accel_unit_scale(unit: str) -> float:
+    """Factor that converts values in ``unit`` to g.
+
+    Raises
+    ------
+    PlmsInputError
+        Not an acceleration unit plms knows.
+
+    >>> accel_unit_scale("G"), accel_unit_scale(" m/s\u00b2 ") == 1 / STANDARD_GRAVITY
+    (1.0, True)
+    """
+    key = "".join(str(unit).split()).lower()
+    if key not in _TO_G:
+        raise PlmsInputError(f"unknown acceleration unit {unit!r} (known: {KNOWN_ACCEL_UNITS})")
+    return _TO_G[key]
+
+
+def _unit_hint(value_g: float, unit: str) -> str:
+    """Which unit would bring a median magnitude ``value_g`` near 1 g."""
+    low, high = PLAUSIBLE_MAGNITUDE_G
+    for factor, name in ((1 / STANDARD_GRAVITY, "m/s^2"), (1e-3, "mg"), (STANDARD_GRAVITY, "g"),
+                         (1e3, "g")):
+        if low <= value_g * factor <= high and name != unit:
+            return f"looks like {name} labelled as {unit}; give the unit (unit=/--unit {name})"
+    return "check the unit (unit=/--unit) and that gravity was not filtered out"
+
+
+def plausibility_problem(data_g: npt.NDArray[np.floating], axes: Sequence[str],
+                         label: str, unit: str) -> str | None:
+    """Why ``data_g`` cannot be acceleration in g, or None if it can.
+
+    >>> plausibility_problem(np.full((10, 3), 9.80665 / 3 ** 0.5), "xyz", "Acc", "g")[:50]
+    "accelerometer 'Acc' has a median magnitude of 9.81"
+    """
+    if data_g.shape[0] == 0:
+        return None
+    # a regular subsample of about PLAUSIBILITY_SAMPLES samples tells the median as well
+    data_g = data_g[:: max(1, data_g.shape[0] // PLAUSIBILITY_SAMPLES)]
+    low, high = PLAUSIBLE_MAGNITUDE_G
+    if set(axes) >= {"x", "y", "z"} or tuple(axes) == ("mag",):
+        columns = [axes.index(a) for a in ("x", "y", "z")] if "x" in axes else [0]
+        value = float(np.median(np.linalg.norm(data_g[:, columns], axis=1)))
+        if low <= value <= high:
+            return None
+        what = "median magnitude"
+    else:
+        value = float(np.max(np.median(np.abs(data_g), axis=0)))
+        if value <= PLAUSIBLE_AXIS_MAX_G:
+            return None
+        what = "median absolute value"
+    return (f"accelerometer {label!r} has a {what} of {value:.3g} g where a worn "
+            f"accelerometer reads about 1 g (gravity): it {_unit_hint(value, unit)}")
+
+
+def clipped_at_range(data_g: npt.ArrayLike) -> tuple[float, float | None]:
+    """Share of samples stuck at a standard measuring range, and that range (g).
+
+    For files that do not state their range (CSV, some device exports): a
+    sample is clipped when an axis sits exactly at its largest absolute value
+    and that value is a standard accelerometer range (:data:`STANDARD_RANGES_G`,
+    within :data:`RANGE_MATCH_TOLERANCE`) reached by at least
+    :data:`MIN_CLIPPED_SAMPLES` samples.
+
+    Examples
+    --------
+    >>> x = np.zeros((1000, 3)); x[:, 2] = 1.0; x[10:40, 0] = 8.0
+    >>> clipped_at_range(x)
+    (0.03, 8.0)
+    >>> clipped_at_range(np.full((100, 3), 0.5))
+    (0.0, None)
+    """
+    data = np.asarray(data_g, dtype=np.float64)
+    if data.ndim == 1:
+        data = data[:, None]
+    if data.size == 0:
+        return 0.0, None
+    clipped = np.zeros(data.shape[0], dtype=bool)
+    found: float | None = None
+    for k in range(data.shape[1]):
+        column = np.abs(data[:, k])
+        peak = float(np.nanmax(column)) if np.isfinite(column).any() else 0.0
+        ranges = [r for r in STANDARD_RANGES_G if abs(peak - r) <= RANGE_MATCH_TOLERANCE * r]
+        at_peak = column >= peak * (1.0 - PEAK_RTOL)
+        if ranges and int(at_peak.sum()) >= MIN_CLIPPED_SAMPLES:
+            clipped |= at_peak
+            found = max(found or 0.0, ranges[0])
+    return float(clipped.mean()), found
+
+
+def make_signal(
+    *, label: str, side: Side | None, data_g: npt.ArrayLike, axes: Sequence[str],
+    channel_labels: Sequence[str], fs: float, unit: str, path: str | PathLike[str] | None,
+    clipped_fraction: float = 0.0, range_g: float | None = None,
+) -> tuple[AccelSignal, list[str]]:
+    """Check one device's data in g and wrap it; returns the signal and warnings.
+
+    Raises
+    ------
+    PlmsInputError
+        Rate too low, more than half the samples clipped, or values that
+        cannot be g.
+    """
+    data = np.asarray(data_g, dtype=np.float32)
+    if data.ndim == 1:
+        data = data[:, None]
+    if fs < MIN_ACCEL_RATE_HZ:
+        raise PlmsInputError(
+            f"accelerometer {label!r} is sampled at {fs:g} Hz; at least "
+            f"{MIN_ACCEL_RATE_HZ:g} Hz is needed to see leg movements", path=path)
+    if clipped_fraction > CLIPPED_ERROR_FRACTION:
+        raise PlmsInputError(
+            f"accelerometer {label!r} is at its range limits in {clipped_fraction:.0%} of "
+            "the samples: the signal is clipped", path=path)
+    notes = []
+    if clipped_fraction > CLIPPED_WARNING_FRACTION:
+        notes.append(f"accelerometer {label!r} is at its range limits in "
+                     f"{clipped_fraction:.2%} of the samples (clipped)")
+    problem = plausibility_problem(data, tuple(axes), label, unit)
+    if problem is not None:
+        raise PlmsInputError(problem, path=path)
+    if len(axes) == 1:
+        notes.append(f"accelerometer {label!r} has a single axis ({axes[0]}): rotation of "
+                     "the leg cannot be seen from a single axis")
+    elif len(axes) == 2:
+        notes.append(f"accelerometer {label!r} has only two axes ({', '.join(axes)})")
+    data.setflags(write=False)
+    signal = AccelSignal(
+        label=label, side=side, data=data, axes=tuple(axes),
+        channel_labels=tuple(channel_labels), fs=float(fs), unit=unit,
+        clipped_fraction=float(clipped_fraction), range_g=range_g,
+    )
+    return signal, notes

@@ -1,0 +1,252 @@
+"""Read leg accelerometer recordings (EDF/BDF, CSV, device files) in g.
+
+One :class:`AccelRecording` holds one :class:`AccelSignal` per leg, keyed
+``"left"``/``"right"``. The side of a device comes from its channel labels
+(:mod:`plms.io.accel.labels`), else from the ``side`` option, else from a
+side word ending the file name (``night-right.csv``); a recording of a
+single device whose side is unknown is scored as the left leg, with a
+warning saying so (give ``side`` to change it). A night recorded as one file
+per ankle is read by :func:`plms.io.accel.pair.read_accel_pair`. Several devices without a
+side are an error.
+
+Every reader converts to g (1 g = 9.80665 m/s^2) and refuses values that
+cannot be g: a worn accelerometer reads about 1 g of gravity, so a median
+magnitude near 9.8 or 1000 means m/s^2 or mg labelled as g.
+
+>>> from plms.io.accel.read import accel_unit_scale
+>>> accel_unit_scale("mg"), round(accel_unit_scale("m/s^2"), 5)
+(0.001, 0.10197)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import replace
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from plms.annotations import Annotations
+from plms.errors import PlmsInputError
+from plms.io._edfformat import EdfHeader, SignalHeader, read_header
+from plms.io._readers import LibraryFile
+from plms.io.accel._common import (  # noqa: F401 - re-exported: plms.io.accel.read's names
+    STANDARD_GRAVITY,
+    KNOWN_ACCEL_UNITS,
+    CLIPPED_WARNING_FRACTION,
+    CLIPPED_ERROR_FRACTION,
+    PLAUSIBLE_MAGNITUDE_G,
+    STANDARD_RANGES_G,
+    RANGE_MATCH_TOLERANCE,
+    PEAK_RTOL,
+    MIN_CLIPPED_SAMPLES,
+    PLAUSIBILITY_SAMPLES,
+    PLAUSIBLE_AXIS_MAX_G,
+    MIN_ACCEL_RATE_HZ,
+    CSV_SUFFIXES,
+    DEVICE_SUFFIXES,
+    AccelSignal,
+    AccelRecording,
+    accel_unit_scale,
+    plausibility_problem,
+    clipped_at_range,
+    make_signal,
+)
+from plms.io.accel.labels import (
+    DeviceChannels,
+    Side,
+    assign_sides,
+    find_accel_channels,
+    group_devices,
+    select_accel_channels,
+    side_from_name,
+)
+from plms.io.channels import is_leg_label
+from plms.io.psg.edf import time_keeping
+from plms.io.annotations.edf_annotations import annotations_from_tal
+from plms.io.names import EDF_SUFFIXES
+
+def _signal_header(header: EdfHeader, label: str) -> SignalHeader:
+    matches = [s for s in header.ordinary_signals if s.label == label]
+    if len(matches) != 1:
+        raise PlmsInputError(f"the label {label!r} occurs {len(matches)} times in the file; "
+                             "plms cannot tell these channels apart", path=header.path)
+    return matches[0]
+
+
+def _read_axis(header: EdfHeader, sig: SignalHeader, unit: str | None,
+               source: LibraryFile) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_],
+                                            float]:
+    """One axis in g, its clipped samples, and the range in g."""
+    used = sig.unit if unit is None else unit
+    if not used.strip():
+        raise PlmsInputError(f"channel {sig.label!r} has no physical unit in the header; "
+                             f"give it with unit=/--unit ({KNOWN_ACCEL_UNITS})", path=header.path)
+    try:
+        scale = accel_unit_scale(used)
+    except PlmsInputError:
+        raise PlmsInputError(
+            f"channel {sig.label!r} has the unit {used!r}, which is not an acceleration unit "
+            f"({KNOWN_ACCEL_UNITS}); if it holds acceleration, give the unit with unit=/--unit",
+            path=header.path) from None
+    if sig.digital_max <= sig.digital_min or sig.physical_max == sig.physical_min:
+        raise PlmsInputError(f"channel {sig.label!r} has an unusable calibration (digital "
+                             f"{sig.digital_min}..{sig.digital_max}, physical "
+                             f"{sig.physical_min:g}..{sig.physical_max:g})", path=header.path)
+    digital = source.digital(sig)
+    gain = (sig.physical_max - sig.physical_min) / (sig.digital_max - sig.digital_min)
+    offset = sig.physical_min - sig.digital_min * gain
+    data = np.multiply(digital, np.float32(gain * scale), dtype=np.float32)
+    data += np.float32(offset * scale)
+    clipped = (digital <= sig.digital_min) | (digital >= sig.digital_max)
+    range_g = max(abs(sig.physical_min), abs(sig.physical_max)) * scale
+    return data, clipped, range_g
+
+
+def _read_device(header: EdfHeader, device: DeviceChannels, side: Side, unit: str | None,
+                 source: LibraryFile) -> tuple[AccelSignal, list[str]]:
+    sigs = [_signal_header(header, lab) for lab in device.labels]
+    if len(set(device.axes)) != len(device.axes):
+        raise PlmsInputError(f"accelerometer {device.name!r} has the same axis twice "
+                             f"({', '.join(device.labels)}); choose with channels=",
+                             path=header.path)
+    rates = {header.sampling_rate(s) for s in sigs}
+    if len(rates) > 1:
+        raise PlmsInputError(
+            f"the axes of accelerometer {device.name!r} have different sampling rates ("
+            + ", ".join(f"{s.label} {header.sampling_rate(s):g} Hz" for s in sigs) + ")",
+            path=header.path)
+    columns = [_read_axis(header, s, unit, source) for s in sigs]
+    clipped = np.any(np.stack([c[1] for c in columns]), axis=0)
+    return make_signal(
+        label=device.name, side=side, data_g=np.stack([c[0] for c in columns], axis=1),
+        axes=device.axes, channel_labels=device.labels, fs=rates.pop(),
+        unit=unit or sigs[0].unit, path=header.path,
+        clipped_fraction=float(clipped.mean()) if clipped.size else 0.0,
+        range_g=max(c[2] for c in columns),
+    )
+
+
+def read_accel_edf(
+    path: str | PathLike[str], *, side: str | None = None,
+    channels: Sequence[str] | None = None, unit: str | None = None,
+    read_annotations: bool = True,
+) -> AccelRecording:
+    """Read the leg accelerometers of an EDF, EDF+ or BDF file.
+
+    Parameters
+    ----------
+    path : path-like
+    side : {"left", "right"}, optional
+        Leg of a device whose labels carry no side (else the side word ending the
+        file name, ``night_R.edf``, else left).
+    channels : sequence of str, optional
+        Labels of the accelerometer channels, overriding detection.
+    unit : str, optional
+        Unit of the accelerometer channels (g, mg, m/s^2), overriding the header.
+    read_annotations : bool
+        Also read the EDF+ annotations (hypnogram, events).
+
+    Raises
+    ------
+    PlmsInputError
+        No accelerometer channel; an axis in a unit that is not acceleration;
+        axes of one device at different rates; more than half clipped; values
+        that cannot be g; two devices on a leg; any problem with the file.
+    """
+    path = Path(path)
+    if unit is not None:
+        try:
+            accel_unit_scale(unit)  # refuse an unknown unit before reading
+        except PlmsInputError as exc:
+            raise exc.with_path(path) from None
+    header = read_header(path)
+    labels = [s.label for s in header.ordinary_signals]
+    devices = group_devices(select_accel_channels(labels, channels, path))
+    named = side_from_name(path.stem)
+    placed, notes = assign_sides(devices, lambda d: d.side, lambda d: d.name, side, path,
+                                 name_side=named[1] if named else None)
+    start_offset, time_notes = time_keeping(header)
+    notes += time_notes
+    with_annotations = read_annotations and bool(header.annotation_signals)
+    signals: dict[str, AccelSignal] = {}
+    with LibraryFile(header, annotations=with_annotations) as source:
+        for leg, device in placed.items():
+            signals[leg], device_notes = _read_device(header, device, leg, unit, source)
+            notes += device_notes
+        annotations = Annotations(source=str(path))
+        if with_annotations:
+            annotations = annotations_from_tal(
+                source.annotations(), duration_s=header.duration_s, source=str(path))
+    return AccelRecording(
+        path=path, start=header.start + dt.timedelta(seconds=start_offset),
+        duration_s=header.duration_s, signals=signals, annotations=annotations,
+        file_type=header.file_type, warnings=tuple(notes),
+    )
+
+
+def read_accel(
+    path: str | PathLike[str], *, side: str | None = None, unit: str | None = None,
+    fs: float | None = None, **kwargs: Any,
+) -> AccelRecording:
+    """Read an accelerometer recording with the reader its suffix calls for.
+
+    ``.edf``/``.bdf``/``.rec``: :func:`read_accel_edf`; ``.csv``/``.tsv``/
+    ``.txt``: :func:`~plms.io.accel.csv.read_accel_csv`; ``.cwa``/``.bin``/
+    ``.gt3x``: :func:`~plms.io.accel.devices.read_accel_device`. ``side``
+    goes to every reader; ``unit`` to the EDF reader (None: the header's)
+    and the CSV reader (None: g); ``fs`` to the CSV reader. Where ``fs`` or
+    ``unit`` do not apply (the file states them) they are ignored with a
+    warning. Other keyword arguments go to the reader as they are.
+
+    >>> read_accel("night.xyz")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    plms.errors.PlmsInputError: night.xyz: not an accelerometer file plms reads (.edf, ...)
+    """
+    suffix = Path(path).suffix.lower()
+    ignored = []
+    if suffix in EDF_SUFFIXES:
+        rec = read_accel_edf(path, side=side, unit=unit, **kwargs)
+    elif suffix in CSV_SUFFIXES:
+        from plms.io.accel.csv import read_accel_csv
+
+        return read_accel_csv(path, side=side, unit=unit or "g", fs=fs, **kwargs)
+    elif suffix in DEVICE_SUFFIXES:
+        from plms.io.accel.devices import read_accel_device
+
+        named = side_from_name(Path(path).stem)
+        rec = read_accel_device(path, side=side or (named[1] if named else None), **kwargs)
+        if unit is not None and accel_unit_scale(unit) != 1.0:
+            ignored.append(f"the unit {unit!r} was ignored: device files are read in g")
+    else:
+        known = ", ".join(EDF_SUFFIXES + CSV_SUFFIXES + DEVICE_SUFFIXES)
+        raise PlmsInputError(f"not an accelerometer file plms reads ({known})", path=path)
+    if fs is not None:
+        ignored.append(f"the sampling rate {fs:g} Hz given was ignored: the file states its own")
+    return replace(rec, warnings=rec.warnings + tuple(ignored)) if ignored else rec
+
+
+def looks_like_accel(path: str | PathLike[str]) -> bool:
+    """Whether ``path`` is an accelerometer recording rather than a PSG with leg EMG.
+
+    An EDF/BDF file is one when it has accelerometer channels and no leg EMG
+    channel (a header that cannot be read is not); CSV and device files are.
+
+    >>> looks_like_accel("night.cwa"), looks_like_accel("notes.pdf")
+    (True, False)
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in CSV_SUFFIXES or suffix in DEVICE_SUFFIXES:
+        return True
+    if suffix not in EDF_SUFFIXES:
+        return False
+    try:
+        labels = [s.label for s in read_header(path).ordinary_signals]
+    except PlmsInputError:
+        return False
+    return bool(find_accel_channels(labels)) and not any(is_leg_label(lab) for lab in labels)

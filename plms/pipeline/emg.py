@@ -1,0 +1,226 @@
+"""Scoring a PSG night end to end: read, condition, detect, apply the rules, sum up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from plms.annotations import Annotations
+from plms.errors import PlmsInputError
+from plms.pipeline.core import (
+    LegSignal, apply_and_sum, check_leg, external_annotations, load_annotations, make_result,
+)
+from plms.pipeline.excerpt import emg_excerpt
+from plms.result import ScoreResult
+from plms.rules import Rules, get_rules
+from plms.signal.emg.detect import DetectorSettings, LegDetection, condition_leg, detect_conditioned
+from plms.summary import SLEEP_FROM_HYPNOGRAM, summary_header
+
+if TYPE_CHECKING:  # pragma: no cover
+    import mne
+
+    from plms.io.psg.edf import Recording
+
+
+def detect_legs(
+    legs: dict[str, LegSignal],
+    rules: Rules,
+    *,
+    heartbeats_s: np.ndarray | None,
+    settings: DetectorSettings,
+    threads: int | None = None,
+) -> tuple[pd.DataFrame, dict[str, LegDetection], list[str]]:
+    """Detect on each leg; return the per-leg table, the detections and warnings.
+
+    The legs' full-rate work runs in threads, one per leg (FFTs and
+    reductions release the GIL, chunking bounds their memory); the rules on
+    the 100-Hz bins, with the heart beats gated out, run one leg after the
+    other, which keeps the peak memory of a night low. ``threads`` caps the
+    threads (default one per leg); 1 works in this thread.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    tables, detections, warnings = [], {}, []
+    if threads is not None and threads <= 1:
+        conditioned = {side: condition_leg(leg.data_uv, leg.fs, settings=settings)
+                       for side, leg in legs.items()}
+    else:
+        workers = max(1, min(len(legs), threads or len(legs)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {side: pool.submit(condition_leg, leg.data_uv, leg.fs, settings=settings)
+                       for side, leg in legs.items()}
+            conditioned = {side: job.result() for side, job in futures.items()}
+    for side, leg in legs.items():
+        det = detect_conditioned(conditioned.pop(side), rules=rules, heartbeats_s=heartbeats_s,
+                                 settings=settings)
+        detections[side] = det
+        tables.append(det.events.assign(side=side))
+        excluded_min = float(det.excluded["duration"].sum()) / 60.0
+        if excluded_min > 0:
+            warnings.append(
+                f"leg channel '{leg.label}': {excluded_min:.1f} min look like a detached "
+                "electrode (strong mains pick-up) and were not scored")
+    lms = pd.concat(tables, ignore_index=True).sort_values("onset", kind="stable")
+    return lms.reset_index(drop=True), detections, warnings
+
+
+def _accel_only_hint(path: Path, exc: PlmsInputError) -> PlmsInputError:
+    """The error for a file without leg EMG: pointing to score_accel when it has accelerometers."""
+    from plms.io.accel.read import looks_like_accel
+
+    if not looks_like_accel(path):
+        return exc
+    return PlmsInputError(
+        "holds ankle accelerometer channels and no leg EMG: score it with "
+        "plms.score_accel() (on the command line: plms score, which detects the modality)",
+        path=path)
+
+
+def _read_night(
+    source: Any,
+    annotations: str | os.PathLike[str] | Annotations | None,
+    **channels: str | None,
+) -> tuple[Recording, Annotations, str, str, str]:
+    """Read the night of :func:`score_edf`: recording, annotations and their source, name, stem."""
+    from plms.io.psg.edf import Recording
+    from plms.io.psg.mne_raw import IN_MEMORY_NAME, is_mne_raw, raw_source, recording_from_raw
+
+    given: str | None = None
+    if isinstance(annotations, Annotations):
+        given = "given in Python"
+    elif annotations is not None:
+        given = str(annotations)
+    if isinstance(source, Recording):   # built in Python (plms.api.EmgArrays)
+        ann, ann_source = load_annotations(annotations, given, source.annotations,
+                                           source.duration_s, source.start)
+        return source, ann, ann_source, str(source.path), "night"
+    if is_mne_raw(source):
+        rec = recording_from_raw(source, read_annotations=annotations is None, **channels)
+        if annotations is None:
+            a = rec.annotations
+            has_any = a.hypnogram is not None or a.respiratory_scored or a.arousals_scored
+            given = "mne.io.Raw annotations" if has_any else "none"
+        ann, ann_source = load_annotations(annotations, given, rec.annotations, rec.duration_s,
+                                           rec.start)
+        file = raw_source(source)
+        return (rec, ann, ann_source, str(file) if file else IN_MEMORY_NAME,
+                file.stem if file else "night")
+    from plms.io.psg.edf import read_recording
+
+    path = Path(source)
+    chosen, ann_source_found = external_annotations(path, annotations)
+    try:
+        rec = read_recording(path, read_annotations=chosen is None, **channels)
+    except PlmsInputError as exc:
+        if channels.get("left") is None and channels.get("right") is None:
+            raise _accel_only_hint(path, exc) from None
+        raise
+    ann, ann_source = load_annotations(chosen, ann_source_found, rec.annotations,
+                                       rec.duration_s, rec.start)
+    return rec, ann, ann_source, str(path), path.stem
+
+
+def score_edf(
+    path: str | os.PathLike[str] | mne.io.BaseRaw | Recording,
+    rules: str | Rules = "wasm2016",
+    annotations: str | os.PathLike[str] | Annotations | None = None,
+    *,
+    left: str | None = None,
+    right: str | None = None,
+    ecg: str | None = None,
+    unit: str | None = None,
+    settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
+    threads: int | None = None,
+    keep_excerpt: bool = True,
+) -> ScoreResult:
+    """Score a PSG night in EDF, EDF+ or BDF end to end.
+
+    Parameters
+    ----------
+    path : path or mne.io.BaseRaw
+        The recording: a file, or a night loaded in MNE-Python (``mne.io.Raw``,
+        ``RawArray``; its data are taken in volts, its sampling rate from
+        ``raw.info["sfreq"]``, its start from ``raw.info["meas_date"]`` and its
+        stages and events from ``raw.annotations``). An accelerometer
+        recording is refused with a pointer to :func:`plms.score_accel`.
+        (:func:`plms.score` also takes arrays, :class:`plms.api.EmgArrays`.)
+    rules : {"wasm2016", "aasm"} or Rules
+    annotations : path or Annotations, optional
+        Hypnogram, respiratory events and arousals (NSRR XML or EDF+). When
+        absent, a sidecar ``STEM.xml`` / ``STEM-nsrr.xml`` beside the EDF is
+        used, else the EDF+'s own annotations (for a Raw: ``raw.annotations``).
+    left, right, ecg : str, optional
+        Channel labels overriding the automatic choice.
+    unit : str, optional
+        Physical unit of the leg channels when the header does not say it
+        (for a Raw: the unit of ``raw.get_data()`` when it is not volts).
+    threads : int, optional
+        Threads for the two legs (default one per leg); 1 when several
+        nights run in parallel processes.
+    keep_excerpt : bool
+        Keep a short EMG excerpt in ``result.details["emg_excerpt"]`` for
+        :func:`plms.plots.plot_emg_excerpt` and the report.
+
+    Returns
+    -------
+    ScoreResult
+
+    Raises
+    ------
+    PlmsInputError
+        For any problem with the inputs, with the file and the problem named.
+    """
+    from plms.signal.emg.cardiac import detect_r_peaks
+
+    rules = get_rules(rules)
+    rec, ann, ann_source, name, stem = _read_night(path, annotations, left=left, right=right,
+                                                   ecg=ecg, unit=unit)
+    warnings = list(rec.warnings)
+    legs = {side: LegSignal(ch.label, ch.data, ch.fs, ch.saturated_fraction)
+            for side, ch in (("left", rec.left), ("right", rec.right))}
+    for leg in legs.values():
+        warnings += [w for w in check_leg(leg, rules, name) if w not in warnings]
+    ecg_label, beats = None, None
+    if rec.ecg is not None:
+        ecg_label, beats = rec.ecg.label, detect_r_peaks(rec.ecg.data, rec.ecg.fs)
+        rec = replace(rec, ecg=None)   # frees the ECG samples before the legs' work
+    else:
+        warnings.append("no ECG channel found: cardiac artifact in the leg channels was not "
+                        "removed (name one with --ecg)")
+    lms, detections, det_warnings = detect_legs(legs, rules, heartbeats_s=beats,
+                                                settings=settings, threads=threads)
+    header = summary_header(
+        file=name,
+        recording_start=rec.start.isoformat() if rec.start is not None else None,
+        recording_duration_s=rec.duration_s,
+        modality="emg",
+        sleep_source=SLEEP_FROM_HYPNOGRAM if ann.hypnogram is not None else None,
+        channels={"left": rec.left.label, "right": rec.right.label, "ecg": ecg_label,
+                  "reason": rec.choice.reason},
+        fs_hz={"left": rec.left.fs, "right": rec.right.fs},
+        signal={
+            "units": {"left": rec.left.unit, "right": rec.right.unit},
+            "mains_hz": {side: det.mains_hz for side, det in detections.items()},
+            "excluded_min": {side: float(det.excluded["duration"].sum()) / 60.0
+                             for side, det in detections.items()},
+        },
+        annotations_source=ann_source,
+        warnings=warnings + det_warnings + list(ann.warnings),
+    )
+    respiratory = ann.respiratory if ann.respiratory_scored else None
+    arousals = ann.arousals if ann.arousals_scored else None
+    events, summary = apply_and_sum(lms, rules, hypnogram=ann.hypnogram,
+                                    respiratory=respiratory, arousals=arousals,
+                                    extra_summary=header)
+    details: dict[str, Any] = {"detections": detections, "annotations": ann}
+    if keep_excerpt:
+        details["emg_excerpt"] = emg_excerpt(
+            {side: (leg.data_uv, leg.fs) for side, leg in legs.items()}, events,
+            duration_s=rec.duration_s, labels={side: leg.label for side, leg in legs.items()})
+    return make_result(lms, events, summary, hypnogram=ann.hypnogram, respiratory=respiratory,
+                       arousals=arousals, stem=stem, details=details)

@@ -1,0 +1,464 @@
+"""Leg-movement detection in one leg's EMG (RULES.md section 1).
+
+The rules are applied on the rectified EMG's amplitude envelope at 100 Hz:
+
+1. band-pass 10-100 Hz with notches at the mains frequency found in the
+   signal (:mod:`plms.signal.emg.conditioning`);
+2. samples around heart beats left out when beat times are given
+   (:mod:`plms.signal.emg.cardiac`), stretches with a detached electrode excluded
+   (:mod:`plms.signal.emg.artifacts`);
+3. mean rectified amplitude per 10-ms bin, smoothed over ``envelope_smoothing_s``;
+4. resting baseline estimated locally (:mod:`plms.signal.emg.baseline`);
+5. onset: first bin >= baseline + 8 µV; offset: start of the first run of
+   >= 0.5 s below baseline + 2 µV; LMs shorter than 0.5 s dropped; WASM
+   morphology: a 0.5-s window with median >= baseline + 2 µV.
+
+Like MNE's detectors, the functions take data and return events; they never
+modify their input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from plms.signal.emg.artifacts import electrode_off_intervals
+from plms.signal.emg.baseline import BaselineSettings, resting_baseline
+from plms.signal.emg.cardiac import qrs_valid_mask
+from plms.signal.emg.conditioning import (
+    ENVELOPE_RATE_HZ,
+    binned_rectified,
+    choose_band,
+    design_fir,
+    detect_mains,
+    envelope,
+)
+from plms.signal.events import hysteresis_events
+from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
+
+if TYPE_CHECKING:  # mne is optional and imported by the caller
+    import mne
+
+#: Columns of the table :func:`detect_lm` returns.
+LM_COLUMNS = ("onset", "duration", "peak_uv", "baseline_uv")
+
+#: Units :func:`detect_lm` takes, with their factor to µV ("μV" with a Greek mu
+#: is taken too).
+EMG_UNITS = {"uV": 1.0, "\u00b5V": 1.0, "\u03bcV": 1.0, "mV": 1e3, "V": 1e6}
+_EMG_UNITS_SHOWN = "'uV', '\u00b5V', 'mV', 'V'"
+#: The 99th percentile of a leg EMG's |amplitude| lies between these, µV: at rest
+#: a few µV, a movement tens to hundreds. Below the lower bound the signal is
+#: most likely in volts (or mV) read as µV; above the upper one, in nV or raw counts.
+PLAUSIBLE_EMG_P99_UV = (0.05, 1e5)
+
+
+class AmplitudeWarning(UserWarning):
+    """The EMG's amplitudes are implausible for the unit it was given in."""
+
+
+def emg_to_microvolts(emg: npt.ArrayLike, unit: str = "uV") -> npt.NDArray[np.float64]:
+    """One leg's EMG in ``unit`` converted to µV, with a warning when implausible.
+
+    Parameters
+    ----------
+    emg : array
+        The samples.
+    unit : {"uV", "µV", "mV", "V"}
+        Their unit; MNE's ``Raw.get_data()`` returns volts.
+
+    Returns
+    -------
+    ndarray
+        The samples in µV (a new array unless ``unit`` is µV).
+
+    Raises
+    ------
+    ValueError
+        ``unit`` is none of the allowed values.
+
+    Warns
+    -----
+    AmplitudeWarning
+        The 99th percentile of |EMG| is below 0.05 µV or above 1e5 µV once
+        converted (:data:`PLAUSIBLE_EMG_P99_UV`); an all-zero signal is not
+        judged.
+
+    Examples
+    --------
+    >>> emg_to_microvolts([0.5, -1.0], "mV").tolist()
+    [500.0, -1000.0]
+    """
+    if not isinstance(unit, str) or unit not in EMG_UNITS:
+        raise ValueError(f"unit must be one of {_EMG_UNITS_SHOWN}, got {unit!r}")
+    x = np.asarray(emg)
+    scale = EMG_UNITS[unit]
+    if scale != 1.0:
+        x = np.multiply(x, scale, dtype=np.float64)
+    if x.ndim == 1 and x.size:
+        step = max(1, x.size // 200_000)
+        a = np.abs(x[::step].astype(np.float64, copy=False))
+        a = a[np.isfinite(a)]
+        p99 = float(np.percentile(a, 99)) if a.size else 0.0
+        low, high = PLAUSIBLE_EMG_P99_UV
+        if 0.0 < p99 < low:
+            import warnings
+
+            warnings.warn(
+                f"the EMG given in {unit} has tiny amplitudes (99th percentile of |EMG| "
+                f"{p99:.3g} \u00b5V, leg EMG is a few \u00b5V at rest): is it in volts "
+                "(MNE's get_data() returns V)? Then pass unit='V'; as it is, no movement "
+                "can reach the 8-\u00b5V onset threshold", AmplitudeWarning, stacklevel=3)
+        elif p99 > high:
+            import warnings
+
+            warnings.warn(
+                f"the EMG given in {unit} has implausibly large amplitudes (99th percentile "
+                f"of |EMG| {p99:.3g} \u00b5V): check its unit (unit= one of "
+                f"{_EMG_UNITS_SHOWN})", AmplitudeWarning, stacklevel=3)
+    return x
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """Choices of the detector that are not scoring rules (those live in :class:`Rules`)."""
+
+    #: Width of the moving average that smooths the rectified envelope on
+    #: which onsets and offsets are decided, s.
+    envelope_smoothing_s: float = 0.2
+    #: Width of the lighter smoothing on which the decided edges are placed
+    #: and the quiet period is tested, s ...
+    edge_smoothing_s: float = 0.05
+    #: ... widened to hold at least this many samples: at 128 Hz 0.05 s holds
+    #: 6, whose mean rectified amplitude scatters by ~30 % at rest (12: ~21 %),
+    #: enough to hold the quiet test's mean excess near 2 µV at a high resting
+    #: tone and stretch twitches past 0.5 s. Changes nothing from 256 Hz up.
+    edge_min_samples: float = 12.0
+    #: Samples from this long before a heart beat ...
+    qrs_gate_before_s: float = 0.06
+    #: ... to this long after it are left out of the envelope.
+    qrs_gate_after_s: float = 0.09
+    #: Detect and exclude stretches where the electrode is off.
+    exclude_electrode_off: bool = True
+    #: Resting-baseline estimator.
+    baseline: BaselineSettings = field(default_factory=BaselineSettings)
+
+    def __post_init__(self) -> None:
+        for name in ("envelope_smoothing_s", "edge_smoothing_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("edge_min_samples", "qrs_gate_before_s", "qrs_gate_after_s"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True, eq=False)
+class LegDetection:
+    """Everything the detector found on one leg.
+
+    Attributes
+    ----------
+    events : DataFrame
+        One row per LM: ``onset``, ``duration`` (s), ``peak_uv`` (peak of the
+        envelope above the baseline), ``baseline_uv`` (baseline at onset).
+    envelope, baseline : array of float32
+        Amplitude envelope and resting baseline (µV) at ``rate_hz``.
+    rate_hz : float
+    excluded : DataFrame
+        ``onset``, ``duration`` of stretches not scored (electrode off).
+    mains_hz : float or None
+        Mains frequency found and notched.
+    """
+
+    events: pd.DataFrame
+    envelope: npt.NDArray[np.float64]
+    baseline: npt.NDArray[np.float64]
+    rate_hz: float
+    excluded: pd.DataFrame
+    mains_hz: float | None
+
+
+def quiet_from(level: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
+               rate_hz: float, rules: Rules) -> npt.NDArray[np.bool_]:
+    """Per bin: whether the EMG stays quiet for the offset period starting there.
+
+    RULES.md section 1: an offset starts a period of >= 0.5 s in which the EMG
+    stays < 2 µV above the resting baseline. On a real envelope, which
+    fluctuates by 10-35 % at rest, "every moment below" would hang on noise
+    peaks at high resting tone; the period is quiet when the *mean* of the
+    envelope's excess over the baseline (dips below it count as 0, so they
+    cannot hide a burst) is below the threshold.
+    """
+    q = max(1, int(np.ceil(rules.lm_offset_quiet_s * rate_hz - TIME_TOLERANCE_S)))
+    n = level.size
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    c = np.zeros(n + 1)
+    np.cumsum(np.clip(level - base, 0.0, None), out=c[1:])
+    q = min(q, n)
+    # mean over [i, i + q), and over the shorter windows that reach the end
+    total = np.empty(n)
+    total[: n - q + 1] = c[q:] - c[: n - q + 1]
+    total[n - q + 1 :] = c[n] - c[n - q + 1 : n]
+    length = np.full(n, float(q))
+    length[n - q + 1 :] = np.arange(q - 1, 0, -1)
+    return total / length < rules.lm_offset_above_baseline_uv
+
+
+def find_movements(
+    env: npt.NDArray[np.float64],
+    base: npt.NDArray[np.float64],
+    rate_hz: float,
+    rules: Rules,
+    level: npt.NDArray[np.float64] | None = None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Onset and offset bins of the LMs in an envelope, by the rules' thresholds.
+
+    Onset: first bin of ``env`` >= baseline + 8 µV; offset: first later bin
+    where a quiet period starts (:func:`quiet_from` on ``level``, the lightly
+    smoothed envelope, ``env`` when not given); the next onset is searched
+    from the offset on (:func:`plms.signal.events.hysteresis_events`). LMs shorter
+    than the minimum duration are dropped.
+
+    Examples
+    --------
+    >>> from plms.rules import WASM2016
+    >>> env = np.full(1000, 2.0); env[300:420] = 30.0; env[440:470] = 30.0
+    >>> on, off = find_movements(env, np.full(1000, 2.0), 100.0, WASM2016)
+    >>> (on / 100).tolist(), (off / 100).tolist()
+    ([3.0], [4.67])
+    """
+    level = env if level is None else level
+    return hysteresis_events(
+        env >= base + rules.lm_onset_above_baseline_uv, quiet_from(level, base, rate_hz, rules),
+        min_samples=rules.lm_min_duration_s * rate_hz - TIME_TOLERANCE_S)
+
+
+def refine_onsets(
+    on: npt.NDArray[np.int64], off: npt.NDArray[np.int64], fine: npt.NDArray[np.float64],
+    base: npt.NDArray[np.float64], smoothing_bins: int, rules: Rules,
+) -> npt.NDArray[np.int64]:
+    """Place onsets on a lightly smoothed envelope.
+
+    Smoothing over ``w`` bins moves a rising edge up to ``w/2`` earlier; the
+    onset becomes the first bin of the light envelope at or above the onset
+    threshold, searched from ``w/2`` before the decided onset.
+    """
+    half = smoothing_bins // 2
+    new_on = on.copy()
+    for i, (a, b) in enumerate(zip(on, off, strict=True)):
+        lo = max(0, a - half)
+        hit = np.flatnonzero(fine[lo:b] >= base[lo:b] + rules.lm_onset_above_baseline_uv)
+        if hit.size:
+            new_on[i] = lo + hit[0]
+    return new_on
+
+
+def _passes_morphology(env: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
+                       on: int, off: int, rate_hz: float, rules: Rules) -> bool:
+    """WASM computer scoring: a window of 0.5 s whose median is >= baseline + 2 µV."""
+    width = int(round(rules.morphology_window_s * rate_hz))
+    seg = env[on:off] - base[on:off]
+    if seg.size < width:
+        return False
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(seg, width), axis=1)
+    return bool((medians >= rules.morphology_median_above_baseline_uv).any())
+
+
+@dataclass(frozen=True, eq=False)
+class ConditionedLeg:
+    """One leg after conditioning: rectified sums and valid-sample counts per bin.
+
+    The full-rate work (filtering, mains and electrode checks) ends here; what
+    follows works on the 100-Hz bins only.
+    """
+
+    sums: npt.NDArray[np.float32]
+    counts: npt.NDArray[np.float32]
+    rate_hz: float
+    mains_hz: float | None
+    electrode_off: npt.NDArray[np.float64]
+    """(onset, offset) rows in seconds."""
+
+
+def condition_leg(
+    emg_uv: npt.ArrayLike,
+    fs: float,
+    *,
+    settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
+) -> ConditionedLeg:
+    """Filter, rectify and bin one leg's EMG; find a detached electrode."""
+    if fs <= 0:
+        raise ValueError(f"sampling rate must be positive, got {fs}")
+    x = np.asarray(emg_uv, dtype=np.float32)
+    if x.ndim != 1:
+        raise ValueError(f"expected a 1-D signal, got shape {x.shape}")
+    mains = detect_mains(x, fs)
+    rate = ENVELOPE_RATE_HZ
+    sums, counts = binned_rectified(x, fs, None, rate, taps=design_fir(choose_band(fs, mains)))
+    off_iv = (electrode_off_intervals(x, fs) if settings.exclude_electrode_off
+              else np.zeros((0, 2)))
+    return ConditionedLeg(sums, counts, rate, mains, off_iv)
+
+
+def detect_conditioned(
+    leg: ConditionedLeg,
+    *,
+    rules: str | Rules = "wasm2016",
+    heartbeats_s: npt.ArrayLike | None = None,
+    settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
+) -> LegDetection:
+    """Gate the heart beats out of a conditioned leg and apply the LM rules (RULES.md section 1)."""
+    rules = get_rules(rules)
+    rate = leg.rate_hz
+    sums, counts = leg.sums, leg.counts
+    if heartbeats_s is not None:
+        # The gate works on the 10-ms bins: every bin touching a QRS window is
+        # left out (the gate is at most one bin wider on each side).
+        valid = qrs_valid_mask(sums.size, rate, heartbeats_s, settings.qrs_gate_before_s,
+                               settings.qrs_gate_after_s)
+        sums, counts = np.where(valid, sums, 0.0), np.where(valid, counts, 0.0)
+    width = max(1, int(round(settings.envelope_smoothing_s * rate)))
+    env = envelope(sums, counts, width)
+    per_bin = max(float(np.mean(leg.counts)), 1.0) if leg.counts.size else 1.0  # samples
+    fine_width = max(settings.edge_smoothing_s * rate, settings.edge_min_samples / per_bin)
+    fine = envelope(sums, counts, max(1, int(round(fine_width))))
+    del sums, counts
+    excluded = np.zeros(env.size, dtype=bool)
+    for a, b in leg.electrode_off:
+        excluded[int(a * rate): int(np.ceil(b * rate))] = True
+    base = resting_baseline(env, rate, quiet_margin_uv=rules.lm_offset_above_baseline_uv,
+                            excluded=excluded, settings=settings.baseline)
+    on, off = find_movements(env, base, rate, rules, level=fine)
+    on = refine_onsets(on, off, fine, base, width, rules)
+    del fine
+    long_enough = (off - on) >= rules.lm_min_duration_s * rate - TIME_TOLERANCE_S
+    on, off = on[long_enough], off[long_enough]
+    keep = np.array([not excluded[a:b].any() for a, b in zip(on, off, strict=True)], dtype=bool)
+    if rules.apply_morphology:
+        keep &= np.array([_passes_morphology(env, base, a, b, rate, rules)
+                          for a, b in zip(on, off, strict=True)], dtype=bool)
+    on, off = on[keep], off[keep]
+    peak = np.array([float(np.max(env[a:b] - base[a:b])) for a, b in zip(on, off, strict=True)])
+    events = pd.DataFrame({
+        "onset": on / rate, "duration": (off - on) / rate,
+        "peak_uv": peak if peak.size else np.zeros(0),
+        "baseline_uv": base[on] if on.size else np.zeros(0),
+    })
+    off_iv = leg.electrode_off
+    excluded_df = pd.DataFrame({"onset": off_iv[:, 0], "duration": off_iv[:, 1] - off_iv[:, 0]})
+    # kept for plots and review: float32 halves their memory (2 x 11 MB per 8-h leg)
+    return LegDetection(events, env.astype(np.float32), base.astype(np.float32), rate,
+                        excluded_df, leg.mains_hz)
+
+
+def detect_leg(
+    emg_uv: npt.ArrayLike,
+    fs: float,
+    *,
+    rules: str | Rules = "wasm2016",
+    heartbeats_s: npt.ArrayLike | None = None,
+    settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
+) -> LegDetection:
+    """Detect the leg movements of one leg, with the intermediate signals.
+
+    :func:`condition_leg` then :func:`detect_conditioned`.
+
+    Parameters
+    ----------
+    emg_uv : array
+        The leg's EMG in µV (convert first: :func:`plms.io.psg.edf.to_microvolts`).
+    fs : float
+        Sampling rate, Hz.
+    rules : {"wasm2016", "aasm"} or Rules
+    heartbeats_s : array, optional
+        Heart-beat times (s), e.g. from :func:`plms.signal.emg.cardiac.detect_r_peaks` on
+        the ECG channel; the QRS complexes are then left out of the envelope.
+    settings : DetectorSettings
+    """
+    rules = get_rules(rules)
+    leg = condition_leg(emg_uv, fs, settings=settings)
+    return detect_conditioned(leg, rules=rules, heartbeats_s=heartbeats_s, settings=settings)
+
+
+def detect_lm(
+    emg_uv: npt.ArrayLike,
+    fs: float,
+    *,
+    unit: str = "uV",
+    rules: str | Rules = "wasm2016",
+    heartbeats_s: npt.ArrayLike | None = None,
+    settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
+) -> pd.DataFrame:
+    """Leg movements of one leg's EMG: ``onset``, ``duration`` (s), ``peak_uv``, ``baseline_uv``.
+
+    See :func:`detect_leg` for the other parameters and the intermediate signals.
+
+    Parameters
+    ----------
+    emg_uv : array
+        The leg's EMG, in ``unit``.
+    fs : float
+        Sampling rate, Hz.
+    unit : {"uV", "µV", "mV", "V"}
+        Unit of ``emg_uv`` (default µV). Data from MNE's ``Raw.get_data()`` are
+        in volts: pass ``unit="V"`` (or use :func:`detect_lm_raw`).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``unit``, a signal that is not 1-D, a rate that is not positive.
+
+    Warns
+    -----
+    AmplitudeWarning
+        The amplitudes are implausible for leg EMG in ``unit`` (e.g. volts
+        given as µV): see :func:`emg_to_microvolts`.
+
+    Examples
+    --------
+    >>> fs = 256.0
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.arange(int(60 * fs)) / fs
+    >>> amp = np.where((t >= 20) & (t < 22), 50.0, 3.0)      # a 2-s movement at 20 s
+    >>> emg = rng.standard_normal(t.size) * amp * 1.25
+    >>> lm = detect_lm(emg, fs)
+    >>> len(lm), bool(abs(lm.onset[0] - 20.0) < 0.1), bool(abs(lm.duration[0] - 2.0) < 0.25)
+    (1, True, True)
+    """
+    emg = emg_to_microvolts(emg_uv, unit)
+    return detect_leg(emg, fs, rules=rules, heartbeats_s=heartbeats_s,
+                      settings=settings).events
+
+
+def detect_lm_raw(
+    raw: mne.io.BaseRaw,
+    left: str,
+    right: str,
+    *,
+    ecg: str | None = None,
+    rules: str | Rules = "wasm2016",
+    settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
+) -> pd.DataFrame:
+    """Leg movements of both legs of an :class:`mne.io.Raw` (``onset``, ``duration``, ``side``).
+
+    MNE stores EMG in volts; it is converted to µV here (whatever type MNE
+    gave the channels). ``raw`` is not modified.
+    """
+    from plms.signal.emg.cardiac import detect_r_peaks
+
+    fs = float(raw.info["sfreq"])
+    beats = None
+    if ecg is not None:
+        beats = detect_r_peaks(raw.get_data(picks=[ecg])[0], fs)
+    tables = []
+    for side, label in (("left", left), ("right", right)):
+        data_v = raw.get_data(picks=[label])[0]   # SI units: volts
+        lm = detect_lm(data_v, fs, unit="V", rules=rules, heartbeats_s=beats,
+                       settings=settings)
+        tables.append(lm.assign(side=side))
+    return pd.concat(tables, ignore_index=True).sort_values("onset", kind="stable").reset_index(
+        drop=True)
