@@ -174,11 +174,9 @@ def time_axis(ax: Axes, start: datetime | None, length_h: float,
 
 def _nan_runs(values: np.ndarray, rate_hz: float) -> list[tuple[float, float]]:
     """(onset, duration) in seconds of every run of non-finite values."""
-    bad = ~np.isfinite(np.asarray(values, dtype=float))
-    if not bad.any():
-        return []
-    edges = np.diff(np.r_[0, bad.astype(np.int8), 0])
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    from plms.signal.events import true_runs
+
+    starts, ends = true_runs(~np.isfinite(np.asarray(values, dtype=float)))
     return [(a / rate_hz, (b - a) / rate_hz) for a, b in zip(starts, ends, strict=True)]
 
 

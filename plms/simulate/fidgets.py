@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from plms.hypnogram import SLEEP_STAGES, Hypnogram
+from plms.signal.events import true_runs
 from plms.simulate.movements import (
     EDGE_MARGIN_S, MIN_SAME_LEG_GAP_S, MIN_SUBBURST_S, SUBBURST_PAUSE_S, IntervalIndex, Placed,
     burst_envelope, cross_ok, duration_ok, log_uniform, measure,
@@ -79,9 +80,8 @@ def wake_bouts(hyp: Hypnogram) -> list[tuple[float, float, str]]:
     sleep_idx = np.flatnonzero(np.isin(hyp.stages, SLEEP_STAGES))
     first = sleep_idx[0] if sleep_idx.size else hyp.n_epochs
     last = sleep_idx[-1] if sleep_idx.size else hyp.n_epochs
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], wake.astype(int), [0]])))
     bouts = []
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
+    for a, b in zip(*true_runs(wake), strict=True):
         kind = "presleep" if b <= first else ("final" if a > last else "waso")
         bouts.append((float(hyp.start_s + a * hyp.epoch_s), float(hyp.start_s + b * hyp.epoch_s),
                       kind))
