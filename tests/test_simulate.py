@@ -316,3 +316,235 @@ def test_generate_night_cli(tmp_path):
     labels = {s.label: s.physical_dimension for s in edfio.read_edf(out).signals}
     assert labels["Leg L"] == "mV" and labels["Leg R"] == "mV"
     assert module.main(["--fs", "90", "--out", str(tmp_path / "bad.edf")]) == 2
+
+
+# -- the generator's own thresholds (issue 14) ---------------------------------------------
+def test_generator_thresholds_are_the_rule_sheet():
+    """The truth thresholds equal the rule sheet, hand-copied here, not read from plms.rules."""
+    import ast
+    import inspect
+
+    from plms.simulate import movements
+
+    # ../shared/RULES.md section 1: onset >= 8 uV above the resting baseline; offset at the
+    # start of >= 0.5 s below 2 uV above it. Section 2: LMs of the two legs are bilateral when
+    # the next onset is < 0.5 s after the previous offset.
+    assert movements.ONSET_UV == 8.0
+    assert movements.OFFSET_UV == 2.0
+    assert movements.QUIET_S == 0.5
+    assert movements.BILATERAL_JOIN_S == 0.5
+    imported = {node.module for node in ast.walk(ast.parse(inspect.getsource(movements)))
+                if isinstance(node, ast.ImportFrom)}
+    assert not any(m and m.startswith("plms.rules") for m in imported)
+
+
+def test_truth_measure_on_a_hand_built_envelope():
+    from plms.simulate.movements import measure
+
+    fs = 100.0
+    k = np.arange(201)
+    # rises 0 -> 20 uV over 1 s, falls back over 1 s: first sample >= 8 uV is k = 40,
+    # last sample >= 2 uV is k = 190, so the truth is [0.40, 1.91) s after the start
+    env = np.where(k <= 100, k / 5.0, 20.0 - (k - 100) / 5.0)
+    assert measure(0, env, fs) == pytest.approx((0.40, 1.91))
+    assert measure(50, env, fs) == pytest.approx((0.90, 2.41))
+    # two 20-uV plateaus 0.4 s apart are one movement; 0.6 s apart, two (no single truth)
+    for gap_s, expected in ((0.4, (0.0, 1.4)), (0.6, None)):
+        burst = np.full(50, 20.0)
+        two = np.concatenate([burst, np.zeros(int(gap_s * fs)), burst])
+        got = measure(0, two, fs)
+        assert got == (None if expected is None else pytest.approx(expected))
+    assert measure(0, np.full(100, 7.9), fs) is None
+
+
+# -- harder recording conditions (issue 14) -------------------------------------------------
+HARDER_BASE = NightSpec(duration_h=0.1, fs_leg=256, electrode_off=False)
+
+
+def _clean(**kw):
+    return NightSpec(difficulty="clean", electrode_off=False, **kw)
+
+
+def test_harder_conditions_are_off_by_default():
+    from plms.simulate.conditions import CONDITIONS, condition_spec
+
+    spec = NightSpec()
+    assert not (spec.high_tone or spec.irregular_rhythm or spec.amplifier_notch
+                or spec.invert_polarity or spec.mains_harmonics)
+    assert spec.amplifier_band_hz is None and spec.storage_uv_per_bit is None
+    assert spec.dc_offset_uv == 0.0
+    assert condition_spec("today") == spec
+    assert set(CONDITIONS) == {"today", "high_tone", "irregular_rhythm", "amplifier", "coarse",
+                               "dc_inverted", "mains_harmonics", "all"}
+    with pytest.raises(ValueError, match="high_tone"):
+        condition_spec("noisy")
+
+
+@pytest.mark.parametrize("name", ["high_tone", "irregular_rhythm", "amplifier", "coarse",
+                                  "dc_inverted", "mains_harmonics", "all"])
+def test_harder_condition_keeps_truth_and_changes_the_legs(name):
+    from plms.simulate.conditions import condition_spec
+
+    base = simulate_night(4, HARDER_BASE)
+    hard = simulate_night(4, condition_spec(name, HARDER_BASE))
+    pd.testing.assert_frame_equal(base.truth_lms, hard.truth_lms)
+    pd.testing.assert_frame_equal(base.respiratory, hard.respiratory)
+    for label in HARDER_BASE.leg_labels:
+        assert hard.signals[label].data.size == base.signals[label].data.size
+        assert not np.allclose(hard.signals[label].data, base.signals[label].data)
+
+
+def _rms(x, fs):
+    return float(np.sqrt(np.mean(reference_bandpass(x, fs) ** 2)))
+
+
+def test_high_tone_level_and_raised_stretches():
+    night = simulate_night(2, _clean(duration_h=1.0, fs_leg=128, high_tone=True))
+    fs = 128
+    stretches = night.artifacts[night.artifacts["kind"] == "raised_tone"]
+    assert len(stretches) == 4  # four stretches of 5-15 min (the 1-h night caps them at 12)
+    assert stretches["duration"].between(300.0, 720.0).all()
+    assert set(stretches["side"]) <= {"left", "right", "both"}
+    for label, side in zip(night.leg_labels, ("left", "right"), strict=True):
+        x = night.signals[label].data
+        band = reference_bandpass(x, fs)
+        quiet = np.ones(x.size, dtype=bool)
+        for r in night.truth_lms[night.truth_lms["side"] == side].itertuples():
+            quiet[max(0, int((r.onset - 1) * fs)):int((r.onset + r.duration + 1) * fs)] = False
+        raised = np.zeros(x.size, dtype=bool)
+        for r in stretches.itertuples():
+            raised[int(r.onset * fs):int((r.onset + r.duration) * fs)] = True
+        outside = np.sqrt(np.mean(band[quiet & ~raised] ** 2))
+        assert 4.0 * 0.95 <= outside <= 9.0 * 1.05  # 4-9 uV RMS at rest
+        for r in stretches.itertuples():
+            middle = np.zeros(x.size, dtype=bool)  # away from the 30-s ramps
+            middle[int((r.onset + 40) * fs):int((r.onset + r.duration - 40) * fs)] = True
+            ratio = np.sqrt(np.mean(band[quiet & middle] ** 2)) / outside
+            if r.side in (side, "both"):
+                assert 3.0 * 0.93 <= ratio <= 4.5 * 1.07, (label, r)
+            else:
+                assert 0.9 <= ratio <= 1.1, (label, r)
+
+
+def test_irregular_rhythm_with_ectopic_beats():
+    night = simulate_night(3, _clean(duration_h=1.0, fs_leg=256, rest_range_uv=(1.5, 1.5),
+                                     irregular_rhythm=True))
+    fs = 256
+    rr = np.diff(night.beats_s)
+    assert rr.min() >= 0.45 and rr.max() <= 1.3
+    assert rr.std() / rr.mean() > 0.15  # irregular (a sinus rhythm varies by a few %)
+    ectopic = np.isin(night.beats_s, night.ectopic_s)
+    assert 0.03 < ectopic.mean() < 0.15
+    peaks, shapes = [], []
+    for label in night.leg_labels:
+        x = night.signals[label].data
+        idx = np.rint(night.beats_s * fs).astype(int)
+        idx = idx[(idx > fs) & (idx < x.size - fs)]
+        keep = np.isin(np.rint(night.beats_s * fs).astype(int), idx)
+        windows = np.stack([x[i - int(0.06 * fs):i + int(0.1 * fs)] for i in idx])
+        peak = np.abs(windows).max(axis=1)
+        peaks.append((np.median(peak[~ectopic[keep]]), np.median(peak[ectopic[keep]])))
+        shapes.append((windows[~ectopic[keep]].mean(axis=0), windows[ectopic[keep]].mean(axis=0)))
+    strong = int(np.argmax([p[0] for p in peaks]))
+    normal, ectopic_peak = peaks[strong]
+    assert 50.0 <= normal <= 95.0  # about 70 uV of ECG in the stronger leg
+    assert 1.6 <= ectopic_peak / normal <= 2.4  # ectopic beats: twice the QRS
+    assert peaks[1 - strong][0] <= 0.6 * normal  # the other leg sees less
+    a, b = shapes[strong]
+    assert np.corrcoef(a, b)[0, 1] < 0.5  # and another shape
+
+
+def test_amplifier_band_pass_and_notch():
+    from scipy import signal as sps
+
+    from plms.simulate.recording import amplifier_band
+
+    spec = _clean(duration_h=0.1, fs_leg=512, mains=True, drift=True)
+    base = simulate_night(6, spec)
+    amp = simulate_night(6, dataclasses.replace(spec, amplifier_band_hz=(10.0, 100.0),
+                                                amplifier_notch=True))
+    fs = 512
+    f, p_base = sps.welch(base.signals["Leg L"].data, fs=fs, nperseg=4 * fs)
+    _, p_amp = sps.welch(amp.signals["Leg L"].data, fs=fs, nperseg=4 * fs)
+    ratio = p_amp / p_base
+    at = {hz: ratio[np.argmin(np.abs(f - hz))] for hz in (0.5, 30.0, 50.0)}
+    assert at[0.5] < 0.01  # 2nd-order 10-Hz high-pass: |H(0.5 Hz)|^2 ~ (0.5/10)^4
+    assert 0.8 < at[30.0] < 1.2  # pass band
+    assert at[50.0] < 0.01  # notch at the 50-Hz mains
+    assert amplifier_band((10.0, 100.0), 200.0) == (10.0, 90.0)  # capped at 0.45 fs
+
+
+def test_coarse_storage_in_memory_and_in_the_edf(tmp_path):
+    for unit, step in (("uV", 0.5), ("mV", 1.0)):
+        night = simulate_night(2, dataclasses.replace(SHORT, duration_h=0.03, leg_unit=unit,
+                                                      storage_uv_per_bit=step))
+        path = write_edf(night, tmp_path / f"coarse-{unit}.edf", extra_channels=False)
+        signals = {s.label: s for s in edfio.read_edf(path).signals}
+        for label in night.leg_labels:
+            uv = night.signals[label].as_uv()
+            np.testing.assert_allclose(uv / step, np.rint(uv / step), atol=1e-6)
+            sig = signals[label]
+            pmin, pmax = sig.physical_min, sig.physical_max
+            per_bit = (pmax - pmin) / (sig.digital_max - sig.digital_min)
+            assert per_bit * (1000.0 if unit == "mV" else 1.0) == pytest.approx(step)
+            np.testing.assert_allclose(sig.data, night.signals[label].data,
+                                       atol=1e-6 * (1e-3 if unit == "mV" else 1.0))
+
+
+def test_dc_offset_and_inverted_polarity():
+    spec = dataclasses.replace(HARDER_BASE, duration_h=0.03)
+    base = simulate_night(8, spec)
+    moved = simulate_night(8, dataclasses.replace(spec, dc_offset_uv=400.0,
+                                                  invert_polarity=True))
+    for label in spec.leg_labels:
+        offset = moved.signals[label].data + base.signals[label].data  # -x + c + x
+        assert np.ptp(offset) < 1e-9
+        assert 200.0 <= abs(offset[0]) <= 400.0
+
+
+def test_mains_with_harmonics():
+    from scipy import signal as sps
+
+    spec = _clean(duration_h=0.05, fs_leg=512, mains_hz=60.0)
+    base = simulate_night(9, spec)
+    hum = simulate_night(9, dataclasses.replace(spec, mains_harmonics=True))
+    f, p_base = sps.welch(base.signals["Leg R"].data, fs=512, nperseg=2048)
+    _, p_hum = sps.welch(hum.signals["Leg R"].data, fs=512, nperseg=2048)
+    ratio = {hz: p_hum[np.argmin(np.abs(f - hz))] / p_base[np.argmin(np.abs(f - hz))]
+             for hz in (50.0, 60.0, 120.0, 180.0, 240.0)}
+    for hz in (60.0, 120.0, 180.0):  # fundamental and the harmonics below 0.45 fs
+        assert ratio[hz] > 100.0, hz
+    assert ratio[50.0] == pytest.approx(1.0, rel=0.05)
+    assert ratio[240.0] == pytest.approx(1.0, rel=0.05)  # above 0.45 fs: filtered out
+
+
+@pytest.mark.parametrize(("field", "value", "match"), [
+    ("amplifier_band_hz", (100.0, 10.0), "amplifier_band_hz"),
+    ("amplifier_band_hz", (0.0, 70.0), "amplifier_band_hz"),
+    ("storage_uv_per_bit", 0.0, "storage_uv_per_bit"),
+    ("storage_uv_per_bit", 20.0, "storage_uv_per_bit"),
+    ("dc_offset_uv", 5000.0, "dc_offset_uv"),
+    ("dc_offset_uv", float("nan"), "dc_offset_uv"),
+    ("high_tone", None, "high_tone"),
+])
+def test_harder_condition_validation(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        NightSpec(**{field: value})
+
+
+def test_evaluate_detection_script(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "evaluate_detection.py"
+    spec = importlib.util.spec_from_file_location("evaluate_detection", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.parse_seeds("500-503") == [500, 501, 502, 503]
+    assert module.parse_seeds("7") == [7]
+    code = module.main(["--condition", "coarse", "--hours", "0.05", "--seeds", "3-3"])
+    out = capsys.readouterr().out
+    assert code in (0, 1)
+    assert "seed    3" in out and "condition coarse" in out and "offset error" in out
+    with pytest.raises(SystemExit):
+        module.main(["--condition", "noisy"])

@@ -23,7 +23,11 @@ Signal model of a leg channel (uV; divided by 1000 for ``leg_unit="mV"``)::
 The truth (:attr:`SimulatedNight.truth_lms`) is the LM rules applied to the
 noise-free activation: onset where it first reaches 8 uV, offset where it
 last is at 2 uV or more, one row per movement per leg, kept clear of the
-rule edges. See :class:`NightSpec` for what can be varied and
+rule edges. Harder recording conditions (a high resting tone with raised
+stretches, an irregular rhythm with ectopic beats, the amplifier's band-pass
+and notch, a coarse storage step, a DC offset with inverted polarity, mains
+harmonics) are ``NightSpec`` fields, all off by default; named sets of them
+are in :mod:`plms.simulate.conditions`. See :class:`NightSpec` for what can be varied and
 :func:`write_edf` / :func:`write_nsrr_xml` to write a night as the files a
 sleep lab exchanges.
 """

@@ -62,6 +62,26 @@ QRS_WIDTH_PER_SD = 6.0
 #: Change of the leg QRS size at each posture change (uniform factor).
 LEG_QRS_POSTURE_FACTOR = (0.6, 1.4)
 
+# -- irregular rhythm (harder condition) ---------------------------------------------------
+#: RR intervals, s (46-133 bpm), their night mean s (uniform) and log-normal sigma.
+IRREGULAR_RR_S = (0.45, 1.3)
+IRREGULAR_MEAN_RR_S = (0.65, 0.9)
+IRREGULAR_RR_SIGMA = 0.22
+#: Share of ectopic beats (uniform per night), their coupling interval and the pause after, s.
+ECTOPIC_SHARE = (0.05, 0.12)
+ECTOPIC_COUPLING_S = (0.45, 0.6)
+ECTOPIC_PAUSE_S = (0.9, 1.3)
+#: Ectopic beats in the legs: this times the usual QRS, this much wider (uniform).
+ECTOPIC_GAIN = 2.0
+ECTOPIC_WIDTH_FACTOR = (1.4, 2.0)
+#: ECG pick-up of the stronger leg, uV (uniform), the weaker leg's share of it (uniform);
+#: a posture change moves the size within these factors of it.
+IRREGULAR_LEG_QRS_UV = (60.0, 80.0)
+IRREGULAR_WEAK_SHARE = (0.25, 0.5)
+IRREGULAR_QRS_CLIP = (0.85, 1.15)
+#: Ectopic complex in the ECG lead: wide QRS, no P, inverted T ((uV, centre s, width s)).
+ECTOPIC_ECG_WAVES = ((1400.0, 0.0, 0.035), (-400.0, 0.07, 0.03), (-350.0, 0.3, 0.06))
+
 
 def heart_rate(rng: np.random.Generator, hyp: Hypnogram, duration_s: float,
                arousal_onsets: npt.ArrayLike, breaths_per_min: float) -> npt.NDArray[np.float64]:
@@ -118,16 +138,28 @@ def _place(x: npt.NDArray[np.float64], fs: float, beats: npt.NDArray[np.float64]
 
 
 def ecg_channel(rng: np.random.Generator, beats: npt.NDArray[np.float64], fs: int, n: int,
-                breaths_per_min: float, mains_hz: float | None) -> npt.NDArray[np.float64]:
-    """The ECG lead in uV: P-QRS-T at every beat, wander, noise and some mains."""
+                breaths_per_min: float, mains_hz: float | None,
+                ectopic: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.float64]:
+    """The ECG lead in uV: P-QRS-T at every beat, wander, noise and some mains.
+
+    With ``ectopic`` (a mask over ``beats``, irregular rhythm) the normal beats
+    have no P wave (atrial fibrillation) and the ectopic ones a wide complex
+    (:data:`ECTOPIC_ECG_WAVES`).
+    """
     first = int(np.floor(ECG_SPAN_S[0] * fs))
     tt = (first + np.arange(int(np.ceil((ECG_SPAN_S[1] - ECG_SPAN_S[0]) * fs)))) / fs
-    template = sum(a * np.exp(-0.5 * ((tt - c) / w) ** 2) for a, c, w in ECG_WAVES)
+    waves = ECG_WAVES if ectopic is None else ECG_WAVES[1:]
+    template = sum(a * np.exp(-0.5 * ((tt - c) / w) ** 2) for a, c, w in waves)
     resp = np.sin(2 * np.pi * breaths_per_min / S_PER_MIN * beats + rng.uniform(0, 2 * np.pi))
     weights = rng.uniform(*ECG_GAIN) * (1 + ECG_RESP_MODULATION * resp
                                         + BEAT_AMPLITUDE_SD * rng.standard_normal(beats.size))
     x = np.zeros(n)
-    _place(x, fs, beats, weights, np.asarray(template), first)
+    if ectopic is None:
+        _place(x, fs, beats, weights, np.asarray(template), first)
+    else:
+        wide = sum(a * np.exp(-0.5 * ((tt - c) / w) ** 2) for a, c, w in ECTOPIC_ECG_WAVES)
+        _place(x, fs, beats[~ectopic], weights[~ectopic], np.asarray(template), first)
+        _place(x, fs, beats[ectopic], weights[ectopic], np.asarray(wide), first)
     wander = ECG_WANDER_UV * smooth_noise(rng, int(np.ceil(n / fs)) + 2, ECG_WANDER_CORR_S)
     x += upsample_linear(wander, 1, fs, n)
     noise = rng.standard_normal(n)
@@ -141,25 +173,72 @@ def ecg_channel(rng: np.random.Generator, beats: npt.NDArray[np.float64], fs: in
     return x
 
 
-def add_leg_qrs(rng: np.random.Generator, x: npt.NDArray[np.float64],
-                beats: npt.NDArray[np.float64], fs: int, step_times: npt.ArrayLike) -> float:
-    """Add the QRS spikes of every beat, as one leg sees them, to ``x`` (uV, in place).
-
-    Returns their typical peak size, uV.
-    """
-    width = rng.uniform(*LEG_QRS_WIDTH_S)
+def _leg_shape(rng: np.random.Generator, width: float,
+               fs: int) -> tuple[int, npt.NDArray[np.float64]]:
+    """A QRS-like spike of ``width`` s (first sample offset, shape of peak |1|)."""
     sd = width / QRS_WIDTH_PER_SD
     first = -int(np.ceil(width / 2 * fs))
     tt = (first + np.arange(2 * -first + 1)) / fs
     gauss = np.exp(-0.5 * (tt / sd) ** 2)
     shape = rng.uniform(-1, 1) * gauss + rng.uniform(-1, 1) * (-tt / sd) * gauss
-    shape /= np.max(np.abs(shape))
-    size = float(log_uniform(rng, *LEG_QRS_UV))
+    return first, shape / np.max(np.abs(shape))
+
+
+def add_leg_qrs(rng: np.random.Generator, x: npt.NDArray[np.float64],
+                beats: npt.NDArray[np.float64], fs: int, step_times: npt.ArrayLike,
+                size_uv: float | None = None,
+                ectopic: npt.NDArray[np.bool_] | None = None) -> float:
+    """Add the QRS spikes of every beat, as one leg sees them, to ``x`` (uV, in place).
+
+    ``size_uv`` fixes the typical peak size (irregular rhythm; else drawn from
+    :data:`LEG_QRS_UV`); ``ectopic`` (a mask over ``beats``) gives those beats
+    a wider spike of another shape and :data:`ECTOPIC_GAIN` times the size.
+    Returns the typical peak size, uV.
+    """
+    width = rng.uniform(*LEG_QRS_WIDTH_S)
+    first, shape = _leg_shape(rng, width, fs)
+    size = float(log_uniform(rng, *LEG_QRS_UV)) if size_uv is None else float(size_uv)
+    bounds = LEG_QRS_UV if size_uv is None else (size * IRREGULAR_QRS_CLIP[0],
+                                                  size * IRREGULAR_QRS_CLIP[1])
     steps = np.sort(np.asarray(step_times, dtype=float))
     seg_factor = rng.uniform(*LEG_QRS_POSTURE_FACTOR, size=steps.size + 1)
     factor = seg_factor[np.searchsorted(steps, beats, side="right")]
-    weights = np.clip(size * factor, *LEG_QRS_UV) * (
+    weights = np.clip(size * factor, *bounds) * (
         1 + BEAT_AMPLITUDE_SD * rng.standard_normal(beats.size))
     delay = rng.uniform(*LEG_QRS_DELAY_S)
-    _place(x, fs, beats + delay, weights, shape, first)
+    if ectopic is None:
+        _place(x, fs, beats + delay, weights, shape, first)
+        return size
+    wide_first, wide = _leg_shape(rng, width * rng.uniform(*ECTOPIC_WIDTH_FACTOR), fs)
+    if np.sign(wide[np.argmax(np.abs(wide))]) == np.sign(shape[np.argmax(np.abs(shape))]):
+        wide = -wide  # another shape: wider, and its main deflection the other way
+    _place(x, fs, beats[~ectopic] + delay, weights[~ectopic], shape, first)
+    _place(x, fs, beats[ectopic] + delay, ECTOPIC_GAIN * weights[ectopic], wide, wide_first)
     return size
+
+
+def irregular_beats(rng: np.random.Generator, duration_s: float
+                    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """R-peak times (s) of an atrial-fibrillation-like rhythm, and which beats are ectopic.
+
+    RR intervals are drawn independently (log-normal around a night mean,
+    redrawn into :data:`IRREGULAR_RR_S`); a share of beats are ectopic: early
+    (:data:`ECTOPIC_COUPLING_S` after the beat before) and followed by a
+    pause (:data:`ECTOPIC_PAUSE_S`); two ectopic beats never follow each other.
+    """
+    lo, hi = IRREGULAR_RR_S
+    m = int(np.ceil(duration_s / lo)) + 2
+    mean_rr = rng.uniform(*IRREGULAR_MEAN_RR_S)
+    rr = mean_rr * np.exp(IRREGULAR_RR_SIGMA * rng.standard_normal(m))
+    bad = (rr < lo) | (rr > hi)
+    rr[bad] = rng.uniform(lo, hi, size=int(bad.sum()))
+    ectopic = rng.random(m) < rng.uniform(*ECTOPIC_SHARE)
+    ectopic[0] = False
+    ectopic[1:] &= ~ectopic[:-1]
+    idx = np.flatnonzero(ectopic)
+    rr[idx] = rng.uniform(*ECTOPIC_COUPLING_S, size=idx.size)
+    after = idx[idx + 1 < m] + 1
+    rr[after] = rng.uniform(*ECTOPIC_PAUSE_S, size=after.size)
+    beats = rng.uniform(0.0, hi) + np.cumsum(rr) - rr[0]
+    keep = beats < duration_s
+    return beats[keep], ectopic[keep]

@@ -41,7 +41,7 @@ from plms.outputs.nsrr_xml import (
 )
 from plms.simulate.extras import EEG_KINDS, ExtraChannel
 from plms.simulate.extras import extra_channels as montage_channels
-from plms.simulate.spec import SimChannel, SimulatedNight
+from plms.simulate.spec import UV_PER_MV, SimChannel, SimulatedNight
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.simulate.accel import SimulatedAccelNight
@@ -151,10 +151,24 @@ def _samples(ch: SimChannel) -> npt.NDArray[np.float64]:
     return ch.data
 
 
+def _leg_range(night: SimulatedNight, bdf: bool) -> tuple[float, float]:
+    """Physical range of the leg channels.
+
+    With ``storage_uv_per_bit`` an EDF stores the legs at exactly that step
+    (digital value = signal / step); otherwise, and in a BDF (24 bits, far
+    finer), :data:`LEG_RANGES`.
+    """
+    unit = night.spec.leg_unit
+    step = night.spec.storage_uv_per_bit
+    if step is None or bdf:
+        return LEG_RANGES[unit][int(bdf)]
+    step_in_unit = step / UV_PER_MV if unit == "mV" else step
+    return EDF_DIGITAL[0] * step_in_unit, EDF_DIGITAL[1] * step_in_unit
+
+
 def _channels(night: SimulatedNight, montage: Montage | None, bdf: bool) -> list[ExtraChannel]:
     """The channels to write, in montage order: EEG/EOG/chin, ECG, legs, the rest."""
-    unit = night.spec.leg_unit
-    leg_range = LEG_RANGES[unit][int(bdf)]
+    leg_range = _leg_range(night, bdf)
     core = [ExtraChannel(night.ecg_label, int(night.signals[night.ecg_label].fs), "uV",
                          ECG_RANGE_UV, lambda: night.signals[night.ecg_label].data)]
     for label in night.leg_labels:

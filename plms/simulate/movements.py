@@ -21,15 +21,20 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from plms.rules import WASM2016
 from plms.simulate.spec import TRUTH_COLUMNS, NightSpec
 
 SIDES = ("left", "right")
 
-#: Envelope thresholds the truth is measured with (RULES.md section 1).
-ONSET_UV = WASM2016.lm_onset_above_baseline_uv
-OFFSET_UV = WASM2016.lm_offset_above_baseline_uv
-QUIET_S = WASM2016.lm_offset_quiet_s
+#: Envelope thresholds the truth is measured with, written here from the rule
+#: sheet (RULES.md section 1, WASM 2016 LM onset / offset) and deliberately not
+#: read from :mod:`plms.rules`: a wrong constant there must not move the truth
+#: and the detector's result together (tests/test_simulate.py checks these
+#: against the rule sheet's values). Onset: >= 8 uV above rest, uV.
+ONSET_UV = 8.0
+#: Offset: the activation stays < 2 uV above rest ...
+OFFSET_UV = 2.0
+#: ... for at least 0.5 s.
+QUIET_S = 0.5
 
 # -- shapes --------------------------------------------------------------------
 #: Onset / offset ramps of an LM (uniform), s.
@@ -68,8 +73,9 @@ CLM_DURATION = (1.8, 0.5, 0.85, 9.0)
 
 #: Onset intervals this close to the IMI bounds (bound, tolerance s) are avoided ...
 EDGE_IMI_S = ((10.0, 0.4), (90.0, 0.8))
-#: ... for movements combined as WASM combines the legs (gap under this, s) ...
-BILATERAL_JOIN_S = WASM2016.bilateral_max_gap_s
+#: ... for movements combined as WASM combines the legs (gap under this, s; RULES.md
+#: section 2, bilateral combination: next onset < 0.5 s after the previous offset) ...
+BILATERAL_JOIN_S = 0.5
 #: ... in at most this many passes.
 EDGE_PASSES = 3
 

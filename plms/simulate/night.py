@@ -12,8 +12,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from plms.hypnogram import SLEEP_STAGES
-from plms.simulate import artifacts, cardiac, fidgets, movements, sleep, sources, tone
+from plms.hypnogram import SLEEP_STAGES, Hypnogram
+from plms.simulate import artifacts, cardiac, fidgets, movements, recording, sleep, sources, tone
 from plms.simulate.emg import emg_noise, upsample_linear
 from plms.simulate.spec import (
     ARTIFACT_COLUMNS, UV_PER_MV, NightSpec, SimChannel, SimulatedNight,
@@ -22,7 +22,8 @@ from plms.simulate.spec import (
 #: Names of the independent random streams, in spawn order (append only).
 STREAMS = ("hypnogram", "respiratory", "movements", "envelopes", "electrode_off", "arousals",
            "twitches", "pops", "rest", "heart", "ecg", "noise_left", "noise_right", "leg_ecg",
-           "mains", "drift", "breathing", "positions", "extras", "fidgets")
+           "mains", "drift", "breathing", "positions", "extras", "fidgets",
+           "stretches", "rhythm", "harmonics", "recording")
 #: Body positions and how likely each new one is.
 POSITIONS = ("supine", "left", "right", "prone")
 POSITION_P = (0.45, 0.25, 0.25, 0.05)
@@ -111,27 +112,33 @@ def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNig
         if spec.enabled("pops") else []
 
     breaths = breathing_rate(seed)
-    hr = cardiac.heart_rate(rng["heart"], hyp, duration_s, arousals["onset"].to_numpy(), breaths)
-    beats = cardiac.beat_times(rng["heart"], hr, duration_s)
+    beats, ectopic, leg_qrs_uv = _heart(rng, spec, hyp, duration_s, arousals, breaths)
     fs_ecg = spec.fs_ecg_hz
     ecg = cardiac.ecg_channel(rng["ecg"], beats, fs_ecg, int(duration_s * fs_ecg), breaths,
-                              spec.mains_hz if spec.enabled("mains") else None)
+                              spec.mains_hz if spec.enabled("mains") else None, ectopic)
+    rest_range = tone.high_rest_range_uv() if spec.high_tone else spec.rest_range_uv
+    stretches = tone.raised_stretches(rng["stretches"], duration_s) if spec.high_tone else []
 
     signals: dict[str, SimChannel] = {}
     resting: dict[str, SimChannel] = {}
     art_rows: list[tuple[float, float, str, str, float]] = []
     for side, label in enumerate(spec.leg_labels):
-        rest = tone.rest_tone(rng["rest"], hyp, duration_s, spec.rest_range_uv, step_times,
+        rest = tone.rest_tone(rng["rest"], hyp, duration_s, rest_range, step_times,
                               spec.enabled("tone_changes"))
+        if stretches:
+            rest = tone.raise_tone(rest, stretches, movements.SIDES[side])
         resting[label] = SimChannel(rest[:-1].copy(), float(tone.REST_GRID_FS), "uV")
         env = upsample_linear(rest, tone.REST_GRID_FS, fs, n)
         movements.render(visible + twitches, side, env)
         env *= emg_noise(rng[f"noise_{movements.SIDES[side]}"], n, fs)
         x = env
-        if spec.enabled("ecg"):
-            cardiac.add_leg_qrs(rng["leg_ecg"], x, beats, fs, step_times)
+        if spec.enabled("ecg") or spec.irregular_rhythm:
+            cardiac.add_leg_qrs(rng["leg_ecg"], x, beats, fs, step_times, leg_qrs_uv[side],
+                                ectopic)
         if spec.enabled("mains"):
             tone.add_mains(rng["mains"], x, duration_s, fs, spec.mains_hz)
+        if spec.mains_harmonics:
+            tone.add_mains_harmonics(rng["harmonics"], x, fs, spec.mains_hz)
         if spec.enabled("drift"):
             x += tone.drift(rng["drift"], duration_s, fs, n,
                             [p for p in visible if p.side == side], breaths)
@@ -142,6 +149,7 @@ def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNig
                                                     spec.mains_hz)
                 art_rows.append((off.onset, off.duration, movements.SIDES[side], "electrode_off",
                                  amp))
+        x = recording.record(rng["recording"], x, fs, spec)
         if spec.leg_unit == "mV":
             x /= UV_PER_MV
         signals[label] = SimChannel(x, float(fs), spec.leg_unit)
@@ -150,6 +158,7 @@ def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNig
     art_rows += [(p.onset, p.duration, movements.SIDES[p.side], p.origin, p.peak)
                  for p in twitches]
     art_rows += [(p.onset, p.duration, movements.SIDES[p.side], "pop", p.amplitude) for p in pops]
+    art_rows += _stretch_rows(stretches, resting, spec.leg_labels)
     artifacts_table = pd.DataFrame(art_rows, columns=list(ARTIFACT_COLUMNS)).astype(
         {"onset": float, "duration": float, "amplitude_uv": float})
     return SimulatedNight(
@@ -160,7 +169,40 @@ def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNig
         artifacts=artifacts_table.sort_values(["onset", "side"], ignore_index=True),
         resting_uv=resting, beats_s=beats,
         positions=_positions(rng["positions"], step_times),
+        ectopic_s=beats[ectopic] if ectopic is not None else np.zeros(0),
     )
+
+
+def _heart(rng: dict[str, np.random.Generator], spec: NightSpec, hyp: Hypnogram,
+           duration_s: float, arousals: pd.DataFrame, breaths: float
+           ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_] | None,
+                      tuple[float | None, float | None]]:
+    """Beat times, which are ectopic (irregular rhythm only) and the leg QRS sizes (or None)."""
+    if spec.irregular_rhythm:
+        beats, ectopic = cardiac.irregular_beats(rng["rhythm"], duration_s)
+        return beats, ectopic, _irregular_leg_qrs(rng["rhythm"])
+    hr = cardiac.heart_rate(rng["heart"], hyp, duration_s, arousals["onset"].to_numpy(), breaths)
+    return cardiac.beat_times(rng["heart"], hr, duration_s), None, (None, None)
+
+
+def _irregular_leg_qrs(rng: np.random.Generator) -> tuple[float | None, float | None]:
+    """ECG pick-up size of (left, right) under an irregular rhythm: one leg stronger, uV."""
+    strong = float(rng.uniform(*cardiac.IRREGULAR_LEG_QRS_UV))
+    weak = strong * float(rng.uniform(*cardiac.IRREGULAR_WEAK_SHARE))
+    return (strong, weak) if rng.random() < 0.5 else (weak, strong)
+
+
+def _stretch_rows(stretches: list[tuple[float, float, float, str]],
+                  resting: dict[str, SimChannel],
+                  labels: tuple[str, str]) -> list[tuple[float, float, str, str, float]]:
+    """Artefact rows of the raised-tone stretches: amplitude is their peak resting level, uV."""
+    rows = []
+    for onset, length, _factor, side in stretches:
+        legs = [labels[k] for k, s in enumerate(movements.SIDES) if side in (s, "both")]
+        i, j = int(onset * tone.REST_GRID_FS), int(np.ceil((onset + length) * tone.REST_GRID_FS))
+        peak = max(float(np.max(resting[label].data[i:j + 1])) for label in legs)
+        rows.append((onset, length, side, "raised_tone", peak))
+    return rows
 
 
 def _group_onsets(placed: list[movements.Placed],

@@ -53,6 +53,14 @@ NUISANCES_IN_CLEAN: dict[str, bool] = {
     "wake_fidgets": False,    # voluntary leg movements in restless wake (scored as LMs)
 }
 
+#: Harder recording conditions (issue 14), all off by default: the storage step
+#: of a leg channel must lie in (0, MAX_STORAGE_UV_PER_BIT] uV per bit, the DC
+#: offset within +-MAX_DC_OFFSET_UV uV (it must fit the EDF range with the
+#: signal), the amplifier's band edges inside (0, MAX_AMPLIFIER_FRACTION_OF_FS * fs).
+MAX_STORAGE_UV_PER_BIT = 10.0
+MAX_DC_OFFSET_UV = 1000.0
+MAX_AMPLIFIER_FRACTION_OF_FS = 0.45
+
 #: Truth table columns.
 TRUTH_COLUMNS = ("onset", "duration", "side", "peak_uv", "origin", "n_bursts")
 #: Artefact table columns.
@@ -102,6 +110,35 @@ class NightSpec:
     electrode_off, ecg, pops, twitches, rem_twitches, drift, mains, tone_changes, \
 subbursts, lights, fragmentation, wake_fidgets : bool or None
         Individual switches; ``None`` follows ``difficulty``.
+    high_tone : bool
+        Harder condition: a high resting tone of 4-9 uV RMS (replaces
+        ``rest_range_uv``) with four 5-15-min stretches raised x3-x4.5
+        (listed in ``artifacts`` as ``raised_tone``).
+    irregular_rhythm : bool
+        Harder condition: an atrial-fibrillation-like rhythm (RR 0.45-1.3 s)
+        with ectopic beats of another shape and twice the QRS size, and ECG
+        pick-up of about 70 uV in one leg, less in the other (implies the
+        leg ECG, whatever ``ecg`` says).
+    amplifier_band_hz : (float, float) or None
+        Harder condition: the amplifier's band-pass (causal Butterworth, e.g.
+        ``(10, 100)`` or ``(10, 70)``) applied to the stored leg signals; the
+        upper edge is capped at 0.45 fs.
+    amplifier_notch : bool
+        Harder condition: the amplifier's notch at ``mains_hz`` on the legs.
+    storage_uv_per_bit : float or None
+        Harder condition: the legs are stored at this resolution (uV per bit,
+        e.g. 0.5 or 1); ``write_edf`` writes EDF leg channels with that step.
+    dc_offset_uv : float
+        Harder condition: a constant offset of this size (0.5-1 times it, a
+        sign drawn per leg) added to the stored leg signals, uV.
+    invert_polarity : bool
+        Harder condition: the stored leg signals are inverted.
+    mains_harmonics : bool
+        Harder condition: strong mains pick-up with its 2nd-5th harmonics
+        (each below 0.45 fs), on top of any ``mains``.
+
+    The truth is the same with or without the harder conditions (they draw
+    from their own random streams and leave the activation unchanged).
     """
 
     duration_h: float = 8.0
@@ -133,11 +170,20 @@ subbursts, lights, fragmentation, wake_fidgets : bool or None
     lights: bool | None = None
     fragmentation: bool | None = None
     wake_fidgets: bool | None = None
+    high_tone: bool = False
+    irregular_rhythm: bool = False
+    amplifier_band_hz: tuple[float, float] | None = None
+    amplifier_notch: bool = False
+    storage_uv_per_bit: float | None = None
+    dc_offset_uv: float = 0.0
+    invert_polarity: bool = False
+    mains_harmonics: bool = False
 
     def __post_init__(self) -> None:
         self._check_setup()
         self._check_amounts()
         self._check_labels()
+        self._check_recording()
 
     def _check_setup(self) -> None:
         """Difficulty, length, sampling rates, unit and mains frequency."""
@@ -185,6 +231,26 @@ subbursts, lights, fragmentation, wake_fidgets : bool or None
             if not label.strip() or len(label) > MAX_EDF_LABEL_CHARS or not label.isascii():
                 raise ValueError(f"channel label {label!r} must be 1-{MAX_EDF_LABEL_CHARS} "
                                  "ASCII characters")
+
+    def _check_recording(self) -> None:
+        """The harder recording conditions: band, storage step, offset."""
+        for name in ("high_tone", "irregular_rhythm", "amplifier_notch", "invert_polarity",
+                     "mains_harmonics"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        band = self.amplifier_band_hz
+        if band is not None:
+            top = MAX_AMPLIFIER_FRACTION_OF_FS * self.fs_leg
+            if len(band) != 2 or not 0.0 < band[0] < min(band[1], top):
+                raise ValueError(f"amplifier_band_hz must be None or (low, high) Hz with "
+                                 f"0 < low < high and low < {top:g} (0.45 fs_leg), got {band}")
+        step = self.storage_uv_per_bit
+        if step is not None and not 0.0 < step <= MAX_STORAGE_UV_PER_BIT:
+            raise ValueError(f"storage_uv_per_bit must be None or in (0, "
+                             f"{MAX_STORAGE_UV_PER_BIT:g}] uV per bit, got {step}")
+        if not abs(self.dc_offset_uv) <= MAX_DC_OFFSET_UV:
+            raise ValueError(f"dc_offset_uv must lie in [-{MAX_DC_OFFSET_UV:g}, "
+                             f"{MAX_DC_OFFSET_UV:g}] uV, got {self.dc_offset_uv}")
 
     @property
     def duration_s(self) -> float:
@@ -277,11 +343,15 @@ class SimulatedNight:
         ``onset``, ``duration``.
     artifacts : DataFrame
         ``onset``, ``duration``, ``side``, ``kind`` (``electrode_off``,
-        ``pop``, ``twitch``, ``rem_twitch``), ``amplitude_uv``.
+        ``pop``, ``twitch``, ``rem_twitch``, and with ``high_tone``
+        ``raised_tone``: a stretch of raised resting tone, ``side`` ``left``,
+        ``right`` or ``both``, ``amplitude_uv`` its peak resting level), ``amplitude_uv``.
     resting_uv : dict of str to SimChannel
         Resting tone of each leg (uV, 1 Hz), keyed by leg label.
     beats_s : ndarray
         R-peak times of the ECG.
+    ectopic_s : ndarray
+        The ectopic beats among them (``irregular_rhythm`` only).
     positions : DataFrame
         Body position segments: ``onset``, ``position`` (supine, left, right, prone).
     """
@@ -301,6 +371,7 @@ class SimulatedNight:
     resting_uv: dict[str, SimChannel] = field(default_factory=dict)
     beats_s: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     positions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ectopic_s: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     @property
     def leg_labels(self) -> tuple[str, str]:

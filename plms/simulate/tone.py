@@ -145,3 +145,87 @@ def add_mains(rng: np.random.Generator, x: npt.NDArray[np.float64], duration_s: 
             wave *= share
             x += wave
             del wave  # free before the next tone is drawn
+
+
+# -- harder conditions (issue 14) -----------------------------------------------------------
+#: High resting tone: RMS range of the resting EMG, uV (in the reference band); the
+#: simulator's levels are mean rectified values, RMS * sqrt(2 / pi) for Gaussian noise.
+HIGH_REST_RMS_UV = (4.0, 9.0)
+RMS_TO_LEVEL = float(np.sqrt(2.0 / np.pi))
+#: Raised-tone stretches: how many per night, length s (uniform), factor (uniform),
+#: raised-cosine ramp in and out s, the longest share of its slot a stretch may take.
+RAISED_STRETCHES = 4
+RAISED_LENGTH_S = (300.0, 900.0)
+RAISED_FACTOR = (3.0, 4.5)
+RAISED_RAMP_S = 30.0
+RAISED_MAX_SLOT_SHARE = 0.8
+#: Which legs a stretch raises, and how likely each is.
+RAISED_SIDES = ("left", "right", "both")
+RAISED_SIDE_P = (0.35, 0.35, 0.3)
+
+#: Strong mains pick-up with harmonics: fundamental uV (log-uniform), the share of each
+#: harmonic (2nd to 5th), the fraction of fs every tone must stay below.
+HARMONIC_MAINS_UV = (5.0, 20.0)
+HARMONIC_SHARES = (0.5, 0.35, 0.25, 0.15)
+
+
+def high_rest_range_uv() -> tuple[float, float]:
+    """The ``high_tone`` resting-level range (mean rectified uV) of 4-9 uV RMS."""
+    lo, hi = HIGH_REST_RMS_UV
+    return lo * RMS_TO_LEVEL, hi * RMS_TO_LEVEL
+
+
+def raised_stretches(rng: np.random.Generator,
+                     duration_s: float) -> list[tuple[float, float, float, str]]:
+    """Four stretches of raised resting tone: (onset s, length s, factor, side).
+
+    The night is cut into :data:`RAISED_STRETCHES` equal slots, one stretch in
+    each (so they never overlap); a stretch takes at most
+    :data:`RAISED_MAX_SLOT_SHARE` of its slot on short nights.
+    """
+    slot = duration_s / RAISED_STRETCHES
+    out = []
+    for k in range(RAISED_STRETCHES):
+        length = min(rng.uniform(*RAISED_LENGTH_S), RAISED_MAX_SLOT_SHARE * slot)
+        onset = k * slot + rng.uniform(0.0, slot - length)
+        factor = rng.uniform(*RAISED_FACTOR)
+        side = str(rng.choice(RAISED_SIDES, p=RAISED_SIDE_P))
+        out.append((float(onset), float(length), float(factor), side))
+    return out
+
+
+def raise_tone(rest: npt.NDArray[np.float64], stretches: list[tuple[float, float, float, str]],
+               side: str) -> npt.NDArray[np.float64]:
+    """The resting tone (1-Hz grid) of leg ``side`` multiplied inside its raised stretches.
+
+    The factor ramps in and out over :data:`RAISED_RAMP_S` (raised cosine)
+    inside the stretch, so that the full factor holds in its middle part.
+    """
+    t = np.arange(rest.size) / REST_GRID_FS
+    gain = np.ones(rest.size)
+    for onset, length, factor, where in stretches:
+        if where not in (side, "both"):
+            continue
+        ramp = min(RAISED_RAMP_S, length / 3.0)
+        edge = np.clip(np.minimum(t - onset, onset + length - t) / ramp, 0.0, 1.0)
+        gain *= 1.0 + (factor - 1.0) * (0.5 - 0.5 * np.cos(np.pi * edge))
+    return rest * gain
+
+
+def add_mains_harmonics(rng: np.random.Generator, x: npt.NDArray[np.float64], fs: int,
+                        mains_hz: float) -> float:
+    """Add strong mains pick-up with its 2nd-5th harmonics to ``x`` (uV, in place).
+
+    Every tone is kept below ``MAX_TONE_FRACTION_OF_FS`` of the sampling rate
+    (what the amplifier's anti-aliasing filter leaves). Returns the
+    fundamental's amplitude, uV.
+    """
+    amp = float(log_uniform(rng, *HARMONIC_MAINS_UV))
+    phases = rng.uniform(0, 2 * np.pi, size=1 + len(HARMONIC_SHARES))
+    for k, (share, phase) in enumerate(zip((1.0, *HARMONIC_SHARES), phases, strict=True)):
+        freq = (k + 1) * mains_hz
+        if freq < MAX_TONE_FRACTION_OF_FS * fs:
+            wave = periodic_sine(x.size, fs, freq, phase)
+            wave *= amp * share
+            x += wave
+    return amp
