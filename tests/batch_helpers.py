@@ -13,7 +13,7 @@ SPEC = NightSpec(duration_h=0.06, fs_leg=200, plm_severity=60.0)
 #: The good nights (relative paths); one in a subfolder, one with an upper-case suffix.
 GOOD = ("n1.edf", "n2.edf", "n3.edf", "N4.EDF", "visit2/n5.edf")
 #: The corrupt ones and a word their error must hold.
-BAD = {"bad_truncated.edf": "", "bad_not_edf.edf": "not an EDF", "bad_no_legs.edf": "leg"}
+BAD = {"bad_truncated.edf": "truncated", "bad_not_edf.edf": "not an EDF", "bad_no_legs.edf": "leg"}
 
 
 def make_cohort(folder: Path) -> Path:

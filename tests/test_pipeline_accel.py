@@ -51,7 +51,8 @@ def test_same_contract_as_emg_with_modality_and_sleep_source(scored, night):
 def test_detected_movements_agree_with_the_generated_truth(scored, night):
     """Per leg, the detected movements match the truth (IoU > 0.2) with F1 >= 0.85,
     and the PLMS index is that of the true movements scored by the same rules
-    within 5/h on this 1-h night (the full 8-h figures: scripts/evaluate_accel.py)."""
+    within 3/h on this 1-h night (seeds 21-32: worst error 2.5/h, 8 of 12 nights
+    exact; the full 8-h figures: scripts/evaluate_accel.py)."""
     for side in ("left", "right"):
         det = scored.per_leg[scored.per_leg["side"] == side]
         truth = night.truth_lms[night.truth_lms["side"] == side]
@@ -59,7 +60,7 @@ def test_detected_movements_agree_with_the_generated_truth(scored, night):
     truth_score = plms.score_lms(night.truth_lms[["onset", "duration", "side"]],
                                  hypnogram=night.hypnogram)
     assert truth_score.summary["plms_index"] > 0
-    assert abs(scored.summary["plms_index"] - truth_score.summary["plms_index"]) <= 5.0
+    assert abs(scored.summary["plms_index"] - truth_score.summary["plms_index"]) <= 3.0
 
 
 def test_without_hypnogram_sleep_is_estimated_and_marked(night_edf, night):
@@ -70,7 +71,8 @@ def test_without_hypnogram_sleep_is_estimated_and_marked(night_edf, night):
     assert s["plms_by_stage"] is None
     assert s["plms_by_hour"] is not None
     assert any("estimated" in w for w in s["warnings"])
-    assert s["tst_min"] is not None and abs(s["tst_min"] - night.truth_tst_min) <= 30.0
+    # seeds 21-32 of this 1-h night: worst TST error 10.5 min (this one 4.5 min)
+    assert s["tst_min"] is not None and abs(s["tst_min"] - night.truth_tst_min) <= 12.0
     # the movements do not depend on where sleep time comes from
     pd.testing.assert_frame_equal(r.per_leg, plms.score_accel(night_edf).per_leg)
 
