@@ -110,6 +110,17 @@ def test_ramping_raised_tone_is_not_detached():
     assert detached_level_intervals(lv).size == 0
 
 
+def test_raised_tone_with_a_movement_on_its_ramp_is_not_detached():
+    """The same, with a movement on the ramp making the jump from rest."""
+    lv = np.full(900, 5.0)
+    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(30) / 30)
+    lv[300:330] = 5.0 * (1 + 3 * ramp)
+    lv[330:600] = 20.0
+    lv[600:630] = 5.0 * (1 + 3 * ramp[::-1])
+    lv[318:322] = 140.0
+    assert detached_level_intervals(lv).size == 0
+
+
 def test_quiet_posture_step_is_not_detached():
     """Resting tone 2 -> 6 -> 2 uV at posture changes: less than the onset threshold above."""
     lv = np.full(900, 2.0)
@@ -133,7 +144,8 @@ def test_detached_until_the_end_of_the_record():
 
 
 @pytest.mark.parametrize("field, value", [("level_ratio", 0.5), ("smooth_blocks", 0),
-                                          ("min_duration_s", 0.0), ("edge_s", -1.0)])
+                                          ("min_duration_s", 0.0), ("edge_s", -1.0),
+                                          ("min_edge_share", 1.5)])
 def test_settings_reject_bad_values(field, value):
     with pytest.raises(ValueError, match=field):
         DetachedSettings(**{field: value})

@@ -103,7 +103,8 @@ class DetachedSettings:
     before it, stays there for ``min_duration_s``, holds no movement (its
     levels scatter as stationary noise does, ``max_spread``), and drops back
     within ``edge_s`` to a level it again exceeds by that ratio and excess
-    (or the recording ends).
+    (or the recording ends); the stretch is at its full level from its first
+    to its last seconds (``min_edge_share``).
     """
 
     #: Detect stretches by their level when the mains line does not show them.
@@ -134,6 +135,11 @@ class DetachedSettings:
     #: most this multiple of their median: an open input is stationary noise
     #: (1-s levels scatter by under 10 %), muscle activity is not.
     max_spread: float = 1.5
+    #: The medians of the first and of the last ``rest_window_s`` of the stretch
+    #: (edges left out) are at least this share of its median: an open input
+    #: is at full level at once and to the end; a raised tone ramps in and out
+    #: over tens of seconds (a movement on the ramp makes the jump, not the level).
+    min_edge_share: float = 0.8
 
     def __post_init__(self) -> None:
         for name in ("block_s", "rest_window_s", "min_duration_s"):
@@ -142,6 +148,8 @@ class DetachedSettings:
         if not self.edge_s >= 0 or not self.min_excess_uv >= 0:
             raise ValueError("edge_s and min_excess_uv must not be negative, got "
                              f"{self.edge_s} and {self.min_excess_uv}")
+        if not 0.0 <= self.min_edge_share <= 1.0:
+            raise ValueError(f"min_edge_share must be in [0, 1], got {self.min_edge_share}")
         if not self.smooth_blocks >= 1:
             raise ValueError(f"smooth_blocks must be at least 1, got {self.smooth_blocks}")
         for name in ("level_ratio", "max_spread"):
@@ -242,6 +250,9 @@ def detached_level_intervals(levels: npt.ArrayLike, settings: DetachedSettings =
         core = lv[s + g: e - g]
         mid = float(np.median(core))
         if float(np.quantile(core, 0.9)) > cfg.max_spread * mid:
+            continue
+        ends = min(float(np.median(core[:w])), float(np.median(core[-w:])))
+        if ends < cfg.min_edge_share * mid:
             continue
         if e + g + w <= n:
             post = float(rest[e + g])
