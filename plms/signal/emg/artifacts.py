@@ -3,9 +3,18 @@
 A leg electrode that comes off picks up mains hum of hundreds of µV to mV.
 plms measures the mains amplitude per block and excludes the blocks where it
 is far above the channel's usual level; no LM is reported there.
+
+An amplifier's mains notch removes that hum (and a 60-Hz line at 128 Hz lies
+next to Nyquist). What is left of a detached electrode is an open input: a
+sudden step (the electrode pop) into minutes of featureless broadband noise
+far above the resting EMG, with no movement in it, ending with another step.
+:func:`detached_level_intervals` finds such stretches from the 1-s levels of
+the band-passed, rectified EMG (see docs/DETECTION.md).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -49,10 +58,12 @@ def mains_amplitude(x_uv: npt.ArrayLike, fs: float, block_s: float = ARTIFACT_BL
     frames = x[: n_blocks * n].reshape(n_blocks, n)
     amp, around = np.zeros(n_blocks), np.ones(n_blocks)
     for f0 in MAINS_CANDIDATES_HZ:
-        if f0 + max(NEIGHBOUR_OFFSETS_HZ) >= fs / 2:
+        # near Nyquist (60 Hz at 128 Hz) only the neighbours below it are compared
+        offsets = [d for d in NEIGHBOUR_OFFSETS_HZ if f0 + d < fs / 2]
+        if f0 >= fs / 2 or not offsets:
             continue
         line = _line_amplitude(frames, fs, f0)
-        near = np.mean([_line_amplitude(frames, fs, f0 + d) for d in NEIGHBOUR_OFFSETS_HZ], axis=0)
+        near = np.mean([_line_amplitude(frames, fs, f0 + d) for d in offsets], axis=0)
         better = line > amp
         amp[better], around[better] = line[better], near[better]
     return amp, around
@@ -80,3 +91,223 @@ def electrode_off_intervals(x_uv: npt.ArrayLike, fs: float) -> npt.NDArray[np.fl
     ends = stop * ARTIFACT_BLOCK_S + ARTIFACT_MARGIN_S
     duration = np.asarray(x_uv).size / fs
     return np.column_stack([np.clip(starts, 0, duration), np.clip(ends, 0, duration)])
+
+
+@dataclass(frozen=True)
+class DetachedSettings:
+    """How a detached electrode is recognised without its mains pick-up (estimator choices).
+
+    A stretch is "electrode off" when, on the 1-s levels of the band-passed
+    rectified EMG, the level jumps (within ``edge_s``) to at least
+    ``level_ratio`` times and ``min_excess_uv`` above the resting level
+    before it, stays there for ``min_duration_s``, holds no movement (its
+    levels scatter as stationary noise does, ``max_spread``), and drops back
+    within ``edge_s`` to a level it again exceeds by that ratio and excess
+    (or the recording ends); the stretch is at its full level from its first
+    to its last seconds (``min_edge_share``).
+    """
+
+    #: Detect stretches by their level when the mains line does not show them.
+    enabled: bool = True
+    #: Length of the blocks whose median rectified amplitude is their level, s.
+    block_s: float = 1.0
+    #: Blocks of a running median over this many blocks decide where a stretch
+    #: runs (one noisy block neither breaks nor extends it).
+    smooth_blocks: int = 3
+    #: Length of the resting stretch before (and after) whose median level is
+    #: the resting level the jump is measured from, s.
+    rest_window_s: float = 10.0
+    #: The jump happens within this long (the electrode pop and the amplifier's
+    #: settling); these blocks are left out of the resting level, s.
+    edge_s: float = 2.0
+    #: The stretch's level is at least this multiple of the resting level on
+    #: both sides. A raised muscle tone ramps up over tens of seconds and a
+    #: posture change rarely multiplies the resting level this much at once.
+    level_ratio: float = 2.5
+    #: ... and at least this far above it, µV: the WASM onset threshold
+    #: (RULES.md section 1), so that a posture step between quiet resting
+    #: levels of a few µV is never taken for a detached electrode.
+    min_excess_uv: float = 8.0
+    #: A stretch lasts at least this long, s: six times the longest candidate
+    #: LM (10 s, RULES.md section 2) and over twice the longest restless fidget.
+    min_duration_s: float = 60.0
+    #: The 90th percentile of the stretch's block levels (edges left out) is at
+    #: most this multiple of their median: an open input is stationary noise
+    #: (1-s levels scatter by under 10 %), muscle activity is not.
+    max_spread: float = 1.5
+    #: The medians of the first and of the last ``rest_window_s`` of the stretch
+    #: (edges left out) are at least this share of its median: an open input
+    #: is at full level at once and to the end; a raised tone ramps in and out
+    #: over tens of seconds (a movement on the ramp makes the jump, not the level).
+    min_edge_share: float = 0.8
+
+    def __post_init__(self) -> None:
+        for name in ("block_s", "rest_window_s", "min_duration_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not self.edge_s >= 0 or not self.min_excess_uv >= 0:
+            raise ValueError("edge_s and min_excess_uv must not be negative, got "
+                             f"{self.edge_s} and {self.min_excess_uv}")
+        if not 0.0 <= self.min_edge_share <= 1.0:
+            raise ValueError(f"min_edge_share must be in [0, 1], got {self.min_edge_share}")
+        if not self.smooth_blocks >= 1:
+            raise ValueError(f"smooth_blocks must be at least 1, got {self.smooth_blocks}")
+        for name in ("level_ratio", "max_spread"):
+            if not getattr(self, name) >= 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+def block_levels(sums: npt.ArrayLike, counts: npt.ArrayLike, bins_per_block: int
+                 ) -> npt.NDArray[np.float64]:
+    """Per block of ``bins_per_block`` envelope bins: the median of the bins' mean
+    rectified amplitude (µV), robust to heart beats and pops. Bins without a
+    sample count as NaN; a trailing partial block is dropped.
+
+    Examples
+    --------
+    >>> block_levels([1, 2, 30, 4, 4, 4], [1, 1, 1, 1, 1, 1], 3).tolist()
+    [2.0, 4.0]
+    """
+    s, c = np.asarray(sums, dtype=np.float64), np.asarray(counts, dtype=np.float64)
+    n_blocks = s.size // max(1, bins_per_block)
+    if n_blocks == 0:
+        return np.zeros(0)
+    m = n_blocks * bins_per_block
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(c[:m] > 0, s[:m] / c[:m], np.nan)
+    frames = mean.reshape(n_blocks, bins_per_block)
+    if not np.isnan(frames).any():
+        return np.median(frames, axis=1)
+    with np.errstate(invalid="ignore"):
+        out: npt.NDArray[np.float64] = np.nanmedian(frames, axis=1)
+    return out
+
+
+def _running_median(x: npt.NDArray[np.float64], width: int) -> npt.NDArray[np.float64]:
+    """Centered running median of ``width`` points (edge values repeated)."""
+    if width <= 1 or x.size == 0:
+        return x.copy()
+    half = width // 2
+    padded = np.pad(x, (half, width - 1 - half), mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
+
+
+def detached_level_intervals(levels: npt.ArrayLike, settings: DetachedSettings = DetachedSettings()
+                             ) -> npt.NDArray[np.float64]:
+    """Intervals (onset, offset in s) where the levels show a detached electrode.
+
+    Parameters
+    ----------
+    levels : array
+        Level of every ``settings.block_s`` block of the band-passed rectified
+        EMG, µV (:func:`block_levels`). Not modified.
+    settings : DetachedSettings
+
+    Returns
+    -------
+    ndarray, shape (n, 2)
+        Flagged stretches widened by :data:`ARTIFACT_MARGIN_S`, within the record.
+
+    Examples
+    --------
+    >>> lv = np.full(600, 3.0); lv[200:400] = 30.0      # 200 s of open-input noise
+    >>> detached_level_intervals(lv).tolist()
+    [[198.0, 402.0]]
+    >>> lv[210:390:4] = 90.0                            # bursts inside: not stationary
+    >>> detached_level_intervals(lv).tolist()
+    []
+    """
+    lv = np.asarray(levels, dtype=np.float64)
+    cfg = settings
+    n = lv.size
+    blk = cfg.block_s
+    w = max(1, int(round(cfg.rest_window_s / blk)))
+    g = int(round(cfg.edge_s / blk))
+    min_len = int(np.ceil(cfg.min_duration_s / blk))
+    if n < w + 2 * g + min_len:
+        return np.zeros((0, 2))
+    windows = np.lib.stride_tricks.sliding_window_view
+    rest = np.median(windows(lv, w), axis=1)            # rest[j]: median of lv[j:j + w]
+    ahead = np.median(windows(lv, min_len), axis=1)     # ahead[j]: median of lv[j:j + min_len]
+    starts = np.arange(w + g, n - g - min_len + 1)
+    pre = rest[starts - g - w]
+    level = ahead[starts + g]
+    need = np.maximum(cfg.level_ratio * pre, pre + cfg.min_excess_uv)
+    jump = (lv[starts] >= need) & (level >= need)
+    rm = _running_median(lv, cfg.smooth_blocks)
+    rows: list[tuple[float, float]] = []
+    stop = 0
+    for i in np.flatnonzero(jump):
+        s = int(starts[i])
+        if s < stop:
+            continue
+        # the stretch lasts while the level stays nearer (geometrically) to its own than to rest
+        keep = np.sqrt(pre[i] * level[i])
+        below = np.flatnonzero(rm[s + g:] < keep)
+        e = s + g + (int(below[0]) if below.size else n - s - g)   # exclusive
+        if e - s < min_len:
+            continue
+        core = lv[s + g: e - g]
+        mid = float(np.median(core))
+        if float(np.quantile(core, 0.9)) > cfg.max_spread * mid:
+            continue
+        ends = min(float(np.median(core[:w])), float(np.median(core[-w:])))
+        if ends < cfg.min_edge_share * mid:
+            continue
+        if e + g + w <= n:
+            post = float(rest[e + g])
+            if mid < max(cfg.level_ratio * post, post + cfg.min_excess_uv):
+                continue
+        rows.append((s * blk - ARTIFACT_MARGIN_S, e * blk + ARTIFACT_MARGIN_S))
+        stop = e
+    if not rows:
+        return np.zeros((0, 2))
+    return np.clip(np.array(rows), 0.0, n * blk)
+
+
+def merge_intervals(intervals: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """The union of (onset, offset) rows, as sorted disjoint rows.
+
+    Examples
+    --------
+    >>> merge_intervals([[5.0, 9.0], [0.0, 2.0], [1.0, 3.0]]).tolist()
+    [[0.0, 3.0], [5.0, 9.0]]
+    """
+    iv = np.asarray(intervals, dtype=np.float64).reshape(-1, 2)
+    if iv.shape[0] == 0:
+        return iv
+    iv = iv[np.argsort(iv[:, 0], kind="stable")]
+    reach = np.maximum.accumulate(iv[:, 1])
+    new = np.r_[True, iv[1:, 0] > reach[:-1]]
+    idx = np.flatnonzero(new)
+    ends = np.r_[idx[1:], iv.shape[0]] - 1
+    return np.column_stack([iv[idx, 0], reach[ends]])
+
+
+def covered_share(interval: tuple[float, float], others: npt.NDArray[np.float64]) -> float:
+    """Share of ``interval`` covered by the union of the rows of ``others``."""
+    a, b = interval
+    if b <= a:
+        return 0.0
+    union = merge_intervals(others)
+    inside = np.clip(np.minimum(union[:, 1], b) - np.maximum(union[:, 0], a), 0.0, None)
+    return float(inside.sum()) / (b - a)
+
+
+#: A stretch found by its level is added only when the mains test covers less
+#: than this share of it: where the mains line shows the detachment, that test
+#: places its edges (and the nights it already handles are scored as before).
+MAINS_COVERED_SHARE = 0.5
+
+
+def combine_off_intervals(mains_iv: npt.NDArray[np.float64], level_iv: npt.NDArray[np.float64]
+                          ) -> npt.NDArray[np.float64]:
+    """The mains-found stretches, plus the level-found ones the mains test missed.
+
+    Returns ``mains_iv`` itself when nothing is added; else the union of the two.
+    """
+    add = [row for row in level_iv
+           if covered_share((float(row[0]), float(row[1])), mains_iv) < MAINS_COVERED_SHARE]
+    if not add:
+        return mains_iv
+    return merge_intervals(np.vstack([mains_iv.reshape(-1, 2), np.array(add)]))

@@ -26,7 +26,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from plms.signal.emg.artifacts import electrode_off_intervals
+from plms.signal.emg.artifacts import (
+    DetachedSettings,
+    block_levels,
+    combine_off_intervals,
+    detached_level_intervals,
+    electrode_off_intervals,
+)
 from plms.signal.emg.baseline import BaselineSettings, resting_baseline
 from plms.signal.emg.cardiac import qrs_valid_mask
 from plms.signal.emg.conditioning import (
@@ -143,6 +149,9 @@ class DetectorSettings:
     qrs_gate_after_s: float = 0.09
     #: Detect and exclude stretches where the electrode is off.
     exclude_electrode_off: bool = True
+    #: How a detached electrode is recognised when its mains pick-up is
+    #: notched out or aliased (by the level of the band-passed EMG).
+    detached: DetachedSettings = field(default_factory=DetachedSettings)
     #: Resting-baseline estimator.
     baseline: BaselineSettings = field(default_factory=BaselineSettings)
 
@@ -299,8 +308,14 @@ def condition_leg(
     mains = detect_mains(x, fs)
     rate = ENVELOPE_RATE_HZ
     sums, counts = binned_rectified(x, fs, None, rate, taps=design_fir(choose_band(fs, mains)))
-    off_iv = (electrode_off_intervals(x, fs) if settings.exclude_electrode_off
-              else np.zeros((0, 2)))
+    off_iv = np.zeros((0, 2))
+    if settings.exclude_electrode_off:
+        off_iv = electrode_off_intervals(x, fs)
+        if settings.detached.enabled:
+            bins = max(1, int(round(settings.detached.block_s * rate)))
+            level_iv = detached_level_intervals(block_levels(sums, counts, bins),
+                                                settings.detached)
+            off_iv = combine_off_intervals(off_iv, level_iv)
     return ConditionedLeg(sums, counts, rate, mains, off_iv)
 
 
