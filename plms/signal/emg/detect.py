@@ -37,6 +37,7 @@ from plms.signal.emg.conditioning import (
     detect_mains,
     envelope,
 )
+from plms.signal.emg.thresholds import noise_thresholds, passes_morphology
 from plms.signal.events import hysteresis_events
 from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
 
@@ -295,54 +296,6 @@ def refine_onsets(
     return new_on
 
 
-def _passes_morphology(env: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
-                       on: int, off: int, rate_hz: float, rules: Rules,
-                       low_uv: npt.NDArray[np.float64]) -> bool:
-    """WASM computer scoring: a window of 0.5 s whose median is >= baseline + 2 µV.
-
-    ``low_uv`` (per bin) is the rules' level raised by the resting noise
-    (:func:`noise_thresholds`): a median that the noise itself reaches shows
-    no movement.
-    """
-    width = int(round(rules.morphology_window_s * rate_hz))
-    seg = env[on:off] - base[on:off]
-    if seg.size < width:
-        return False
-    medians = np.median(np.lib.stride_tricks.sliding_window_view(seg, width), axis=1)
-    need = np.maximum(rules.morphology_median_above_baseline_uv, low_uv[on:off])
-    return bool((medians >= need[: medians.size]).any())
-
-
-def noise_thresholds(noise_sd: npt.NDArray[np.float64], rules: Rules,
-                     settings: DetectorSettings
-                     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Onset and offset thresholds above the baseline (µV, per bin) that respect the noise.
-
-    RULES.md section 1 sets them at 8 and 2 µV above the resting level. Where
-    the resting envelope's own standard deviation ``noise_sd`` is so high that
-    its peaks reach them (a high resting tone), they are raised to
-    ``settings.noise_onset_sd`` and ``settings.noise_offset_sd`` standard
-    deviations. The offset threshold is raised only where the onset threshold
-    is; elsewhere (and where there is no rest to measure: NaN) the rules'
-    values hold.
-
-    Examples
-    --------
-    >>> from plms.rules import WASM2016
-    >>> sd = np.array([1.2, 1.5, 4.0, np.nan])
-    >>> on, off = noise_thresholds(sd, WASM2016, DetectorSettings())
-    >>> on.tolist(), off.tolist()
-    ([8.0, 8.0, 20.0, 8.0], [2.0, 2.0, 8.0, 2.0])
-    """
-    sd = np.nan_to_num(np.asarray(noise_sd, dtype=np.float64), nan=0.0)
-    onset = np.maximum(rules.lm_onset_above_baseline_uv, settings.noise_onset_sd * sd)
-    raised = onset > rules.lm_onset_above_baseline_uv
-    offset = np.where(raised, np.maximum(rules.lm_offset_above_baseline_uv,
-                                         settings.noise_offset_sd * sd),
-                      rules.lm_offset_above_baseline_uv)
-    return onset, offset
-
-
 @dataclass(frozen=True, eq=False)
 class ConditionedLeg:
     """One leg after conditioning: rectified sums and valid-sample counts per bin.
@@ -408,7 +361,8 @@ def detect_conditioned(
     base, noise = resting_baseline_and_noise(
         env, rate, quiet_margin_uv=rules.lm_offset_above_baseline_uv, excluded=excluded,
         settings=settings.baseline)
-    onset_uv, offset_uv = noise_thresholds(noise, rules, settings)
+    onset_uv, offset_uv = noise_thresholds(noise, rules, settings.noise_onset_sd,
+                                           settings.noise_offset_sd)
     del noise
     raised = (onset_uv > rules.lm_onset_above_baseline_uv) & ~excluded
     high_tone_min = float(np.count_nonzero(raised)) / rate / SECONDS_PER_MINUTE
@@ -420,7 +374,7 @@ def detect_conditioned(
     on, off = on[long_enough], off[long_enough]
     keep = np.array([not excluded[a:b].any() for a, b in zip(on, off, strict=True)], dtype=bool)
     if rules.apply_morphology:
-        keep &= np.array([_passes_morphology(env, base, a, b, rate, rules, offset_uv)
+        keep &= np.array([passes_morphology(env, base, a, b, rate, rules, offset_uv)
                           for a, b in zip(on, off, strict=True)], dtype=bool)
     on, off = on[keep], off[keep]
     peak = np.array([float(np.max(env[a:b] - base[a:b])) for a, b in zip(on, off, strict=True)])
