@@ -61,7 +61,7 @@ class Summary(SummaryFigures, total=False):
     :func:`plms.score_lms` without ``extra_summary`` (then only
     ``plms_version`` is there); every night scored from a file has them all
     (``files``, ``source``, ``units``, ``mains_hz``, ``excluded_min``,
-    ``accel_detector``, ``annotations_format`` and ``scored_lms`` only where
+    ``high_tone_min``, ``accel_detector``, ``annotations_format`` and ``scored_lms`` only where
     they apply).
     """
 
@@ -78,6 +78,7 @@ class Summary(SummaryFigures, total=False):
     units: dict[str, str]
     mains_hz: dict[str, float | None]
     excluded_min: dict[str, float]
+    high_tone_min: dict[str, float]
     accel_detector: dict[str, Any]
     annotations_source: str
     annotations_format: str
@@ -122,7 +123,7 @@ def summary_header(
         Fields written right after ``file`` (``files``, ``source``).
     signal : mapping, optional
         Fields of the signals, after ``fs_hz`` (``units``, ``mains_hz``,
-        ``excluded_min``, ``accel_detector``).
+        ``excluded_min``, ``high_tone_min``, ``accel_detector``).
     annotation_details : mapping, optional
         Fields after ``annotations_source`` (``annotations_format``,
         ``scored_lms``, ``excluded_min`` of a rescored night).

@@ -71,8 +71,11 @@ def test_hard_night_all_nuisances(fs):
 def test_ecg_contamination_needs_the_heartbeat_gate():
     """QRS spikes of 50 µV at 100 bpm never leave 0.5 s of quiet: without the
     beats the stretch chains into false movements under AASM (which has no
-    morphology test); with the beats, none. The WASM morphology test (a 0.5-s
-    window with median >= 2 µV) rejects the chain on its own."""
+    morphology test) when the thresholds are the rules' alone; with the beats,
+    none. The WASM morphology test (a 0.5-s window with median >= 2 µV)
+    rejects the chain on its own. The noise-adapted thresholds (issue 14)
+    reject it too: ungated spikes make the resting envelope fluctuate, and
+    the whole stretch is reported as high resting tone."""
     fs = 256.0
     rng = np.random.default_rng(3)
     t = np.arange(int(120 * fs)) / fs
@@ -81,9 +84,14 @@ def test_ecg_contamination_needs_the_heartbeat_gate():
     for b in beats:
         k = (t >= b - 0.04) & (t < b + 0.04)
         emg[k] += 50.0 * np.sin(2 * np.pi * 25.0 * (t[k] - b + 0.04))
-    assert not detect_lm(emg, fs, rules="aasm").empty
-    assert detect_lm(emg, fs, rules="aasm", heartbeats_s=beats).empty
-    assert detect_lm(emg, fs, rules="wasm2016").empty
+    rules_only = DetectorSettings(noise_onset_sd=0.0)
+    assert not detect_lm(emg, fs, rules="aasm", settings=rules_only).empty
+    assert detect_lm(emg, fs, rules="aasm", heartbeats_s=beats, settings=rules_only).empty
+    assert detect_lm(emg, fs, rules="wasm2016", settings=rules_only).empty
+    ungated = detect_leg(emg, fs, rules="aasm")
+    assert ungated.events.empty
+    assert ungated.high_tone_min == pytest.approx(t[-1] / 60.0, abs=0.05)
+    assert detect_leg(emg, fs, rules="aasm", heartbeats_s=beats).high_tone_min == 0.0
 
 
 def test_generated_ecg_is_gated_on_a_whole_night():

@@ -27,6 +27,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from plms.io.psg.edf import Recording
 
 
+#: A leg whose onset threshold the resting noise raised for at least this many
+#: minutes (``LegDetection.high_tone_min``) gets a warning: a stretch of high
+#: resting tone, where small movements may be missed. Shorter raised stretches
+#: (a few noisy blocks on an ordinary night) are reported in the summary only.
+HIGH_TONE_WARNING_MIN = 1.0
+
+
 def detect_legs(
     legs: dict[str, LegSignal],
     rules: Rules,
@@ -65,6 +72,12 @@ def detect_legs(
             warnings.append(
                 f"leg channel '{leg.label}': {excluded_min:.1f} min look like a detached "
                 "electrode (strong mains pick-up) and were not scored")
+        if det.high_tone_min >= HIGH_TONE_WARNING_MIN:
+            warnings.append(
+                f"leg channel '{leg.label}': for {det.high_tone_min:.1f} min the resting EMG "
+                "fluctuated so much (high resting tone) that the onset threshold was raised "
+                "above the rules' 8 \u00b5V: small movements there may be missed and scoring "
+                "is unreliable (summary high_tone_min)")
     lms = pd.concat(tables, ignore_index=True).sort_values("onset", kind="stable")
     return lms.reset_index(drop=True), detections, warnings
 
@@ -208,6 +221,7 @@ def score_edf(
             "mains_hz": {side: det.mains_hz for side, det in detections.items()},
             "excluded_min": {side: float(det.excluded["duration"].sum()) / 60.0
                              for side, det in detections.items()},
+            "high_tone_min": {side: det.high_tone_min for side, det in detections.items()},
         },
         annotations_source=ann_source,
         warnings=warnings + det_warnings + list(ann.warnings),

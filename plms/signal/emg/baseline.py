@@ -143,20 +143,29 @@ def resting_baseline(
         raise ValueError(f"rate_hz must be positive, got {rate_hz}")
     if not quiet_margin_uv >= 0:
         raise ValueError(f"quiet_margin_uv must not be negative, got {quiet_margin_uv}")
+    return _baseline_and_noise(env, rate_hz, quiet_margin_uv, excluded, settings,
+                               noise=False)[0]
+
+
+def _baseline_and_noise(
+    env: npt.ArrayLike, rate_hz: float, quiet_margin_uv: float,
+    excluded: npt.NDArray[np.bool_] | None, settings: BaselineSettings, *, noise: bool,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64] | None]:
+    """The baseline of every bin and, when ``noise``, the resting noise of every bin."""
     e = np.asarray(env, dtype=np.float64)
     if excluded is not None:
         e = np.where(excluded, np.nan, e)
     block = max(1, int(round(settings.block_s * rate_hz)))
     n_blocks = -(-e.size // block)
     if n_blocks == 0:
-        return np.zeros(0)
+        return np.zeros(0), (np.zeros(0) if noise else None)
     padded = np.full(n_blocks * block, np.nan)
     padded[: e.size] = e
     frames = padded.reshape(n_blocks, block)
     level = np.full(n_blocks, np.nan)
     usable = (~np.isnan(frames)).sum(axis=1) >= block // 2
     if not usable.any():
-        return np.full(e.size, np.nan)
+        return np.full(e.size, np.nan), (np.full(e.size, np.nan) if noise else None)
     level[usable] = row_nanquantile(frames[usable], settings.block_quantile)
     width = max(1, int(round(settings.window_s / settings.block_s)))
     past = window_rest_level(level, width, False, quiet_margin_uv, settings)
@@ -169,4 +178,127 @@ def resting_baseline(
     base = np.where(np.isnan(base), level, base)
     ok = ~np.isnan(base)
     centers = (np.arange(n_blocks) + 0.5) * block
-    return np.interp(np.arange(e.size), centers[ok], base[ok])
+    per_bin = np.interp(np.arange(e.size), centers[ok], base[ok])
+    if not noise:
+        return per_bin, None
+    base_block = np.interp(np.arange(n_blocks), np.flatnonzero(ok), base[ok])
+    sd = resting_noise_blocks(frames, usable, level, base_block, quiet_margin_uv, settings)
+    has = ~np.isnan(sd)
+    if not has.any():
+        return per_bin, np.full(e.size, np.nan)
+    # blocks with no rest near take the nearest value; constant over a block
+    # (the window median moves slowly), so no interpolation per bin
+    if not has.all():
+        known = np.flatnonzero(has)
+        after = np.clip(np.searchsorted(known, np.arange(n_blocks)), 1, known.size - 1) \
+            if known.size > 1 else np.zeros(n_blocks, dtype=np.int64)
+        before = np.maximum(after - 1, 0)
+        nearer = np.where(np.abs(known[before] - np.arange(n_blocks))
+                          <= np.abs(known[after] - np.arange(n_blocks)), before, after)
+        sd = sd[known[nearer]]
+    return per_bin, np.repeat(sd, block)[: e.size]
+
+
+
+def _block_spread(frames: npt.NDArray[np.float64], usable: npt.NDArray[np.bool_]
+                  ) -> npt.NDArray[np.float64]:
+    """Standard deviation of every usable block (rows of ``frames``, NaN ignored)."""
+    rows = frames[usable]
+    if not np.isnan(rows).any():
+        return np.asarray(rows.std(axis=1), dtype=np.float64)
+    mean = np.nanmean(rows, axis=1)
+    return np.asarray(np.sqrt(np.nanmean((rows - mean[:, None]) ** 2, axis=1)),
+                      dtype=np.float64)
+
+
+def resting_noise_blocks(
+    frames: npt.NDArray[np.float64],
+    usable: npt.NDArray[np.bool_],
+    level: npt.NDArray[np.float64],
+    base_block: npt.NDArray[np.float64],
+    quiet_margin_uv: float,
+    settings: BaselineSettings,
+) -> npt.NDArray[np.float64]:
+    """The resting envelope's standard deviation per block (NaN: no rest near).
+
+    ``frames`` holds the envelope one block a row (NaN where excluded),
+    ``usable`` the blocks with enough samples, ``level`` their levels and
+    ``base_block`` their baseline. A block is at rest when its level is
+    within the quiet margin of the baseline (``quiet_margin_uv`` plus
+    ``settings.rest_scatter`` times the baseline, as for the resting level);
+    each block takes the median standard deviation of the resting blocks of
+    the windows of ``settings.window_s`` before and after it (itself included).
+    """
+    n_blocks = frames.shape[0]
+    spread = np.full(n_blocks, np.nan)
+    idx = np.flatnonzero(usable)
+    if idx.size:
+        rest = level[idx] <= (base_block[idx] + quiet_margin_uv
+                              + settings.rest_scatter * np.abs(base_block[idx]))
+        spread[idx[rest]] = _block_spread(frames, usable)[rest]
+    width = max(1, int(round(settings.window_s / settings.block_s)))
+    pad = np.full(width, np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(
+        np.concatenate([pad, spread, pad]), 2 * width + 1)
+    return row_nanquantile(windows, 0.5)
+
+
+def resting_baseline_and_noise(
+    env: npt.ArrayLike,
+    rate_hz: float,
+    *,
+    quiet_margin_uv: float,
+    excluded: npt.NDArray[np.bool_] | None = None,
+    settings: BaselineSettings = BaselineSettings(),  # noqa: B008 - frozen, immutable
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Resting baseline and the resting envelope's own fluctuation (µV, an sd), per bin.
+
+    The baseline is :func:`resting_baseline`'s. The fluctuation: per block of
+    ``settings.block_s`` the standard deviation of the envelope; a block is
+    at rest when its level is within the quiet margin of its baseline
+    (``quiet_margin_uv`` plus ``settings.rest_scatter`` times the baseline,
+    as for the resting level). Each block takes the median over the resting
+    blocks of the windows of ``settings.window_s`` before and after it
+    (itself included); a block with no resting block that near takes the
+    value of the nearest block that has one. NaN when no block is at rest.
+
+    Parameters
+    ----------
+    env : array
+        Amplitude envelope (µV) at ``rate_hz``; not modified.
+    rate_hz : float
+        Rate of the envelope, Hz.
+    quiet_margin_uv : float
+        The rules' offset threshold, µV (see :func:`resting_baseline`).
+    excluded : array of bool, optional
+        Bins to ignore (artifact).
+    settings : BaselineSettings
+
+    Returns
+    -------
+    baseline, noise_sd : ndarray
+        One value per bin of ``env`` each.
+
+    Raises
+    ------
+    ValueError
+        ``rate_hz`` not positive or ``quiet_margin_uv`` negative.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> env = 30.0 + 4.0 * rng.standard_normal(12000)    # a raised tone, sd 4 µV
+    >>> env[3000:3300] += 60.0                           # a 3-s movement
+    >>> base, sd = resting_baseline_and_noise(env, 100.0, quiet_margin_uv=2.0)
+    >>> bool(np.all(np.abs(base - 30.0) < 1.0)), bool(np.all(np.abs(sd - 4.0) < 0.5))
+    (True, True)
+    """
+    if not rate_hz > 0:
+        raise ValueError(f"rate_hz must be positive, got {rate_hz}")
+    if not quiet_margin_uv >= 0:
+        raise ValueError(f"quiet_margin_uv must not be negative, got {quiet_margin_uv}")
+    base, noise = _baseline_and_noise(env, rate_hz, quiet_margin_uv, excluded, settings,
+                                      noise=True)
+    if noise is None:  # pragma: no cover - noise=True always returns it
+        raise RuntimeError("no noise estimate")
+    return base, noise

@@ -33,7 +33,7 @@ from plms.signal.emg.artifacts import (
     detached_level_intervals,
     electrode_off_intervals,
 )
-from plms.signal.emg.baseline import BaselineSettings, resting_baseline
+from plms.signal.emg.baseline import BaselineSettings, resting_baseline_and_noise
 from plms.signal.emg.cardiac import qrs_valid_mask
 from plms.signal.emg.conditioning import (
     ENVELOPE_RATE_HZ,
@@ -43,11 +43,15 @@ from plms.signal.emg.conditioning import (
     detect_mains,
     envelope,
 )
+from plms.signal.emg.thresholds import noise_thresholds, passes_morphology
 from plms.signal.events import hysteresis_events
 from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
 
 if TYPE_CHECKING:  # mne is optional and imported by the caller
     import mne
+
+#: Seconds in a minute (the minutes of raised tone are reported).
+SECONDS_PER_MINUTE = 60.0
 
 #: Columns of the table :func:`detect_lm` returns.
 LM_COLUMNS = ("onset", "duration", "peak_uv", "baseline_uv")
@@ -152,6 +156,21 @@ class DetectorSettings:
     #: How a detached electrode is recognised when its mains pick-up is
     #: notched out or aliased (by the level of the band-passed EMG).
     detached: DetachedSettings = field(default_factory=DetachedSettings)
+    #: Where the resting envelope fluctuates so much that its own peaks cross
+    #: the rules' onset threshold (a high resting tone), the onset threshold
+    #: above the baseline is raised to this many standard deviations of the
+    #: resting envelope (:func:`plms.signal.emg.baseline.resting_baseline_and_noise`); the
+    #: rules' threshold holds wherever it is the higher (everywhere at an
+    #: ordinary resting tone: the envelope scatters by ~15 % of its level).
+    #: As MATPLM's dynamic threshold, which adds 5 moving standard deviations.
+    noise_onset_sd: float = 5.0
+    #: ... and there (only where the onset threshold is raised, so that an
+    #: ordinary resting tone is scored by the rules' numbers alone) the offset
+    #: (quiet) threshold and the WASM morphology level to this many: the mean
+    #: clipped excess of a resting light envelope is about 0.75 of the
+    #: decision envelope's standard deviation, so near 1 a stretch of raised
+    #: tone is hardly ever quiet and noise peaks last past the minimum duration.
+    noise_offset_sd: float = 2.0
     #: Resting-baseline estimator.
     baseline: BaselineSettings = field(default_factory=BaselineSettings)
 
@@ -159,7 +178,8 @@ class DetectorSettings:
         for name in ("envelope_smoothing_s", "edge_smoothing_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("edge_min_samples", "qrs_gate_before_s", "qrs_gate_after_s"):
+        for name in ("edge_min_samples", "qrs_gate_before_s", "qrs_gate_after_s",
+                     "noise_onset_sd", "noise_offset_sd"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
 
@@ -180,6 +200,11 @@ class LegDetection:
         ``onset``, ``duration`` of stretches not scored (electrode off).
     mains_hz : float or None
         Mains frequency found and notched.
+    high_tone_min : float
+        Minutes (outside the excluded stretches) where the resting EMG
+        fluctuated so much that the onset threshold was raised above the
+        rules' (``DetectorSettings.noise_onset_sd``): movements of the rules'
+        smallest amplitude cannot be told from the noise there.
     """
 
     events: pd.DataFrame
@@ -188,10 +213,13 @@ class LegDetection:
     rate_hz: float
     excluded: pd.DataFrame
     mains_hz: float | None
+    high_tone_min: float = 0.0
 
 
 def quiet_from(level: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
-               rate_hz: float, rules: Rules) -> npt.NDArray[np.bool_]:
+               rate_hz: float, rules: Rules,
+               offset_uv: float | npt.NDArray[np.float64] | None = None
+               ) -> npt.NDArray[np.bool_]:
     """Per bin: whether the EMG stays quiet for the offset period starting there.
 
     RULES.md section 1: an offset starts a period of >= 0.5 s in which the EMG
@@ -199,7 +227,8 @@ def quiet_from(level: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
     fluctuates by 10-35 % at rest, "every moment below" would hang on noise
     peaks at high resting tone; the period is quiet when the *mean* of the
     envelope's excess over the baseline (dips below it count as 0, so they
-    cannot hide a burst) is below the threshold.
+    cannot hide a burst) is below the threshold: ``offset_uv`` (µV above the
+    baseline, per bin or one number), the rules' offset threshold when not given.
     """
     q = max(1, int(np.ceil(rules.lm_offset_quiet_s * rate_hz - TIME_TOLERANCE_S)))
     n = level.size
@@ -214,7 +243,8 @@ def quiet_from(level: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
     total[n - q + 1 :] = c[n] - c[n - q + 1 : n]
     length = np.full(n, float(q))
     length[n - q + 1 :] = np.arange(q - 1, 0, -1)
-    return total / length < rules.lm_offset_above_baseline_uv
+    limit = rules.lm_offset_above_baseline_uv if offset_uv is None else offset_uv
+    return total / length < limit
 
 
 def find_movements(
@@ -223,6 +253,8 @@ def find_movements(
     rate_hz: float,
     rules: Rules,
     level: npt.NDArray[np.float64] | None = None,
+    onset_uv: float | npt.NDArray[np.float64] | None = None,
+    offset_uv: float | npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Onset and offset bins of the LMs in an envelope, by the rules' thresholds.
 
@@ -230,7 +262,10 @@ def find_movements(
     where a quiet period starts (:func:`quiet_from` on ``level``, the lightly
     smoothed envelope, ``env`` when not given); the next onset is searched
     from the offset on (:func:`plms.signal.events.hysteresis_events`). LMs shorter
-    than the minimum duration are dropped.
+    than the minimum duration are dropped. ``onset_uv`` and ``offset_uv``
+    (µV above the baseline, per bin or one number) replace the rules' onset
+    and offset thresholds where the resting noise raised them
+    (:func:`noise_thresholds`).
 
     Examples
     --------
@@ -241,40 +276,33 @@ def find_movements(
     ([3.0], [4.67])
     """
     level = env if level is None else level
+    onset = rules.lm_onset_above_baseline_uv if onset_uv is None else onset_uv
     return hysteresis_events(
-        env >= base + rules.lm_onset_above_baseline_uv, quiet_from(level, base, rate_hz, rules),
+        env >= base + onset, quiet_from(level, base, rate_hz, rules, offset_uv),
         min_samples=rules.lm_min_duration_s * rate_hz - TIME_TOLERANCE_S)
 
 
 def refine_onsets(
     on: npt.NDArray[np.int64], off: npt.NDArray[np.int64], fine: npt.NDArray[np.float64],
     base: npt.NDArray[np.float64], smoothing_bins: int, rules: Rules,
+    onset_uv: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.int64]:
     """Place onsets on a lightly smoothed envelope.
 
     Smoothing over ``w`` bins moves a rising edge up to ``w/2`` earlier; the
     onset becomes the first bin of the light envelope at or above the onset
-    threshold, searched from ``w/2`` before the decided onset.
+    threshold (``onset_uv`` per bin above the baseline, the rules' when not
+    given), searched from ``w/2`` before the decided onset.
     """
     half = smoothing_bins // 2
     new_on = on.copy()
+    level = base + (rules.lm_onset_above_baseline_uv if onset_uv is None else onset_uv)
     for i, (a, b) in enumerate(zip(on, off, strict=True)):
         lo = max(0, a - half)
-        hit = np.flatnonzero(fine[lo:b] >= base[lo:b] + rules.lm_onset_above_baseline_uv)
+        hit = np.flatnonzero(fine[lo:b] >= level[lo:b])
         if hit.size:
             new_on[i] = lo + hit[0]
     return new_on
-
-
-def _passes_morphology(env: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
-                       on: int, off: int, rate_hz: float, rules: Rules) -> bool:
-    """WASM computer scoring: a window of 0.5 s whose median is >= baseline + 2 µV."""
-    width = int(round(rules.morphology_window_s * rate_hz))
-    seg = env[on:off] - base[on:off]
-    if seg.size < width:
-        return False
-    medians = np.median(np.lib.stride_tricks.sliding_window_view(seg, width), axis=1)
-    return bool((medians >= rules.morphology_median_above_baseline_uv).any())
 
 
 @dataclass(frozen=True, eq=False)
@@ -345,16 +373,23 @@ def detect_conditioned(
     excluded = np.zeros(env.size, dtype=bool)
     for a, b in leg.electrode_off:
         excluded[int(a * rate): int(np.ceil(b * rate))] = True
-    base = resting_baseline(env, rate, quiet_margin_uv=rules.lm_offset_above_baseline_uv,
-                            excluded=excluded, settings=settings.baseline)
-    on, off = find_movements(env, base, rate, rules, level=fine)
-    on = refine_onsets(on, off, fine, base, width, rules)
+    base, noise = resting_baseline_and_noise(
+        env, rate, quiet_margin_uv=rules.lm_offset_above_baseline_uv, excluded=excluded,
+        settings=settings.baseline)
+    onset_uv, offset_uv = noise_thresholds(noise, rules, settings.noise_onset_sd,
+                                           settings.noise_offset_sd)
+    del noise
+    raised = (onset_uv > rules.lm_onset_above_baseline_uv) & ~excluded
+    high_tone_min = float(np.count_nonzero(raised)) / rate / SECONDS_PER_MINUTE
+    on, off = find_movements(env, base, rate, rules, level=fine, onset_uv=onset_uv,
+                             offset_uv=offset_uv)
+    on = refine_onsets(on, off, fine, base, width, rules, onset_uv)
     del fine
     long_enough = (off - on) >= rules.lm_min_duration_s * rate - TIME_TOLERANCE_S
     on, off = on[long_enough], off[long_enough]
     keep = np.array([not excluded[a:b].any() for a, b in zip(on, off, strict=True)], dtype=bool)
     if rules.apply_morphology:
-        keep &= np.array([_passes_morphology(env, base, a, b, rate, rules)
+        keep &= np.array([passes_morphology(env, base, a, b, rate, rules, offset_uv)
                           for a, b in zip(on, off, strict=True)], dtype=bool)
     on, off = on[keep], off[keep]
     peak = np.array([float(np.max(env[a:b] - base[a:b])) for a, b in zip(on, off, strict=True)])
@@ -367,7 +402,7 @@ def detect_conditioned(
     excluded_df = pd.DataFrame({"onset": off_iv[:, 0], "duration": off_iv[:, 1] - off_iv[:, 0]})
     # kept for plots and review: float32 halves their memory (2 x 11 MB per 8-h leg)
     return LegDetection(events, env.astype(np.float32), base.astype(np.float32), rate,
-                        excluded_df, leg.mains_hz)
+                        excluded_df, leg.mains_hz, high_tone_min)
 
 
 def detect_leg(
