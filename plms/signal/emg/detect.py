@@ -28,7 +28,7 @@ import pandas as pd
 
 from plms.signal.emg.artifacts import electrode_off_intervals
 from plms.signal.emg.baseline import BaselineSettings, resting_baseline
-from plms.signal.emg.cardiac import qrs_valid_mask
+from plms.signal.emg.cardiac import Heartbeats, qrs_gate
 from plms.signal.emg.conditioning import (
     ENVELOPE_RATE_HZ,
     binned_rectified,
@@ -141,6 +141,21 @@ class DetectorSettings:
     qrs_gate_before_s: float = 0.06
     #: ... to this long after it are left out of the envelope.
     qrs_gate_after_s: float = 0.09
+    #: Beats of another shape (ectopic, wide QRS: :class:`Heartbeats`) disturb
+    #: a leg over a wider stretch, measured on the leg: their median rectified
+    #: artifact is sought within this long before and after the beat, s (a
+    #: QRS up to 0.2 s wide, placed up to 0.05 s off its slope-energy peak) ...
+    other_shape_span_s: float = 0.3
+    #: ... and spans the bins where it stands more than this above the leg's
+    #: level between beats, µV (half the offset threshold of RULES.md section 1:
+    #: a residue below it cannot hold a quiet period above 2 µV on its own) ...
+    other_shape_margin_uv: float = 1.0
+    #: ... after a moving average over this long, s (the rectified wave has
+    #: dips between its lobes, which must not end the artifact early) ...
+    other_shape_smoothing_s: float = 0.03
+    #: ... measured only with at least this many such beats (otherwise they are
+    #: gated like the others). Their gate is never narrower than the usual one.
+    other_shape_min_beats: int = 20
     #: Detect and exclude stretches where the electrode is off.
     exclude_electrode_off: bool = True
     #: Resting-baseline estimator.
@@ -150,7 +165,9 @@ class DetectorSettings:
         for name in ("envelope_smoothing_s", "edge_smoothing_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("edge_min_samples", "qrs_gate_before_s", "qrs_gate_after_s"):
+        for name in ("edge_min_samples", "qrs_gate_before_s", "qrs_gate_after_s",
+                     "other_shape_span_s", "other_shape_margin_uv", "other_shape_min_beats",
+                     "other_shape_smoothing_s"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
 
@@ -308,7 +325,7 @@ def detect_conditioned(
     leg: ConditionedLeg,
     *,
     rules: str | Rules = "wasm2016",
-    heartbeats_s: npt.ArrayLike | None = None,
+    heartbeats_s: npt.ArrayLike | Heartbeats | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
 ) -> LegDetection:
     """Gate the heart beats out of a conditioned leg and apply the LM rules (RULES.md section 1)."""
@@ -318,8 +335,12 @@ def detect_conditioned(
     if heartbeats_s is not None:
         # The gate works on the 10-ms bins: every bin touching a QRS window is
         # left out (the gate is at most one bin wider on each side).
-        valid = qrs_valid_mask(sums.size, rate, heartbeats_s, settings.qrs_gate_before_s,
-                               settings.qrs_gate_after_s)
+        valid = qrs_gate(sums, counts, rate, heartbeats_s,
+                         before_s=settings.qrs_gate_before_s, after_s=settings.qrs_gate_after_s,
+                         span_s=settings.other_shape_span_s,
+                         margin_uv=settings.other_shape_margin_uv,
+                         min_beats=settings.other_shape_min_beats,
+                         smoothing_s=settings.other_shape_smoothing_s)
         sums, counts = np.where(valid, sums, 0.0), np.where(valid, counts, 0.0)
     width = max(1, int(round(settings.envelope_smoothing_s * rate)))
     env = envelope(sums, counts, width)
@@ -360,7 +381,7 @@ def detect_leg(
     fs: float,
     *,
     rules: str | Rules = "wasm2016",
-    heartbeats_s: npt.ArrayLike | None = None,
+    heartbeats_s: npt.ArrayLike | Heartbeats | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
 ) -> LegDetection:
     """Detect the leg movements of one leg, with the intermediate signals.
@@ -374,9 +395,13 @@ def detect_leg(
     fs : float
         Sampling rate, Hz.
     rules : {"wasm2016", "aasm"} or Rules
-    heartbeats_s : array, optional
+    heartbeats_s : array or Heartbeats, optional
         Heart-beat times (s), e.g. from :func:`plms.signal.emg.cardiac.detect_r_peaks` on
         the ECG channel; the QRS complexes are then left out of the envelope.
+        :class:`~plms.signal.emg.cardiac.Heartbeats` (from
+        :func:`~plms.signal.emg.cardiac.detect_heartbeats`) also marks the beats
+        of another shape, whose wider artifact is measured on the leg
+        (:func:`~plms.signal.emg.cardiac.qrs_gate`).
     settings : DetectorSettings
     """
     rules = get_rules(rules)
@@ -390,7 +415,7 @@ def detect_lm(
     *,
     unit: str = "uV",
     rules: str | Rules = "wasm2016",
-    heartbeats_s: npt.ArrayLike | None = None,
+    heartbeats_s: npt.ArrayLike | Heartbeats | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
 ) -> pd.DataFrame:
     """Leg movements of one leg's EMG: ``onset``, ``duration`` (s), ``peak_uv``, ``baseline_uv``.
@@ -448,12 +473,12 @@ def detect_lm_raw(
     MNE stores EMG in volts; it is converted to µV here (whatever type MNE
     gave the channels). ``raw`` is not modified.
     """
-    from plms.signal.emg.cardiac import detect_r_peaks
+    from plms.signal.emg.cardiac import detect_heartbeats
 
     fs = float(raw.info["sfreq"])
     beats = None
     if ecg is not None:
-        beats = detect_r_peaks(raw.get_data(picks=[ecg])[0], fs)
+        beats = detect_heartbeats(raw.get_data(picks=[ecg])[0], fs)
     tables = []
     for side, label in (("left", left), ("right", right)):
         data_v = raw.get_data(picks=[label])[0]   # SI units: volts
