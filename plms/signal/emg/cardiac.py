@@ -189,18 +189,14 @@ def _other_shape(energy: npt.NDArray[np.floating], peaks: npt.NDArray[np.int64],
     """Which beats spread their slope energy far wider than the night's usual beat."""
     if peaks.size == 0:
         return np.zeros(0, dtype=bool)
-    c = np.zeros(energy.size + 1)
-    np.cumsum(energy, out=c[1:])
-
-    def around(full_s: float) -> npt.NDArray[np.float64]:
-        half = max(1, int(round(full_s / 2 * fs)))
-        lo = np.clip(peaks - half, 0, energy.size)
-        hi = np.clip(peaks + half + 1, 0, energy.size)
-        return c[hi] - c[lo]
-
-    narrow = around(QRS_SHAPE_NARROW_S)
-    ratio = np.divide(around(QRS_SHAPE_WIDE_S), narrow, out=np.ones(peaks.size),
-                      where=narrow > 0)
+    wide = max(1, int(round(QRS_SHAPE_WIDE_S / 2 * fs)))
+    narrow = min(wide, max(1, int(round(QRS_SHAPE_NARROW_S / 2 * fs))))
+    idx = peaks[:, None] + np.arange(-wide, wide + 1)[None, :]
+    inside = (idx >= 0) & (idx < energy.size)
+    around = np.where(inside, energy[np.clip(idx, 0, energy.size - 1)], 0.0)
+    within = around[:, wide - narrow: wide + narrow + 1].sum(axis=1, dtype=np.float64)
+    ratio = np.divide(around.sum(axis=1, dtype=np.float64), within, out=np.ones(peaks.size),
+                      where=within > 0)
     return ratio >= OTHER_SHAPE_RATIO * float(np.median(ratio))
 
 
