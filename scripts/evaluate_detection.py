@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from plms.pipeline.core import score_lms  # noqa: E402
-from plms.signal.emg.cardiac import detect_r_peaks  # noqa: E402
+from plms.signal.emg.cardiac import detect_heartbeats  # noqa: E402
 from plms.signal.emg.detect import detect_leg  # noqa: E402
 from plms.signal.events import match_pairs  # noqa: E402
 from plms.simulate import NightSpec, simulate_night  # noqa: E402
@@ -73,7 +73,7 @@ def evaluate(seed: int, hours: float, fs: int, unit: str, severity: float, rules
     row: dict[str, float] = {"seed": seed, "fs": fs}
     t0 = time.perf_counter()
     ecg = night.signals[night.ecg_label]
-    beats = detect_r_peaks(ecg.data, ecg.fs)
+    beats = detect_heartbeats(ecg.data, ecg.fs)
     tables, onsets, offsets = [], [], []
     for side, label in (("left", night.left_label), ("right", night.right_label)):
         ch = night.signals[label]

@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from plms.annotations import Annotations
@@ -25,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import mne
 
     from plms.io.psg.edf import Recording
+    from plms.signal.emg.cardiac import Heartbeats
 
 
 #: A leg whose onset threshold the resting noise raised for at least this many
@@ -38,7 +38,7 @@ def detect_legs(
     legs: dict[str, LegSignal],
     rules: Rules,
     *,
-    heartbeats_s: np.ndarray | None,
+    heartbeats_s: Heartbeats | None,
     settings: DetectorSettings,
     threads: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, LegDetection], list[str]]:
@@ -188,7 +188,7 @@ def score_edf(
     PlmsInputError
         For any problem with the inputs, with the file and the problem named.
     """
-    from plms.signal.emg.cardiac import detect_r_peaks
+    from plms.signal.emg.cardiac import detect_heartbeats
 
     rules = get_rules(rules)
     rec, ann, ann_source, name, stem = _read_night(path, annotations, left=left, right=right,
@@ -200,7 +200,7 @@ def score_edf(
         warnings += [w for w in check_leg(leg, rules, name) if w not in warnings]
     ecg_label, beats = None, None
     if rec.ecg is not None:
-        ecg_label, beats = rec.ecg.label, detect_r_peaks(rec.ecg.data, rec.ecg.fs)
+        ecg_label, beats = rec.ecg.label, detect_heartbeats(rec.ecg.data, rec.ecg.fs)
         rec = replace(rec, ecg=None)   # frees the ECG samples before the legs' work
     else:
         warnings.append("no ECG channel found: cardiac artifact in the leg channels was not "

@@ -4,9 +4,17 @@ Leg EMG carries the ECG's QRS complexes (tens of µV); left in, they chain into
 false leg movements (RULES.md section 1 needs 0.5 s of quiet for an offset).
 plms finds the beats on the ECG channel and leaves the samples around every
 QRS out of the leg's amplitude envelope.
+
+Beats of another shape (ectopic or aberrant beats, whose QRS is wide, as in a
+rhythm with premature ventricular beats) are told apart on the ECG by how far
+their slope energy spreads (:func:`detect_heartbeats`); their artifact in a leg
+is wider and larger than a normal beat's, so its extent is measured on the leg
+itself (:func:`leg_artifact_extent`) and gated accordingly.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +25,10 @@ from plms.signal.events import true_runs
 #: Integration window of the squared ECG slope (about one QRS width).
 QRS_INTEGRATION_S = 0.08
 #: Adaptive threshold: this share of a high percentile of the slope energy ...
-R_THRESHOLD_FRACTION = 0.3
+#: (a wide ectopic complex has a slower upstroke: its integrated slope energy
+#: can be a fifth of a normal beat's, and 0.3 missed 2-5 % of them; a T wave's
+#: is well under 1 %, so 0.15 keeps them out with room to spare)
+R_THRESHOLD_FRACTION = 0.15
 #: ... taken per block of this many seconds ...
 R_THRESHOLD_BLOCK_S = 10.0
 #: ... at this percentile.
@@ -27,13 +38,44 @@ R_REFRACTORY_S = 0.3
 #: Beats are sought on the ECG averaged down to at least this rate (QRS energy
 #: lies below ~40 Hz; a coarser grid cuts the cost of a night fourfold at 512 Hz).
 R_DETECTION_RATE_HZ = 128.0
+#: Shape of a beat: the slope energy within this full width around it ...
+QRS_SHAPE_WIDE_S = 0.24
+#: ... over the slope energy within this full width (a normal QRS lies inside it) ...
+QRS_SHAPE_NARROW_S = 0.08
+#: ... is this many times the night's median ratio or more: a beat of another
+#: shape (a normal beat's ratio lies within 3 % of the median, an ectopic beat
+#: with a QRS three times as wide at +45 % or more on generated nights).
+OTHER_SHAPE_RATIO = 1.25
+
+
+@dataclass(frozen=True, eq=False)
+class Heartbeats:
+    """Heart beats found on an ECG.
+
+    Attributes
+    ----------
+    times_s : ndarray of float
+        Beat times, s (the peak of the QRS slope energy).
+    other_shape : ndarray of bool
+        True for the beats whose QRS is much wider than the night's usual one
+        (ectopic or aberrant beats; :data:`OTHER_SHAPE_RATIO`).
+    """
+
+    times_s: npt.NDArray[np.float64]
+    other_shape: npt.NDArray[np.bool_]
+
+    def __post_init__(self) -> None:
+        if np.shape(self.times_s) != np.shape(self.other_shape):
+            raise ValueError("times_s and other_shape must have the same length, got "
+                             f"{np.shape(self.times_s)} and {np.shape(self.other_shape)}")
 
 
 def detect_r_peaks(ecg: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
     """Times (s) of the heart beats in an ECG, from the energy of its slope.
 
     Polarity-free (the slope is squared) and insensitive to baseline wander
-    (the derivative removes it); the threshold adapts per 10-s block.
+    (the derivative removes it); the threshold adapts per 10-s block. The
+    times of :func:`detect_heartbeats`.
 
     Examples
     --------
@@ -44,33 +86,88 @@ def detect_r_peaks(ecg: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
     >>> len(beats), bool(np.allclose(beats, np.arange(0.5, 20, 0.8), atol=0.02))
     (25, True)
     """
-    x = np.asarray(ecg, dtype=np.float32)
-    factor = max(1, int(fs // R_DETECTION_RATE_HZ))
-    if factor > 1:
-        frames = x[: x.size // factor * factor].reshape(-1, factor)
-        summed = frames[:, 0].copy()
-        for j in range(1, factor):   # column by column: far faster than .mean(axis=1)
-            summed += frames[:, j]
-        x = summed / factor
-        fs = fs / factor
+    return detect_heartbeats(ecg, fs).times_s
+
+
+def detect_heartbeats(ecg: npt.ArrayLike, fs: float) -> Heartbeats:
+    """The heart beats of an ECG, with the beats of another shape marked.
+
+    Beats are the peaks of the squared ECG slope integrated over
+    :data:`QRS_INTEGRATION_S` above an adaptive threshold, at least
+    :data:`R_REFRACTORY_S` apart. A beat is of another shape when its slope
+    energy spreads far beyond a normal QRS: the energy within
+    :data:`QRS_SHAPE_WIDE_S` over that within :data:`QRS_SHAPE_NARROW_S` is
+    :data:`OTHER_SHAPE_RATIO` times the night's median ratio or more.
+
+    Parameters
+    ----------
+    ecg : array
+        The ECG samples (any unit; the polarity does not matter).
+    fs : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    Heartbeats
+
+    Raises
+    ------
+    ValueError
+        When ``fs`` is not positive.
+
+    Examples
+    --------
+    >>> fs = 256.0
+    >>> t = np.arange(int(30 * fs)) / fs
+    >>> beats = np.arange(0.5, 30, 0.75)
+    >>> wide = np.zeros(beats.size, dtype=bool); wide[5::8] = True
+    >>> ecg = sum(np.exp(-0.5 * ((t - b) / (0.035 if w else 0.01)) ** 2)
+    ...           for b, w in zip(beats, wide))
+    >>> found = detect_heartbeats(ecg, fs)
+    >>> found.times_s.size, bool((found.other_shape == wide).all())
+    (40, True)
+    """
+    if not fs > 0:
+        raise ValueError(f"sampling rate must be positive, got {fs}")
+    x, factor = _decimated(np.asarray(ecg, dtype=np.float32), fs)
+    fs = fs / factor
     if x.size < 3:
-        return np.zeros(0)
+        return Heartbeats(np.zeros(0), np.zeros(0, dtype=bool))
     energy = np.diff(x, prepend=x[:1]) ** 2
     width = max(1, int(round(QRS_INTEGRATION_S * fs)))
     smooth = moving_sum(energy, width).astype(np.float32)
-    del energy
+    peaks = _energy_peaks(smooth, fs)
+    other = _other_shape(energy, peaks, fs)
+    # the centre of a decimation block is (factor - 1) / 2 samples after its start
+    times = (peaks.astype(np.float64) + 0.5 * (factor - 1) / factor) / fs
+    return Heartbeats(times, other)
+
+
+def _decimated(x: npt.NDArray[np.float32], fs: float) -> tuple[npt.NDArray[np.float32], int]:
+    """``x`` averaged over blocks of ``factor`` samples, to at least :data:`R_DETECTION_RATE_HZ`."""
+    factor = max(1, int(fs // R_DETECTION_RATE_HZ))
+    if factor == 1:
+        return x, 1
+    frames = x[: x.size // factor * factor].reshape(-1, factor)
+    summed = frames[:, 0].copy()
+    for j in range(1, factor):   # column by column: far faster than .mean(axis=1)
+        summed += frames[:, j]
+    return summed / factor, factor
+
+
+def _energy_peaks(smooth: npt.NDArray[np.float32], fs: float) -> npt.NDArray[np.int64]:
+    """Indices of the beats: the highest point of each supra-threshold stretch, refractory."""
     block = max(1, int(R_THRESHOLD_BLOCK_S * fs))
-    n_blocks = -(-x.size // block)
+    n_blocks = -(-smooth.size // block)
     padded = np.full(n_blocks * block, np.nan, dtype=np.float32)
-    padded[: x.size] = smooth
+    padded[: smooth.size] = smooth
     frames = padded.reshape(n_blocks, block)
     level = row_nanquantile(frames, R_THRESHOLD_PERCENTILE / 100.0).astype(np.float32)
-    above = (frames > R_THRESHOLD_FRACTION * level[:, None]).reshape(-1)[: x.size]
+    above = (frames > R_THRESHOLD_FRACTION * level[:, None]).reshape(-1)[: smooth.size]
     del padded, frames
     starts, _ = true_runs(above)
     if starts.size == 0:
-        return np.zeros(0)
-    # The highest point of each supra-threshold stretch.
+        return np.zeros(0, dtype=np.int64)
     seg_max = np.maximum.reduceat(smooth, starts)
     run_start = np.zeros(above.size, dtype=bool)
     run_start[starts] = True
@@ -84,22 +181,145 @@ def detect_r_peaks(ecg: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
             keep.append(i)
         elif smooth[peaks[i]] > smooth[peaks[keep[-1]]]:
             keep[-1] = i
-    # the centre of a decimation block is (factor - 1) / 2 samples after its start
-    return (peaks[keep].astype(np.float64) + 0.5 * (factor - 1) / factor) / fs
+    return peaks[keep].astype(np.int64)
+
+
+def _other_shape(energy: npt.NDArray[np.floating], peaks: npt.NDArray[np.int64],
+                 fs: float) -> npt.NDArray[np.bool_]:
+    """Which beats spread their slope energy far wider than the night's usual beat."""
+    if peaks.size == 0:
+        return np.zeros(0, dtype=bool)
+    wide = max(1, int(round(QRS_SHAPE_WIDE_S / 2 * fs)))
+    narrow = min(wide, max(1, int(round(QRS_SHAPE_NARROW_S / 2 * fs))))
+    idx = peaks[:, None] + np.arange(-wide, wide + 1)[None, :]
+    inside = (idx >= 0) & (idx < energy.size)
+    around = np.where(inside, energy[np.clip(idx, 0, energy.size - 1)], 0.0)
+    within = around[:, wide - narrow: wide + narrow + 1].sum(axis=1, dtype=np.float64)
+    ratio = np.divide(around.sum(axis=1, dtype=np.float64), within, out=np.ones(peaks.size),
+                      where=within > 0)
+    return ratio >= OTHER_SHAPE_RATIO * float(np.median(ratio))
+
+
+def leg_artifact_extent(
+    sums: npt.NDArray[np.floating], counts: npt.NDArray[np.floating], rate_hz: float,
+    beats_s: npt.ArrayLike, *, span_s: float, margin_uv: float, min_beats: int,
+    smoothing_s: float = 0.0,
+) -> tuple[float, float] | None:
+    """How far before and after its beats a set of beats disturbs one leg's EMG, s.
+
+    The median over the beats of the leg's mean rectified amplitude per bin,
+    within ``span_s`` of each beat, is the beats' typical artifact (the median
+    ignores the beats that fall in a movement), smoothed over ``smoothing_s``
+    (a QRS-like wave is rectified to lobes with dips between them); the
+    artifact spans the bins around its highest point where it stands more than
+    ``margin_uv`` above the median of that profile (the leg at rest between beats).
+
+    Parameters
+    ----------
+    sums, counts : array
+        Rectified sums and valid-sample counts per bin (:func:`binned_rectified`).
+    rate_hz : float
+        Bin rate, Hz.
+    beats_s : array
+        Beat times, s.
+    span_s : float
+        The artifact is sought within this long before and after each beat.
+    margin_uv : float
+        Height above the resting level that counts as artifact, µV.
+    min_beats : int
+        With fewer beats (inside the record) nothing is measured.
+    smoothing_s : float
+        Width of the moving average over the profile, s (0: none).
+
+    Returns
+    -------
+    (before_s, after_s) or None
+        The artifact's extent before and after the beat (whole bins), or None
+        when there are too few beats or the leg shows no artifact.
+
+    Examples
+    --------
+    >>> rate = 100.0
+    >>> sums = np.full(6000, 2.0); counts = np.ones(6000)
+    >>> beats = np.arange(1.0, 59.0, 0.8)
+    >>> for b in beats:
+    ...     k = int(b * rate); sums[k - 9: k + 13] = 40.0     # -90 ms to +130 ms
+    >>> leg_artifact_extent(sums, counts, rate, beats, span_s=0.3, margin_uv=1.0, min_beats=20)
+    (0.1, 0.13)
+    """
+    beats = np.asarray(beats_s, dtype=float)
+    half = int(round(span_s * rate_hz))
+    centre = np.floor(beats * rate_hz).astype(np.int64)
+    centre = centre[(centre - half >= 0) & (centre + half < sums.size)]
+    if centre.size < max(1, min_beats) or half < 1:
+        return None
+    idx = centre[:, None] + np.arange(-half, half + 1)[None, :]
+    n = counts[idx]
+    level = np.divide(sums[idx], n, out=np.full(idx.shape, np.nan), where=n > 0)
+    with np.errstate(all="ignore"):
+        profile = np.nanmedian(level, axis=0)
+    if not np.isfinite(profile).all():
+        return None
+    width = max(1, int(round(smoothing_s * rate_hz)))
+    if width > 1:
+        profile = moving_sum(profile, width) / moving_sum(np.ones(profile.size), width)
+    rest = float(np.median(profile))
+    artifact = profile > rest + margin_uv
+    top = int(np.argmax(profile))
+    if not artifact[top]:
+        return None
+    lo = top - int(np.argmin(artifact[top::-1])) + 1 if not artifact[: top + 1].all() else 0
+    hi = top + int(np.argmin(artifact[top:])) if not artifact[top:].all() else artifact.size
+    # bin j (offset j - half) covers [j, j + 1) / rate around the beat's bin
+    return (half - lo + 1) / rate_hz, (hi - half) / rate_hz
 
 
 def qrs_valid_mask(
-    n_samples: int, fs: float, beats_s: npt.ArrayLike, before_s: float, after_s: float
+    n_samples: int, fs: float, beats_s: npt.ArrayLike, before_s: float | npt.ArrayLike,
+    after_s: float | npt.ArrayLike,
 ) -> npt.NDArray[np.bool_]:
-    """False on the samples within [beat - before_s, beat + after_s] of any beat."""
+    """False on the samples within [beat - before_s, beat + after_s] of any beat.
+
+    ``before_s`` and ``after_s`` are one value for every beat or one per beat.
+    """
     valid = np.ones(n_samples, dtype=bool)
     beats = np.asarray(beats_s, dtype=float)
     if beats.size == 0:
         return valid
-    lo = np.clip(np.floor((beats - before_s) * fs).astype(np.int64), 0, n_samples)
-    hi = np.clip(np.ceil((beats + after_s) * fs).astype(np.int64) + 1, 0, n_samples)
+    before = np.asarray(before_s, dtype=float)
+    after = np.asarray(after_s, dtype=float)
+    lo = np.clip(np.floor((beats - before) * fs).astype(np.int64), 0, n_samples)
+    hi = np.clip(np.ceil((beats + after) * fs).astype(np.int64) + 1, 0, n_samples)
     mark = np.zeros(n_samples + 1, dtype=np.int32)
     np.add.at(mark, lo, 1)
     np.add.at(mark, hi, -1)
     valid &= np.cumsum(mark[:-1]) == 0
     return valid
+
+
+def qrs_gate(
+    sums: npt.NDArray[np.floating], counts: npt.NDArray[np.floating], rate_hz: float,
+    heartbeats: npt.ArrayLike | Heartbeats, *, before_s: float, after_s: float,
+    span_s: float, margin_uv: float, min_beats: int, smoothing_s: float,
+) -> npt.NDArray[np.bool_]:
+    """Per bin of one leg: False where a heart beat's artifact is gated out of the envelope.
+
+    Every beat is gated over [beat - ``before_s``, beat + ``after_s``]; the
+    beats of another shape (given as :class:`Heartbeats`) over the extent of
+    their median artifact on this leg where that is wider
+    (:func:`leg_artifact_extent` with ``span_s``, ``margin_uv``,
+    ``min_beats``, ``smoothing_s``; the settings of
+    :class:`plms.signal.emg.detect.DetectorSettings`).
+    """
+    if not isinstance(heartbeats, Heartbeats):
+        return qrs_valid_mask(sums.size, rate_hz, heartbeats, before_s, after_s)
+    times = np.asarray(heartbeats.times_s, dtype=float)
+    other = np.asarray(heartbeats.other_shape, dtype=bool)
+    before, after = np.full(times.size, before_s), np.full(times.size, after_s)
+    extent = leg_artifact_extent(sums, counts, rate_hz, times[other], span_s=span_s,
+                                 margin_uv=margin_uv, min_beats=min_beats,
+                                 smoothing_s=smoothing_s)
+    if extent is not None:
+        before[other] = max(before_s, extent[0])
+        after[other] = max(after_s, extent[1])
+    return qrs_valid_mask(sums.size, rate_hz, times, before, after)

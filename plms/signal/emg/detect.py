@@ -19,7 +19,7 @@ modify their input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,14 +27,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from plms.signal.emg.artifacts import (
-    DetachedSettings,
     block_levels,
     combine_off_intervals,
     detached_level_intervals,
     electrode_off_intervals,
 )
-from plms.signal.emg.baseline import BaselineSettings, resting_baseline_and_noise
-from plms.signal.emg.cardiac import qrs_valid_mask
+from plms.signal.emg.baseline import resting_baseline_and_noise
+from plms.signal.emg.cardiac import Heartbeats, qrs_gate
+from plms.signal.emg.settings import DetectorSettings
 from plms.signal.emg.conditioning import (
     ENVELOPE_RATE_HZ,
     binned_rectified,
@@ -130,58 +130,6 @@ def emg_to_microvolts(emg: npt.ArrayLike, unit: str = "uV") -> npt.NDArray[np.fl
                 f"of |EMG| {p99:.3g} \u00b5V): check its unit (unit= one of "
                 f"{_EMG_UNITS_SHOWN})", AmplitudeWarning, stacklevel=3)
     return x
-
-
-@dataclass(frozen=True)
-class DetectorSettings:
-    """Choices of the detector that are not scoring rules (those live in :class:`Rules`)."""
-
-    #: Width of the moving average that smooths the rectified envelope on
-    #: which onsets and offsets are decided, s.
-    envelope_smoothing_s: float = 0.2
-    #: Width of the lighter smoothing on which the decided edges are placed
-    #: and the quiet period is tested, s ...
-    edge_smoothing_s: float = 0.05
-    #: ... widened to hold at least this many samples: at 128 Hz 0.05 s holds
-    #: 6, whose mean rectified amplitude scatters by ~30 % at rest (12: ~21 %),
-    #: enough to hold the quiet test's mean excess near 2 µV at a high resting
-    #: tone and stretch twitches past 0.5 s. Changes nothing from 256 Hz up.
-    edge_min_samples: float = 12.0
-    #: Samples from this long before a heart beat ...
-    qrs_gate_before_s: float = 0.06
-    #: ... to this long after it are left out of the envelope.
-    qrs_gate_after_s: float = 0.09
-    #: Detect and exclude stretches where the electrode is off.
-    exclude_electrode_off: bool = True
-    #: How a detached electrode is recognised when its mains pick-up is
-    #: notched out or aliased (by the level of the band-passed EMG).
-    detached: DetachedSettings = field(default_factory=DetachedSettings)
-    #: Where the resting envelope fluctuates so much that its own peaks cross
-    #: the rules' onset threshold (a high resting tone), the onset threshold
-    #: above the baseline is raised to this many standard deviations of the
-    #: resting envelope (:func:`plms.signal.emg.baseline.resting_baseline_and_noise`); the
-    #: rules' threshold holds wherever it is the higher (everywhere at an
-    #: ordinary resting tone: the envelope scatters by ~15 % of its level).
-    #: As MATPLM's dynamic threshold, which adds 5 moving standard deviations.
-    noise_onset_sd: float = 5.0
-    #: ... and there (only where the onset threshold is raised, so that an
-    #: ordinary resting tone is scored by the rules' numbers alone) the offset
-    #: (quiet) threshold and the WASM morphology level to this many: the mean
-    #: clipped excess of a resting light envelope is about 0.75 of the
-    #: decision envelope's standard deviation, so near 1 a stretch of raised
-    #: tone is hardly ever quiet and noise peaks last past the minimum duration.
-    noise_offset_sd: float = 2.0
-    #: Resting-baseline estimator.
-    baseline: BaselineSettings = field(default_factory=BaselineSettings)
-
-    def __post_init__(self) -> None:
-        for name in ("envelope_smoothing_s", "edge_smoothing_s"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("edge_min_samples", "qrs_gate_before_s", "qrs_gate_after_s",
-                     "noise_onset_sd", "noise_offset_sd"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -351,7 +299,7 @@ def detect_conditioned(
     leg: ConditionedLeg,
     *,
     rules: str | Rules = "wasm2016",
-    heartbeats_s: npt.ArrayLike | None = None,
+    heartbeats_s: npt.ArrayLike | Heartbeats | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
 ) -> LegDetection:
     """Gate the heart beats out of a conditioned leg and apply the LM rules (RULES.md section 1)."""
@@ -361,8 +309,12 @@ def detect_conditioned(
     if heartbeats_s is not None:
         # The gate works on the 10-ms bins: every bin touching a QRS window is
         # left out (the gate is at most one bin wider on each side).
-        valid = qrs_valid_mask(sums.size, rate, heartbeats_s, settings.qrs_gate_before_s,
-                               settings.qrs_gate_after_s)
+        valid = qrs_gate(sums, counts, rate, heartbeats_s,
+                         before_s=settings.qrs_gate_before_s, after_s=settings.qrs_gate_after_s,
+                         span_s=settings.other_shape_span_s,
+                         margin_uv=settings.other_shape_margin_uv,
+                         min_beats=settings.other_shape_min_beats,
+                         smoothing_s=settings.other_shape_smoothing_s)
         sums, counts = np.where(valid, sums, 0.0), np.where(valid, counts, 0.0)
     width = max(1, int(round(settings.envelope_smoothing_s * rate)))
     env = envelope(sums, counts, width)
@@ -410,7 +362,7 @@ def detect_leg(
     fs: float,
     *,
     rules: str | Rules = "wasm2016",
-    heartbeats_s: npt.ArrayLike | None = None,
+    heartbeats_s: npt.ArrayLike | Heartbeats | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
 ) -> LegDetection:
     """Detect the leg movements of one leg, with the intermediate signals.
@@ -424,9 +376,13 @@ def detect_leg(
     fs : float
         Sampling rate, Hz.
     rules : {"wasm2016", "aasm"} or Rules
-    heartbeats_s : array, optional
+    heartbeats_s : array or Heartbeats, optional
         Heart-beat times (s), e.g. from :func:`plms.signal.emg.cardiac.detect_r_peaks` on
         the ECG channel; the QRS complexes are then left out of the envelope.
+        :class:`~plms.signal.emg.cardiac.Heartbeats` (from
+        :func:`~plms.signal.emg.cardiac.detect_heartbeats`) also marks the beats
+        of another shape, whose wider artifact is measured on the leg
+        (:func:`~plms.signal.emg.cardiac.qrs_gate`).
     settings : DetectorSettings
     """
     rules = get_rules(rules)
@@ -440,7 +396,7 @@ def detect_lm(
     *,
     unit: str = "uV",
     rules: str | Rules = "wasm2016",
-    heartbeats_s: npt.ArrayLike | None = None,
+    heartbeats_s: npt.ArrayLike | Heartbeats | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
 ) -> pd.DataFrame:
     """Leg movements of one leg's EMG: ``onset``, ``duration`` (s), ``peak_uv``, ``baseline_uv``.
@@ -498,12 +454,12 @@ def detect_lm_raw(
     MNE stores EMG in volts; it is converted to µV here (whatever type MNE
     gave the channels). ``raw`` is not modified.
     """
-    from plms.signal.emg.cardiac import detect_r_peaks
+    from plms.signal.emg.cardiac import detect_heartbeats
 
     fs = float(raw.info["sfreq"])
     beats = None
     if ecg is not None:
-        beats = detect_r_peaks(raw.get_data(picks=[ecg])[0], fs)
+        beats = detect_heartbeats(raw.get_data(picks=[ecg])[0], fs)
     tables = []
     for side, label in (("left", left), ("right", right)):
         data_v = raw.get_data(picks=[label])[0]   # SI units: volts
