@@ -161,8 +161,8 @@ def test_heartbeats_need_one_mark_per_beat_and_a_positive_rate():
         Heartbeats(np.zeros(3), np.zeros(2, dtype=bool))
     with pytest.raises(ValueError, match="positive"):
         detect_heartbeats(np.zeros(100), 0.0)
-    with pytest.raises(ValueError, match="other_shape_margin_uv"):
-        DetectorSettings(other_shape_margin_uv=-1.0)
+    with pytest.raises(ValueError, match="other_shape_margin_share"):
+        DetectorSettings(other_shape_margin_share=-1.0)
 
 
 @pytest.mark.parametrize("seed", [0, 3])

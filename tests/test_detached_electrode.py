@@ -163,3 +163,23 @@ def test_generated_night_detached_leg(condition, seed, fs):
     det = detect_leg(ch.as_uv(), ch.fs, rules="wasm2016", heartbeats_s=night.beats_s)
     truth = night.truth_lms[night.truth_lms.side == off.side].reset_index(drop=True)
     assert match_events(truth, det.events).f1 >= 0.97
+
+
+@pytest.mark.parametrize("onset_uv, flagged", [(8.0, True), (12.0, False)])
+def test_the_least_excess_of_a_detached_stretch_is_the_rules_onset_threshold(onset_uv, flagged):
+    """1-s levels of 3 µV with 200 s at 13 µV: 4.3 times the rest and 10 µV above it.
+
+    Under the rules' 8-µV onset threshold that is a detached electrode; a
+    preset whose onset threshold is 12 µV asks for more than the 10-µV excess.
+    """
+    import dataclasses
+
+    from plms.rules import WASM2016
+
+    levels = np.full(600, 3.0)
+    levels[200:400] = 13.0
+    rules = dataclasses.replace(WASM2016, name="onset-test", lm_onset_above_baseline_uv=onset_uv)
+    found = detached_level_intervals(levels, DetachedSettings(), rules)
+    assert (len(found) == 1) is flagged
+    if flagged:
+        assert found[0, 0] <= 200.0 and found[0, 1] >= 400.0

@@ -54,12 +54,13 @@ def detect_legs(
 
     tables, detections, warnings = [], {}, []
     if threads is not None and threads <= 1:
-        conditioned = {side: condition_leg(leg.data_uv, leg.fs, settings=settings)
+        conditioned = {side: condition_leg(leg.data_uv, leg.fs, rules=rules, settings=settings)
                        for side, leg in legs.items()}
     else:
         workers = max(1, min(len(legs), threads or len(legs)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {side: pool.submit(condition_leg, leg.data_uv, leg.fs, settings=settings)
+            futures = {side: pool.submit(condition_leg, leg.data_uv, leg.fs, rules=rules,
+                                          settings=settings)
                        for side, leg in legs.items()}
             conditioned = {side: job.result() for side, job in futures.items()}
     for side, leg in legs.items():

@@ -104,14 +104,29 @@ def stage_of(
 
 
 def looks_like_hypnogram_text(text: str) -> bool:
-    """Whether every non-empty, non-comment line of ``text`` holds one token.
+    """Whether every non-empty, non-comment line of ``text`` holds one token,
+    and some of them are stages (a digit or a stage spelling).
 
     >>> looks_like_hypnogram_text("W\\nW\\nN1\\n"), looks_like_hypnogram_text("a\\tb\\n")
     (True, False)
+    >>> looks_like_hypnogram_text("garbage\\n")
+    False
     """
     lines = [t.strip() for t in text.splitlines()[:500]]
     tokens = [t for t in lines if t and not t.startswith(COMMENT)]
-    return bool(tokens) and all(len(t.split()) == 1 for t in tokens)
+    return (bool(tokens) and all(len(t.split()) == 1 for t in tokens)
+            and any(_is_stage_token(t) for t in tokens))
+
+
+def _is_stage_token(token: str) -> bool:
+    """A digit (stage code of some tool) or a spelling :func:`normalize_stage` knows."""
+    if token.isdigit():
+        return True
+    try:
+        normalize_stage(token)
+    except ValueError:
+        return False
+    return True
 
 
 def read_hypnogram_text(

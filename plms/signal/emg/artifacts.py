@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from plms.rules import Rules, get_rules
 from plms.signal.emg.conditioning import MAINS_CANDIDATES_HZ
 from plms.signal.events import true_runs
 
@@ -99,7 +100,8 @@ class DetachedSettings:
 
     A stretch is "electrode off" when, on the 1-s levels of the band-passed
     rectified EMG, the level jumps (within ``edge_s``) to at least
-    ``level_ratio`` times and ``min_excess_uv`` above the resting level
+    ``level_ratio`` times and ``min_excess_share`` of the rules' onset threshold
+    above the resting level
     before it, stays there for ``min_duration_s``, holds no movement (its
     levels scatter as stationary noise does, ``max_spread``), and drops back
     within ``edge_s`` to a level it again exceeds by that ratio and excess
@@ -124,10 +126,11 @@ class DetachedSettings:
     #: both sides. A raised muscle tone ramps up over tens of seconds and a
     #: posture change rarely multiplies the resting level this much at once.
     level_ratio: float = 2.5
-    #: ... and at least this far above it, µV: the WASM onset threshold
-    #: (RULES.md section 1), so that a posture step between quiet resting
-    #: levels of a few µV is never taken for a detached electrode.
-    min_excess_uv: float = 8.0
+    #: ... and at least this share of the rules' onset threshold above it
+    #: (``Rules.lm_onset_above_baseline_uv``, RULES.md section 1: 8 µV), so that
+    #: a posture step between quiet resting levels of a few µV is never taken
+    #: for a detached electrode.
+    min_excess_share: float = 1.0
     #: A stretch lasts at least this long, s: six times the longest candidate
     #: LM (10 s, RULES.md section 2) and over twice the longest restless fidget.
     min_duration_s: float = 60.0
@@ -145,9 +148,9 @@ class DetachedSettings:
         for name in ("block_s", "rest_window_s", "min_duration_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if not self.edge_s >= 0 or not self.min_excess_uv >= 0:
-            raise ValueError("edge_s and min_excess_uv must not be negative, got "
-                             f"{self.edge_s} and {self.min_excess_uv}")
+        if not self.edge_s >= 0 or not self.min_excess_share >= 0:
+            raise ValueError("edge_s and min_excess_share must not be negative, got "
+                             f"{self.edge_s} and {self.min_excess_share}")
         if not 0.0 <= self.min_edge_share <= 1.0:
             raise ValueError(f"min_edge_share must be in [0, 1], got {self.min_edge_share}")
         if not self.smooth_blocks >= 1:
@@ -192,8 +195,9 @@ def _running_median(x: npt.NDArray[np.float64], width: int) -> npt.NDArray[np.fl
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
 
 
-def detached_level_intervals(levels: npt.ArrayLike, settings: DetachedSettings = DetachedSettings()
-                             ) -> npt.NDArray[np.float64]:
+def detached_level_intervals(levels: npt.ArrayLike,
+                             settings: DetachedSettings = DetachedSettings(),  # noqa: B008
+                             rules: str | Rules = "wasm2016") -> npt.NDArray[np.float64]:
     """Intervals (onset, offset in s) where the levels show a detached electrode.
 
     Parameters
@@ -202,6 +206,8 @@ def detached_level_intervals(levels: npt.ArrayLike, settings: DetachedSettings =
         Level of every ``settings.block_s`` block of the band-passed rectified
         EMG, µV (:func:`block_levels`). Not modified.
     settings : DetachedSettings
+    rules : {"wasm2016", "aasm"} or Rules
+        Its onset threshold is the least excess of a detached stretch.
 
     Returns
     -------
@@ -219,6 +225,7 @@ def detached_level_intervals(levels: npt.ArrayLike, settings: DetachedSettings =
     """
     lv = np.asarray(levels, dtype=np.float64)
     cfg = settings
+    min_excess_uv = cfg.min_excess_share * get_rules(rules).lm_onset_above_baseline_uv
     n = lv.size
     blk = cfg.block_s
     w = max(1, int(round(cfg.rest_window_s / blk)))
@@ -232,7 +239,7 @@ def detached_level_intervals(levels: npt.ArrayLike, settings: DetachedSettings =
     starts = np.arange(w + g, n - g - min_len + 1)
     pre = rest[starts - g - w]
     level = ahead[starts + g]
-    need = np.maximum(cfg.level_ratio * pre, pre + cfg.min_excess_uv)
+    need = np.maximum(cfg.level_ratio * pre, pre + min_excess_uv)
     jump = (lv[starts] >= need) & (level >= need)
     rm = _running_median(lv, cfg.smooth_blocks)
     rows: list[tuple[float, float]] = []
@@ -256,7 +263,7 @@ def detached_level_intervals(levels: npt.ArrayLike, settings: DetachedSettings =
             continue
         if e + g + w <= n:
             post = float(rest[e + g])
-            if mid < max(cfg.level_ratio * post, post + cfg.min_excess_uv):
+            if mid < max(cfg.level_ratio * post, post + min_excess_uv):
                 continue
         rows.append((s * blk - ARTIFACT_MARGIN_S, e * blk + ARTIFACT_MARGIN_S))
         stop = e

@@ -273,9 +273,14 @@ def condition_leg(
     emg_uv: npt.ArrayLike,
     fs: float,
     *,
+    rules: str | Rules = "wasm2016",
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
 ) -> ConditionedLeg:
-    """Filter, rectify and bin one leg's EMG; find a detached electrode."""
+    """Filter, rectify and bin one leg's EMG; find a detached electrode.
+
+    ``rules`` gives the onset threshold a detached stretch must exceed
+    (:class:`~plms.signal.emg.artifacts.DetachedSettings`).
+    """
     if fs <= 0:
         raise ValueError(f"sampling rate must be positive, got {fs}")
     x = np.asarray(emg_uv, dtype=np.float32)
@@ -290,7 +295,7 @@ def condition_leg(
         if settings.detached.enabled:
             bins = max(1, int(round(settings.detached.block_s * rate)))
             level_iv = detached_level_intervals(block_levels(sums, counts, bins),
-                                                settings.detached)
+                                                settings.detached, rules)
             off_iv = combine_off_intervals(off_iv, level_iv)
     return ConditionedLeg(sums, counts, rate, mains, off_iv)
 
@@ -312,7 +317,8 @@ def detect_conditioned(
         valid = qrs_gate(sums, counts, rate, heartbeats_s,
                          before_s=settings.qrs_gate_before_s, after_s=settings.qrs_gate_after_s,
                          span_s=settings.other_shape_span_s,
-                         margin_uv=settings.other_shape_margin_uv,
+                         margin_uv=(settings.other_shape_margin_share
+                                    * rules.lm_offset_above_baseline_uv),
                          min_beats=settings.other_shape_min_beats,
                          smoothing_s=settings.other_shape_smoothing_s)
         sums, counts = np.where(valid, sums, 0.0), np.where(valid, counts, 0.0)
@@ -386,7 +392,7 @@ def detect_leg(
     settings : DetectorSettings
     """
     rules = get_rules(rules)
-    leg = condition_leg(emg_uv, fs, settings=settings)
+    leg = condition_leg(emg_uv, fs, rules=rules, settings=settings)
     return detect_conditioned(leg, rules=rules, heartbeats_s=heartbeats_s, settings=settings)
 
 

@@ -36,10 +36,11 @@ class DetectorSettings:
     #: artifact is sought within this long before and after the beat, s (a
     #: QRS up to 0.2 s wide, placed up to 0.05 s off its slope-energy peak) ...
     other_shape_span_s: float = 0.3
-    #: ... and spans the bins where it stands more than this above the leg's
-    #: level between beats, µV (half the offset threshold of RULES.md section 1:
-    #: a residue below it cannot hold a quiet period above 2 µV on its own) ...
-    other_shape_margin_uv: float = 1.0
+    #: ... and spans the bins where it stands more than this share of the
+    #: rules' offset threshold above the leg's level between beats (half of
+    #: ``Rules.lm_offset_above_baseline_uv``, 2 µV in RULES.md section 1: a
+    #: residue below it cannot hold a quiet period above it on its own) ...
+    other_shape_margin_share: float = 0.5
     #: ... after a moving average over this long, s (the rectified wave has
     #: dips between its lobes, which must not end the artifact early) ...
     other_shape_smoothing_s: float = 0.03
@@ -75,7 +76,7 @@ class DetectorSettings:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         for name in ("edge_min_samples", "qrs_gate_before_s", "qrs_gate_after_s",
                      "noise_onset_sd", "noise_offset_sd",
-                     "other_shape_span_s", "other_shape_margin_uv", "other_shape_min_beats",
+                     "other_shape_span_s", "other_shape_margin_share", "other_shape_min_beats",
                      "other_shape_smoothing_s"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
