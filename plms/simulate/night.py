@@ -113,9 +113,6 @@ def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNig
 
     breaths = breathing_rate(seed)
     beats, ectopic, leg_qrs_uv = _heart(rng, spec, hyp, duration_s, arousals, breaths)
-    fs_ecg = spec.fs_ecg_hz
-    ecg = cardiac.ecg_channel(rng["ecg"], beats, fs_ecg, int(duration_s * fs_ecg), breaths,
-                              spec.mains_hz if spec.enabled("mains") else None, ectopic)
     rest_range = tone.high_rest_range_uv() if spec.high_tone else spec.rest_range_uv
     stretches = tone.raised_stretches(rng["stretches"], duration_s) if spec.high_tone else []
 
@@ -153,7 +150,11 @@ def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNig
         if spec.leg_unit == "mV":
             x /= UV_PER_MV
         signals[label] = SimChannel(x, float(fs), spec.leg_unit)
-    signals[spec.ecg_label] = SimChannel(ecg, float(fs_ecg), "uV")
+    if spec.ecg_channel:
+        fs_ecg = spec.fs_ecg_hz
+        ecg = cardiac.ecg_channel(rng["ecg"], beats, fs_ecg, int(duration_s * fs_ecg), breaths,
+                                  spec.mains_hz if spec.enabled("mains") else None, ectopic)
+        signals[spec.ecg_label] = SimChannel(ecg, float(fs_ecg), "uV")
 
     art_rows += [(p.onset, p.duration, movements.SIDES[p.side], p.origin, p.peak)
                  for p in twitches]
