@@ -56,7 +56,9 @@ def detect_legs(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    tables, detections, warnings = [], {}, []
+    tables: list[pd.DataFrame] = []
+    detections: dict[str, LegDetection] = {}
+    warnings: list[str] = []
     if threads is not None and threads <= 1:
         conditioned = {side: condition_leg(leg.data_uv, leg.fs, rules=rules, settings=settings)
                        for side, leg in legs.items()}

@@ -10,9 +10,9 @@ only when they look like a heart: enough of them, most intervals between them
 those of 40-150 bpm, and complexes of one shape (correlation of each with
 their median waveform in the raw leg signal). The beats of the accepted legs
 are merged and gated as the ECG's would be (:func:`plms.signal.emg.cardiac.qrs_gate`);
-a bump much wider than the leg's usual one (an ectopic beat's wider
-complex) is marked as a beat of another shape, whose gate is measured on the leg. When no leg passes, nothing is
-gated and the night is scored as before.
+a bump much wider or higher than the leg's usual one (an ectopic beat's
+complex) is marked as a beat of another shape, whose gate is measured on the
+leg. When no leg passes, nothing is gated and the night is scored as before.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plms.signal.emg.cardiac import R_REFRACTORY_S, Heartbeats
-from plms.signal.emg.conditioning import moving_sum, row_nanquantile
+from plms.signal.emg.conditioning import row_nanquantile
 from plms.signal.events import true_runs
 
 #: Quantile of a block's smoothed level taken as its resting level ...
@@ -36,6 +36,10 @@ REST_QUANTILE = 0.5
 #: found a few more beats in blocks busy with movements (sensitivity +0.01-0.09)
 #: but more false ones (PPV -0.02-0.06) on dev nights 0-2.
 SPREAD_QUANTILE = 0.16
+#: The median waveform of the beats is taken over at most this many of them,
+#: evenly spread over the night (the cost of a median over every beat of a
+#: night is several times that of the rest of the search).
+TEMPLATE_MAX_BEATS = 2000
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,7 @@ def heartbeats_from_legs(legs: Mapping[str, LegTrace],
     checks: dict[str, LegBeatCheck] = {}
     for side, leg in legs.items():
         bumps = leg_bumps(leg.sums, leg.counts, leg.rate_hz, settings)
-        times = (bumps.peaks + 0.5) / leg.rate_hz
+        times = (bumps.peaks.astype(np.float64) + 0.5) / leg.rate_hz
         corr = shape_correlations(leg.data_uv, leg.fs, times, settings.shape_half_s)
         check = _check(times, corr, settings)
         checks[side] = check
@@ -215,17 +219,16 @@ def leg_bumps(sums: npt.NDArray[np.floating], counts: npt.NDArray[np.floating], 
     """
     level = np.divide(sums, counts, out=np.zeros(sums.size, dtype=np.float32),
                       where=counts > 0).astype(np.float32)
-    width = max(1, int(round(settings.smoothing_s * rate_hz)))
-    smooth = (moving_sum(level, width) / width).astype(np.float32)
+    smooth = _box_mean(level, max(1, int(round(settings.smoothing_s * rate_hz))))
     if smooth.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return Bumps(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64))
     block = max(1, int(settings.block_s * rate_hz))
     n_blocks = -(-smooth.size // block)
     padded = np.full(n_blocks * block, np.nan, dtype=np.float32)
     padded[: smooth.size] = smooth
     frames = padded.reshape(n_blocks, block)
-    rest = row_nanquantile(frames, REST_QUANTILE)
-    spread = rest - row_nanquantile(frames, SPREAD_QUANTILE)
+    rest, low = _row_quantiles(frames, REST_QUANTILE, SPREAD_QUANTILE)
+    spread = rest - low
     threshold = rest + np.maximum(settings.threshold_spread * spread,
                                   settings.threshold_min_share * rest)
     above = (frames > threshold[:, None].astype(np.float32)).reshape(-1)[: smooth.size]
@@ -242,6 +245,39 @@ def leg_bumps(sums: npt.NDArray[np.floating], counts: npt.NDArray[np.floating], 
     idx = np.clip(peaks[:, None] + np.arange(-span, span + 1)[None, :], 0, smooth.size - 1)
     width = np.count_nonzero(smooth[idx] > (base + height / 2)[:, None], axis=1)
     return Bumps(peaks, height.astype(np.float64), width.astype(np.int64))
+
+
+def _box_mean(x: npt.NDArray[np.float32], width: int) -> npt.NDArray[np.float32]:
+    """Centred moving mean over ``width`` bins (the missing bins at the ends count as 0)."""
+    out = x.copy()
+    half = width // 2
+    for shift in range(-half, width - half):
+        if shift < 0:
+            out[-shift:] += x[:shift]
+        elif shift > 0:
+            out[:-shift] += x[shift:]
+    out /= np.float32(width)
+    return out
+
+
+def _row_quantiles(frames: npt.NDArray[np.float32], q_high: float,
+                   q_low: float) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Two quantiles of every row (``method="lower"``), one partition for the full rows.
+
+    Only the last row may hold NaN (the padding of the last block).
+    """
+    width = frames.shape[1]
+    ks = [int(np.floor(q_low * (width - 1))), int(np.floor(q_high * (width - 1)))]
+    high = np.empty(frames.shape[0])
+    low = np.empty(frames.shape[0])
+    full = frames[:-1]
+    if full.shape[0]:
+        part = np.partition(full, ks, axis=1)
+        low[:-1], high[:-1] = part[:, ks[0]], part[:, ks[1]]
+    last = frames[-1:]
+    high[-1] = row_nanquantile(last, q_high)[0]
+    low[-1] = row_nanquantile(last, q_low)[0]
+    return high, low
 
 
 def _run_argmax(x: npt.NDArray[np.float32], starts: npt.NDArray[np.int64],
@@ -289,7 +325,8 @@ def shape_correlations(data: npt.NDArray[np.floating], fs: float, times_s: npt.A
     snippets = np.asarray(data)[centre[inside][:, None] + np.arange(-half, half + 1)[None, :]]
     snippets = snippets.astype(np.float32)
     snippets -= snippets.mean(axis=1, keepdims=True)
-    template = np.median(snippets, axis=0)
+    step = max(1, snippets.shape[0] // TEMPLATE_MAX_BEATS)
+    template = np.median(snippets[::step], axis=0)
     norm = np.linalg.norm(snippets, axis=1) * float(np.linalg.norm(template))
     out[inside] = np.divide(snippets @ template, norm, out=np.zeros(norm.size),
                             where=norm > 0)
