@@ -17,7 +17,9 @@ from plms.pipeline.core import (
 from plms.pipeline.excerpt import emg_excerpt
 from plms.result import ScoreResult
 from plms.rules import Rules, get_rules
-from plms.signal.emg.detect import DetectorSettings, LegDetection, condition_leg, detect_conditioned
+from plms.signal.emg.detect import (
+    ConditionedLeg, DetectorSettings, LegDetection, condition_leg, detect_conditioned,
+)
 from plms.summary import SLEEP_FROM_HYPNOGRAM, summary_header
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,11 +50,15 @@ def detect_legs(
     reductions release the GIL, chunking bounds their memory); the rules on
     the 100-Hz bins, with the heart beats gated out, run one leg after the
     other, which keeps the peak memory of a night low. ``threads`` caps the
-    threads (default one per leg); 1 works in this thread.
+    threads (default one per leg); 1 works in this thread. Without
+    ``heartbeats_s`` (no ECG channel) the beats are sought in the legs' own
+    cardiac artifact (``settings.leg_beats``); a warning says what was found.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    tables, detections, warnings = [], {}, []
+    tables: list[pd.DataFrame] = []
+    detections: dict[str, LegDetection] = {}
+    warnings: list[str] = []
     if threads is not None and threads <= 1:
         conditioned = {side: condition_leg(leg.data_uv, leg.fs, rules=rules, settings=settings)
                        for side, leg in legs.items()}
@@ -63,6 +69,8 @@ def detect_legs(
                                           settings=settings)
                        for side, leg in legs.items()}
             conditioned = {side: job.result() for side, job in futures.items()}
+    if heartbeats_s is None and settings.leg_beats.enabled:
+        heartbeats_s = _beats_from_legs(legs, conditioned, settings, warnings)
     for side, leg in legs.items():
         det = detect_conditioned(conditioned.pop(side), rules=rules, heartbeats_s=heartbeats_s,
                                  settings=settings)
@@ -81,6 +89,25 @@ def detect_legs(
                 "is unreliable (summary high_tone_min)")
     lms = pd.concat(tables, ignore_index=True).sort_values("onset", kind="stable")
     return lms.reset_index(drop=True), detections, warnings
+
+
+def _beats_from_legs(legs: dict[str, LegSignal], conditioned: dict[str, ConditionedLeg],
+                     settings: DetectorSettings, warnings: list[str]) -> Heartbeats | None:
+    """The heart beats found in the legs' cardiac artifact (None: none), with a warning."""
+    from plms.signal.emg.leg_beats import LegTrace, heartbeats_from_legs
+
+    found = heartbeats_from_legs(
+        {side: LegTrace(c.sums, c.counts, c.rate_hz, legs[side].data_uv, legs[side].fs)
+         for side, c in conditioned.items()}, settings.leg_beats)
+    if found.heartbeats is None:
+        warnings.append("no ECG channel found, and no cardiac artifact found in the leg "
+                        "channels: nothing was gated out (name an ECG channel with --ecg)")
+        return None
+    named = " and ".join(f"'{legs[side].label}'" for side in found.sides)
+    warnings.append(f"no ECG channel found: {found.n_beats} heart beats were taken from the "
+                    f"cardiac artifact in the leg channel{'s' if len(found.sides) > 1 else ''} "
+                    f"{named} and gated out of the leg EMG (name an ECG channel with --ecg)")
+    return found.heartbeats
 
 
 def _accel_only_hint(path: Path, exc: PlmsInputError) -> PlmsInputError:
@@ -203,7 +230,7 @@ def score_edf(
     if rec.ecg is not None:
         ecg_label, beats = rec.ecg.label, detect_heartbeats(rec.ecg.data, rec.ecg.fs)
         rec = replace(rec, ecg=None)   # frees the ECG samples before the legs' work
-    else:
+    elif not settings.leg_beats.enabled:
         warnings.append("no ECG channel found: cardiac artifact in the leg channels was not "
                         "removed (name one with --ecg)")
     lms, detections, det_warnings = detect_legs(legs, rules, heartbeats_s=beats,

@@ -170,7 +170,8 @@ def _channels(night: SimulatedNight, montage: Montage | None, bdf: bool) -> list
     """The channels to write, in montage order: EEG/EOG/chin, ECG, legs, the rest."""
     leg_range = _leg_range(night, bdf)
     core = [ExtraChannel(night.ecg_label, int(night.signals[night.ecg_label].fs), "uV",
-                         ECG_RANGE_UV, lambda: night.signals[night.ecg_label].data)]
+                         ECG_RANGE_UV, lambda: night.signals[night.ecg_label].data)
+            ] if night.ecg_label in night.signals else []
     for label in night.leg_labels:
         ch = night.signals[label]
         core.append(ExtraChannel(label, int(ch.fs), ch.unit, leg_range,

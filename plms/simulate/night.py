@@ -113,9 +113,6 @@ def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNig
 
     breaths = breathing_rate(seed)
     beats, ectopic, leg_qrs_uv = _heart(rng, spec, hyp, duration_s, arousals, breaths)
-    fs_ecg = spec.fs_ecg_hz
-    ecg = cardiac.ecg_channel(rng["ecg"], beats, fs_ecg, int(duration_s * fs_ecg), breaths,
-                              spec.mains_hz if spec.enabled("mains") else None, ectopic)
     rest_range = tone.high_rest_range_uv() if spec.high_tone else spec.rest_range_uv
     stretches = tone.raised_stretches(rng["stretches"], duration_s) if spec.high_tone else []
 
@@ -153,7 +150,7 @@ def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNig
         if spec.leg_unit == "mV":
             x /= UV_PER_MV
         signals[label] = SimChannel(x, float(fs), spec.leg_unit)
-    signals[spec.ecg_label] = SimChannel(ecg, float(fs_ecg), "uV")
+    signals.update(_ecg(rng["ecg"], spec, beats, breaths, ectopic))
 
     art_rows += [(p.onset, p.duration, movements.SIDES[p.side], p.origin, p.peak)
                  for p in twitches]
@@ -183,6 +180,17 @@ def _heart(rng: dict[str, np.random.Generator], spec: NightSpec, hyp: Hypnogram,
         return beats, ectopic, _irregular_leg_qrs(rng["rhythm"])
     hr = cardiac.heart_rate(rng["heart"], hyp, duration_s, arousals["onset"].to_numpy(), breaths)
     return cardiac.beat_times(rng["heart"], hr, duration_s), None, (None, None)
+
+
+def _ecg(rng: np.random.Generator, spec: NightSpec, beats: npt.NDArray[np.float64],
+         breaths: float, ectopic: npt.NDArray[np.bool_] | None) -> dict[str, SimChannel]:
+    """The ECG channel, keyed by its label (none when ``spec.ecg_channel`` is False)."""
+    if not spec.ecg_channel:
+        return {}
+    fs_ecg = spec.fs_ecg_hz
+    ecg = cardiac.ecg_channel(rng, beats, fs_ecg, int(spec.duration_s * fs_ecg), breaths,
+                              spec.mains_hz if spec.enabled("mains") else None, ectopic)
+    return {spec.ecg_label: SimChannel(ecg, float(fs_ecg), "uV")}
 
 
 def _irregular_leg_qrs(rng: np.random.Generator) -> tuple[float | None, float | None]:

@@ -136,6 +136,10 @@ subbursts, lights, fragmentation, wake_fidgets : bool or None
     mains_harmonics : bool
         Harder condition: strong mains pick-up with its 2nd-5th harmonics
         (each below 0.45 fs), on top of any ``mains``.
+    ecg_channel : bool
+        Whether the night has its ECG channel (default True). False leaves it
+        out of ``signals`` and of the EDF written, while the legs keep their
+        ECG pick-up (a recording without an ECG lead).
 
     The truth is the same with or without the harder conditions (they draw
     from their own random streams and leave the activation unchanged).
@@ -178,6 +182,7 @@ subbursts, lights, fragmentation, wake_fidgets : bool or None
     dc_offset_uv: float = 0.0
     invert_polarity: bool = False
     mains_harmonics: bool = False
+    ecg_channel: bool = True
 
     def __post_init__(self) -> None:
         self._check_setup()
@@ -235,7 +240,7 @@ subbursts, lights, fragmentation, wake_fidgets : bool or None
     def _check_recording(self) -> None:
         """The harder recording conditions: band, storage step, offset."""
         for name in ("high_tone", "irregular_rhythm", "amplifier_notch", "invert_polarity",
-                     "mains_harmonics"):
+                     "mains_harmonics", "ecg_channel"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         band = self.amplifier_band_hz
@@ -326,8 +331,10 @@ class SimulatedNight:
     seed : int
     duration_s : float
     signals : dict of str to SimChannel
-        The two legs and the ECG (other PSG channels are made by ``write_edf``).
+        The two legs and the ECG (other PSG channels are made by ``write_edf``);
+        without the ECG when ``spec.ecg_channel`` is False.
     left_label, right_label, ecg_label : str
+        ``ecg_label`` is the ECG's label even when the night has no ECG channel.
     truth_lms : DataFrame
         One row per observable leg movement per leg: ``onset``, ``duration``
         (the rules applied to the noise-free envelope: onset where the

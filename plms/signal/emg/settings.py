@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from plms.signal.emg.artifacts import DetachedSettings
 from plms.signal.emg.baseline import BaselineSettings
+from plms.signal.emg.leg_beats import LegBeatSettings
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class DetectorSettings:
     #: ... measured only with at least this many such beats (otherwise they are
     #: gated like the others). Their gate is never narrower than the usual one.
     other_shape_min_beats: int = 20
+    #: Without an ECG channel, heart beats are sought in the legs' own cardiac
+    #: artifact (:mod:`plms.signal.emg.leg_beats`; ``enabled=False``: not sought).
+    leg_beats: LegBeatSettings = field(default_factory=LegBeatSettings)
     #: Detect and exclude stretches where the electrode is off.
     exclude_electrode_off: bool = True
     #: How a detached electrode is recognised when its mains pick-up is
