@@ -38,13 +38,19 @@ NEIGHBOUR_OFFSETS_HZ = (-7.0, -4.0, 4.0, 7.0)
 ARTIFACT_MARGIN_S = 2.0
 
 
-def _line_amplitude(frames: npt.NDArray[np.float32], fs: float, f0: float
-                    ) -> npt.NDArray[np.float64]:
-    """Amplitude of the sine at ``f0`` in every row of ``frames``, µV."""
+def _line_amplitudes(frames: npt.NDArray[np.float32], fs: float,
+                     freqs_hz: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Amplitude of the sine at each of ``freqs_hz`` in every row of ``frames``, µV.
+
+    One matrix product against the cosine and sine of every frequency reads
+    the frames once, whatever the number of frequencies (rows x frequencies).
+    """
     t = np.arange(frames.shape[1]) / fs
-    basis = np.exp(-2j * np.pi * f0 * t)
-    proj = frames @ basis.real.astype(np.float32) + 1j * (frames @ basis.imag.astype(np.float32))
-    return 2.0 * np.abs(proj) / frames.shape[1]
+    phase = 2.0 * np.pi * np.outer(t, freqs_hz)
+    basis = np.concatenate([np.cos(phase), np.sin(phase)], axis=1).astype(np.float32)
+    proj = (frames @ basis).astype(np.float64)
+    k = freqs_hz.size
+    return 2.0 * np.hypot(proj[:, :k], proj[:, k:]) / frames.shape[1]
 
 
 def mains_amplitude(x_uv: npt.ArrayLike, fs: float, block_s: float = ARTIFACT_BLOCK_S
@@ -57,16 +63,22 @@ def mains_amplitude(x_uv: npt.ArrayLike, fs: float, block_s: float = ARTIFACT_BL
     if n_blocks == 0:
         return np.zeros(0), np.zeros(0)
     frames = x[: n_blocks * n].reshape(n_blocks, n)
+    # near Nyquist (60 Hz at 128 Hz) only the neighbours below a line are compared
+    lines = [(f0, [f0 + d for d in NEIGHBOUR_OFFSETS_HZ if f0 + d < fs / 2])
+             for f0 in MAINS_CANDIDATES_HZ if f0 < fs / 2]
+    lines = [(f0, near) for f0, near in lines if near]
     amp, around = np.zeros(n_blocks), np.ones(n_blocks)
-    for f0 in MAINS_CANDIDATES_HZ:
-        # near Nyquist (60 Hz at 128 Hz) only the neighbours below it are compared
-        offsets = [d for d in NEIGHBOUR_OFFSETS_HZ if f0 + d < fs / 2]
-        if f0 >= fs / 2 or not offsets:
-            continue
-        line = _line_amplitude(frames, fs, f0)
-        near = np.mean([_line_amplitude(frames, fs, f0 + d) for d in offsets], axis=0)
+    if not lines:
+        return amp, around
+    freqs = np.array([f for f0, near in lines for f in (f0, *near)])
+    amps = _line_amplitudes(frames, fs, freqs)
+    col = 0
+    for _f0, near in lines:
+        line = amps[:, col]
+        near_mean = amps[:, col + 1 : col + 1 + len(near)].mean(axis=1)
+        col += 1 + len(near)
         better = line > amp
-        amp[better], around[better] = line[better], near[better]
+        amp[better], around[better] = line[better], near_mean[better]
     return amp, around
 
 
