@@ -207,20 +207,29 @@ def moving_sum(x: npt.NDArray[np.floating], width: int) -> npt.NDArray[np.float6
     c[n + 1 :] = c[n]
     half = width // 2
     # window of bin i: [i - half, i - half + width), clipped to [0, n]
-    hi = c[width - half : width - half + n]
-    lo = np.concatenate([np.zeros(min(half, n)), c[: max(n - half, 0)]]) if half else c[:n]
-    return hi - lo
+    out = c[width - half : width - half + n].copy()
+    lead = min(half, n)
+    out[lead:] -= c[: n - lead]
+    return out
 
 
 def envelope(sums: FloatArray, counts: FloatArray, width: int) -> npt.NDArray[np.float64]:
-    """Smoothed mean rectified amplitude per bin; gaps (no valid sample) interpolated."""
+    """Smoothed mean rectified amplitude per bin; gaps (no valid sample) interpolated.
+
+    Examples
+    --------
+    >>> envelope(np.array([2.0, 0, 0, 0, 8.0]), np.array([1.0, 0, 0, 0, 1.0]), 1).tolist()
+    [2.0, 3.5, 5.0, 6.5, 8.0]
+    """
     num, den = moving_sum(sums, width), moving_sum(counts, width)
-    env = np.full(num.size, np.nan)
     ok = den > 0
-    env[ok] = num[ok] / den[ok]
-    if not ok.all() and ok.any():
-        idx = np.arange(env.size)
-        env[~ok] = np.interp(idx[~ok], idx[ok], env[ok])
+    if ok.all():
+        return np.divide(num, den, out=num)
+    env = np.divide(num, den, out=np.full_like(num, np.nan), where=ok)
+    known = np.flatnonzero(ok)
+    if known.size:
+        gaps = np.flatnonzero(~ok)
+        env[gaps] = np.interp(gaps, known, env[known])
     return env
 
 
