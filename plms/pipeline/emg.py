@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from plms.annotations import Annotations
@@ -43,18 +45,23 @@ def detect_legs(
     heartbeats_s: Heartbeats | None,
     settings: DetectorSettings,
     threads: int | None = None,
+    ecg: tuple[npt.NDArray[np.float32], float] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, LegDetection], list[str]]:
     """Detect on each leg; return the per-leg table, the detections and warnings.
 
     The legs' full-rate work runs in threads, one per leg (FFTs and
-    reductions release the GIL, chunking bounds their memory); the rules on
-    the 100-Hz bins, with the heart beats gated out, run one leg after the
-    other, which keeps the peak memory of a night low. ``threads`` caps the
-    threads (default one per leg); 1 works in this thread. Without
-    ``heartbeats_s`` (no ECG channel) the beats are sought in the legs' own
-    cardiac artifact (``settings.leg_beats``); a warning says what was found.
+    reductions release the GIL, chunking bounds their memory), beside the
+    R-peak detection of ``ecg`` (samples in µV, rate) when it is given; the
+    rules on the 100-Hz bins, with the heart beats gated out, run one leg
+    after the other, which keeps the peak memory of a night low. ``threads``
+    caps the threads (default one per leg); 1 works in this thread. Without
+    ``heartbeats_s`` nor ``ecg`` (no ECG channel) the beats are sought in the
+    legs' own cardiac artifact (``settings.leg_beats``); a warning says what
+    was found.
     """
     from concurrent.futures import ThreadPoolExecutor
+
+    from plms.signal.emg.cardiac import detect_heartbeats
 
     tables: list[pd.DataFrame] = []
     detections: dict[str, LegDetection] = {}
@@ -62,13 +69,19 @@ def detect_legs(
     if threads is not None and threads <= 1:
         conditioned = {side: condition_leg(leg.data_uv, leg.fs, rules=rules, settings=settings)
                        for side, leg in legs.items()}
+        if ecg is not None:
+            heartbeats_s = detect_heartbeats(*ecg)
     else:
         workers = max(1, min(len(legs), threads or len(legs)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
+            beats_job = pool.submit(detect_heartbeats, *ecg) if ecg is not None else None
             futures = {side: pool.submit(condition_leg, leg.data_uv, leg.fs, rules=rules,
                                           settings=settings)
                        for side, leg in legs.items()}
             conditioned = {side: job.result() for side, job in futures.items()}
+            if beats_job is not None:
+                heartbeats_s = beats_job.result()
+    del ecg
     if heartbeats_s is None and settings.leg_beats.enabled:
         heartbeats_s = _beats_from_legs(legs, conditioned, settings, warnings)
     for side, leg in legs.items():
@@ -216,8 +229,6 @@ def score_edf(
     PlmsInputError
         For any problem with the inputs, with the file and the problem named.
     """
-    from plms.signal.emg.cardiac import detect_heartbeats
-
     rules = get_rules(rules)
     rec, ann, ann_source, name, stem = _read_night(path, annotations, left=left, right=right,
                                                    ecg=ecg, unit=unit)
@@ -226,15 +237,17 @@ def score_edf(
             for side, ch in (("left", rec.left), ("right", rec.right))}
     for leg in legs.values():
         warnings += [w for w in check_leg(leg, rules, name) if w not in warnings]
-    ecg_label, beats = None, None
+    ecg_label, ecg_signal = None, None
     if rec.ecg is not None:
-        ecg_label, beats = rec.ecg.label, detect_heartbeats(rec.ecg.data, rec.ecg.fs)
-        rec = replace(rec, ecg=None)   # frees the ECG samples before the legs' work
+        ecg_label, ecg_signal = rec.ecg.label, (rec.ecg.data, rec.ecg.fs)
+        rec = replace(rec, ecg=None)   # the ECG samples are freed once its beats are found
     elif not settings.leg_beats.enabled:
         warnings.append("no ECG channel found: cardiac artifact in the leg channels was not "
                         "removed (name one with --ecg)")
-    lms, detections, det_warnings = detect_legs(legs, rules, heartbeats_s=beats,
-                                                settings=settings, threads=threads)
+    lms, detections, det_warnings = detect_legs(legs, rules, heartbeats_s=None,
+                                                settings=settings, threads=threads,
+                                                ecg=ecg_signal)
+    del ecg_signal
     header = summary_header(
         file=name,
         recording_start=rec.start.isoformat() if rec.start is not None else None,
