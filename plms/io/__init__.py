@@ -126,7 +126,7 @@ def detect_format(path: str | PathLike[str]) -> str:
     if looks_like_hypnogram_text(text):
         return "hypnogram"
     raise PlmsInputError(
-        "the annotation format was not recognised; plms reads NSRR and Compumedics Profusion "
+        "the annotation format was not recognised; plms reads NSRR XML and Compumedics Profusion "
         "XML (.xml), EDF+/BDF+ "
         "(.edf, .bdf), RemLogic event exports, hypnogram text (one stage per line) and "
         "CSV/TSV tables with onset and duration columns",
