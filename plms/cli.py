@@ -55,8 +55,9 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument("--rules", default="wasm2016", choices=("wasm2016", "aasm"),
                        help="scoring rules (default: wasm2016)")
     score.add_argument("--annotations", metavar="FILE",
-                       help="hypnogram/respiratory/arousal file (NSRR XML or EDF+); default: "
-                            "a sidecar STEM.xml or STEM-nsrr.xml, else the EDF+'s own")
+                       help="hypnogram/respiratory/arousal file (NSRR or Profusion XML, EDF+, "
+                            "...); default: a sidecar STEM-nsrr.xml, STEM-profusion.xml or "
+                            "STEM.xml, else the EDF+'s own")
     score.add_argument("--left", metavar="LABEL", help="label of the left leg EMG channel")
     score.add_argument("--right", metavar="LABEL", help="label of the right leg EMG channel")
     score.add_argument("--ecg", metavar="LABEL", help="label of the ECG channel")

@@ -43,7 +43,7 @@ SLEEP_CHOICES = ("auto", "estimate", "hypnogram")
 #: Ankle of a single accelerometer.
 SIDES = ("left", "right")
 #: ``RescoreOptions.fmt`` values (and ``plms rescore --format``).
-RESCORE_FORMATS = ("auto", "remlogic", "nsrr", "edf", "tsv", "csv")
+RESCORE_FORMATS = ("auto", "remlogic", "nsrr", "profusion", "edf", "tsv", "csv")
 
 
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -232,7 +232,7 @@ class RescoreOptions:
     Attributes
     ----------
     rules : {"wasm2016", "aasm"} or Rules
-    fmt : {"auto", "remlogic", "nsrr", "edf", "tsv", "csv"}
+    fmt : {"auto", "remlogic", "nsrr", "profusion", "edf", "tsv", "csv"}
         Format of the files; ``auto`` guesses it from the name and content.
     outputs : OutputOptions
     """

@@ -88,14 +88,14 @@ def test_user_choice_overrides_detection(psg):
 
 
 @pytest.mark.parametrize(
-    ("unit", "scale"),
+    ("unit", "text", "scale"),
     [
-        (b"uV", 1.0), (b"UV", 1.0), (b"\xb5V", 1.0),  # raw latin-1 micro sign byte
-        ("µV".encode(), 1.0), ("μV".encode(), 1.0),  # UTF-8 in the header
-        (b"mV", 1e3), (b"V", 1e6), (b"nV", 1e-3),
+        (b"uV", "uV", 1.0), (b"UV", "UV", 1.0), (b"\xb5V", "µV", 1.0),  # raw latin-1 micro sign
+        ("µV".encode(), "µV", 1.0), ("μV".encode(), "μV", 1.0),  # UTF-8 in the header
+        (b"mV", "mV", 1e3), (b"V", "V", 1e6), (b"nV", "nV", 1e-3),
     ],
 )
-def test_header_units_are_converted_to_microvolts(tmp_path, unit, scale):
+def test_header_units_are_converted_to_microvolts(tmp_path, unit, text, scale):
     fx = legs_fixture(n_records=2, spr=128)
     for sig in fx.signals:
         sig.unit = unit
@@ -103,7 +103,7 @@ def test_header_units_are_converted_to_microvolts(tmp_path, unit, scale):
     gain = (3276.7 + 3276.8) / 65535
     expected = (fx.signals[0].digital + 32768) * gain - 3276.8
     np.testing.assert_allclose(rec.left.data, expected * scale, rtol=1e-6, atol=1e-6)  # float32 µV
-    assert rec.left.unit == unit.decode("latin-1")
+    assert rec.left.unit == text  # as written: UTF-8 read as UTF-8, a lone 0xB5 as latin-1
 
 
 @pytest.mark.parametrize(

@@ -130,7 +130,9 @@ def test_malformed_xml_gives_the_line(tmp_path):
 
 
 def test_not_an_nsrr_file(tmp_path):
-    with pytest.raises(PlmsInputError, match="no <ScoredEvents> element .*<CMPStudyConfig>"):
+    with pytest.raises(PlmsInputError, match="no <ScoredEvents> element .*<Study>"):
+        read_nsrr_xml(_write(tmp_path, "<Study><SleepStages/></Study>"))
+    with pytest.raises(PlmsInputError, match="Profusion XML .*<CMPStudyConfig>.*profusion"):
         read_nsrr_xml(_write(tmp_path, "<CMPStudyConfig><SleepStages/></CMPStudyConfig>"))
     with pytest.raises(PlmsInputError, match="does not exist"):
         read_nsrr_xml(tmp_path / "missing.xml")

@@ -121,7 +121,7 @@ def test_dispatch_by_suffix_and_content(tmp_path):
 
 def test_unknown_format_and_unrecognised_content(tmp_path):
     with pytest.raises(ValueError, match=r"unknown annotation format 'xls'; allowed: auto, "
-                                         r"remlogic, nsrr, edf, tsv, csv, hypnogram"):
+                                         r"remlogic, nsrr, profusion, edf, tsv, csv, hypnogram"):
         read_annotations(PER_LEG, fmt="xls")
     odd = _write(tmp_path, "some notes\nabout a night\n", "notes.txt")
     with pytest.raises(PlmsInputError, match="notes.txt: the annotation format was not recognised"):

@@ -47,7 +47,9 @@ from plms.io.annotations.hypnogram_text import (
 )
 from plms.io.annotations.labels import RESPIRATORY_KINDS, classify_annotation
 from plms.io.names import EDF_SUFFIXES, NSRR_XML_SUFFIXES, SIDECAR_SUFFIXES, TABLE_SUFFIXES
+from plms.io.annotations._xml import PROFUSION_ROOT, xml_root_name
 from plms.io.annotations.nsrr import read_nsrr_xml
+from plms.io.annotations.profusion import read_profusion_xml
 from plms.io.annotations.remlogic import looks_like_remlogic, read_remlogic
 from plms.io.annotations.tables import looks_like_table, read_events_table
 
@@ -83,6 +85,7 @@ __all__ = [
     "read_events_table",
     "read_hypnogram_text",
     "read_nsrr_xml",
+    "read_profusion_xml",
     "read_recording",
     "read_remlogic",
     "to_microvolts",
@@ -90,14 +93,15 @@ __all__ = [
 ]
 
 #: Values of ``fmt`` in :func:`read_annotations`.
-ANNOTATION_FORMATS = ("auto", "remlogic", "nsrr", "edf", "tsv", "csv", "hypnogram")
+ANNOTATION_FORMATS = ("auto", "remlogic", "nsrr", "profusion", "edf", "tsv", "csv", "hypnogram")
 
 
 def detect_format(path: str | PathLike[str]) -> str:
     """The annotation format of a file, from its suffix and, for text files, its content.
 
-    ``.xml`` is NSRR, ``.edf``/``.bdf``/``.rec`` EDF+, ``.tsv``/``.csv`` a
-    table; other files are read: a RemLogic export (first line ``RemLogic
+    ``.xml`` is Compumedics Profusion when its root element is
+    ``<CMPStudyConfig>``, else NSRR; ``.edf``/``.bdf``/``.rec`` EDF+,
+    ``.tsv``/``.csv`` a table; other files are read: a RemLogic export (first line ``RemLogic
     Event Export`` or a RemLogic column header), a table (``onset`` and
     ``duration`` columns) or a hypnogram text (one token per line).
 
@@ -109,7 +113,7 @@ def detect_format(path: str | PathLike[str]) -> str:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in NSRR_XML_SUFFIXES:
-        return "nsrr"
+        return "profusion" if xml_root_name(path) == PROFUSION_ROOT else "nsrr"
     if suffix in EDF_SUFFIXES:
         return "edf"
     if suffix in TABLE_SUFFIXES:
@@ -122,7 +126,8 @@ def detect_format(path: str | PathLike[str]) -> str:
     if looks_like_hypnogram_text(text):
         return "hypnogram"
     raise PlmsInputError(
-        "the annotation format was not recognised; plms reads NSRR XML (.xml), EDF+/BDF+ "
+        "the annotation format was not recognised; plms reads NSRR XML and Compumedics Profusion "
+        "XML (.xml), EDF+/BDF+ "
         "(.edf, .bdf), RemLogic event exports, hypnogram text (one stage per line) and "
         "CSV/TSV tables with onset and duration columns",
         path=path,
@@ -173,6 +178,8 @@ def read_annotations(
         fmt = detect_format(path)
     if fmt == "nsrr":
         return read_nsrr_xml(path, duration_s=duration_s)
+    if fmt == "profusion":
+        return read_profusion_xml(path, duration_s=duration_s)
     if fmt == "edf":
         ann = read_edf_annotations(path)
         return ann if duration_s is None else ann.cropped(duration_s)
@@ -186,7 +193,8 @@ def read_annotations(
 def find_sidecar(edf_path: str | PathLike[str]) -> Path | None:
     """The annotation file that belongs to a recording, if one lies beside it.
 
-    Looks for ``<stem>-nsrr.xml`` (NSRR cohorts), then ``<stem>.xml``
+    Looks for ``<stem>-nsrr.xml`` (NSRR cohorts), then ``<stem>-profusion.xml``
+    (the Profusion export NSRR ships beside it), then ``<stem>.xml``
     (:data:`plms.io.names.SIDECAR_SUFFIXES`); the suffix may be in any case.
     """
     edf_path = Path(edf_path)

@@ -44,8 +44,13 @@ EDF_SAMPLE_BYTES = 2
 BDF_SAMPLE_BYTES = 3
 #: Labels of EDF+/BDF+ annotation signals.
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
-#: Header text encoding: latin-1 decodes every byte (0xB5 becomes 'µ').
+#: Encoding edfio is told to use for the header: latin-1 decodes every byte, so
+#: edfio never fails on one. plms reads the texts itself (:func:`decode_header_text`).
 HEADER_ENCODING = "latin-1"
+#: Encoding tried first for a header text field (labels, units...): the EDF spec
+#: asks for ASCII, but real files carry UTF-8 (``Jambe gauche é`` written by a
+#: Unicode-aware recorder) or latin-1 (a single byte 0xB5 for 'µ', 0xE9 for 'é').
+HEADER_FIRST_ENCODING = "utf-8"
 #: Two-digit years from this one on are 19xx (EDF spec: 1985-2084).
 EDF_CENTURY_PIVOT = 85
 
@@ -161,8 +166,29 @@ class EdfHeader:
         return signal.samples_per_record / self.record_duration_s
 
 
+def decode_header_text(raw: bytes) -> str:
+    """One header field as text: UTF-8 when its bytes are valid UTF-8, else latin-1.
+
+    ASCII (what the spec asks for) reads the same either way. A latin-1 text
+    is almost never valid UTF-8 (an accented letter alone is an invalid UTF-8
+    byte), so the order cannot mistake one for the other in practice, and
+    latin-1 decodes every byte, so nothing is ever refused. Each field is
+    decoded on its own: a file may mix them.
+
+    >>> decode_header_text(b"Jambe gauche \\xc3\\xa9  "), decode_header_text(b"Jambe droite \\xe9")
+    ('Jambe gauche é', 'Jambe droite é')
+    >>> decode_header_text(b"\\xb5V      "), decode_header_text(b"\\xc2\\xb5V")
+    ('µV', 'µV')
+    """
+    try:
+        text = raw.decode(HEADER_FIRST_ENCODING)
+    except UnicodeDecodeError:
+        text = raw.decode(HEADER_ENCODING)
+    return text.strip()
+
+
 def _text(raw: bytes) -> str:
-    return raw.decode(HEADER_ENCODING).strip()
+    return decode_header_text(raw)
 
 
 def _number(raw: bytes, what: str, path: Path, kind: type = float) -> float:

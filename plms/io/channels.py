@@ -4,11 +4,27 @@ Detection works on the channel labels only, with a few regular expressions
 that each cover one family of labels seen in real montages (FORMATS.md).
 Every decision is explained in :attr:`ChannelChoice.reason` and can be
 overridden by naming the channels (``--left``/``--right`` on the command line).
+
+When several channels could be one leg's, they are ranked (:func:`choose_leg_channels`):
+
+1. a channel whose label is a derivation of other candidates (``LLEG1-LLEG2``)
+   wins over those electrodes (``LLEG1``, ``LLEG2``): it is the same signal;
+2. a recorded channel (``Leg L``) wins over a derivation plms would compute
+   from two numbered electrodes (``Lleg1``/``Lleg2``), with a warning naming
+   the derivation passed over;
+3. two numbered electrodes of the same name (``Lleg1``/``Lleg2``, ``LAT1``/
+   ``LAT2``, ``LEFT LEG1``/``LEFT LEG2``), each recorded against a common
+   reference, give the leg's bipolar signal as their difference
+   (``Lleg1-Lleg2`` = ``Lleg1`` minus ``Lleg2``).
+
+Two candidates of the same rank (``Leg L`` and ``Left Leg``) are refused,
+naming them: plms does not guess between two recorded channels.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from os import PathLike
@@ -17,6 +33,8 @@ from typing import Literal
 from plms.errors import PlmsInputError
 
 Side = Literal["left", "right"]
+#: The two legs, in the order plms reports them.
+SIDES: tuple[Side, Side] = ("left", "right")
 
 #: Side words and letters, as they appear in labels (English and Italian).
 _SIDE_WORDS: dict[str, Side] = {
@@ -103,25 +121,68 @@ class ChannelChoice:
     Attributes
     ----------
     left, right : str or None
-        Labels of the left and right tibialis EMG.
+        Labels of the left and right tibialis EMG; for a leg derived from two
+        electrodes, the derivation ``A-B``.
     reason : str
         Human-readable explanation (which labels were found, why these).
+    left_pair, right_pair : (str, str) or None
+        The two electrode channels ``(A, B)`` a leg is derived from
+        (signal = A minus B), None when the leg is one recorded channel.
+    warnings : tuple of str
+        Candidates passed over by the ranking (module docstring), named.
     """
 
     left: str | None
     right: str | None
     reason: str
+    left_pair: tuple[str, str] | None = None
+    right_pair: tuple[str, str] | None = None
+    warnings: tuple[str, ...] = ()
+
+    def pair(self, side: str) -> tuple[str, str] | None:
+        """The electrodes ``side`` is derived from, None for a recorded channel."""
+        return self.left_pair if side == "left" else self.right_pair
+
+
+#: A numbered electrode of a leg: its name and the number 1 or 2 (``Lleg1``, ``LEFT LEG 2``).
+_ELECTRODE = re.compile(r"^(?P<base>.*?\D)\s*(?P<number>[12])$")
+#: The electrode numbers that make a pair (signal = first minus second).
+_PAIR_NUMBERS = ("1", "2")
+
+
+def _loose(label: str) -> str:
+    """A label compared loosely: Unicode NFC, case-folded, without outer blanks."""
+    return unicodedata.normalize("NFC", str(label)).strip().casefold()
+
+
+def _find_label(given: str, labels: Sequence[str]) -> str | None:
+    """The label ``given`` names: exact match first, then ignoring case, blanks and NFC/NFD."""
+    if given in labels:
+        return given
+    loose = [lab for lab in labels if _loose(lab) == _loose(given)]
+    return loose[0] if len(loose) == 1 else None
+
+
+def _given_pair(given: str, labels: Sequence[str]) -> tuple[str, str] | None:
+    """``A-B`` naming two existing channels A and B (a derivation to compute), else None."""
+    found = set()
+    for k in [i for i, char in enumerate(given) if char == "-"]:
+        a, b = _find_label(given[:k], labels), _find_label(given[k + 1:], labels)
+        if a is not None and b is not None and a != b:
+            found.add((a, b))
+    return found.pop() if len(found) == 1 else None
 
 
 def _resolve_given(
     given: str, labels: Sequence[str], option: str, path: str | PathLike[str] | None
-) -> str:
-    """The label the user named; exact match first, then ignoring case and spaces."""
-    if given in labels:
-        return given
-    loose = [lab for lab in labels if lab.strip().lower() == given.strip().lower()]
-    if len(loose) == 1:
-        return loose[0]
+) -> tuple[str, tuple[str, str] | None]:
+    """The channel the user named, or the two electrodes of a derivation ``A-B`` named."""
+    label = _find_label(given, labels)
+    if label is not None:
+        return label, None
+    pair = _given_pair(given, labels)
+    if pair is not None:
+        return f"{pair[0]}-{pair[1]}", pair
     raise PlmsInputError(
         f"the channel {given!r} given by {option} does not exist; "
         f"available labels: {_listing(labels)}",
@@ -139,28 +200,56 @@ def _bipolar_parts(label: str) -> tuple[str, ...]:
     return tuple(parts) if len(parts) == 2 and all(parts) else ()
 
 
-def _pick_one(candidates: list[str]) -> str | None:
-    """One label out of several for the same leg, or None if ambiguous.
+def _electrode_pairs(cands: list[str]) -> list[tuple[str, str]]:
+    """Pairs of numbered electrodes of one name among ``cands`` (``Lleg1``, ``Lleg2``)."""
+    by_base: dict[str, dict[str, list[str]]] = {}
+    for lab in cands:
+        match = _ELECTRODE.match(lab.strip())
+        if match:
+            numbers = by_base.setdefault(_loose(match.group("base")).rstrip(" ._-"), {})
+            numbers.setdefault(match.group("number"), []).append(lab)
+    pairs = []
+    for numbers in by_base.values():
+        firsts, seconds = (numbers.get(n, []) for n in _PAIR_NUMBERS)
+        if len(firsts) == 1 and len(seconds) == 1:
+            pairs.append((firsts[0], seconds[0]))
+    return pairs
 
-    A bipolar derivation wins over its own single-electrode parts
-    (``LLEG1-LLEG2`` over ``LLEG1`` and ``LLEG2``).
-    """
-    if len(candidates) == 1:
-        return candidates[0]
-    for i, cand in enumerate(candidates):
-        parts = set(_bipolar_parts(cand))
-        others = candidates[:i] + candidates[i + 1:]
-        if parts and all(o.strip().upper() in parts for o in others):
-            return cand
-    return None
+
+@dataclass(frozen=True)
+class _SidePick:
+    """What detection found for one leg: the candidates and the one picked."""
+
+    candidates: list[str]
+    label: str | None = None
+    pair: tuple[str, str] | None = None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
-def _detect_side(
-    side: Side, labels: Sequence[str], exclude: str | None
-) -> tuple[list[str], str | None]:
-    """Candidate labels for ``side`` and the one picked (None if none/ambiguous)."""
-    cands = [lab for lab in labels if lab != exclude and leg_side(lab) == side]
-    return cands, (_pick_one(cands) if cands else None)
+def _detect_side(side: Side, labels: Sequence[str], exclude: set[str]) -> _SidePick:
+    """Rank the candidates of ``side`` (module docstring) and pick one, if one ranks first."""
+    cands = [lab for lab in labels if lab not in exclude and leg_side(lab) == side]
+    parts = {p for lab in cands for p in _bipolar_parts(lab)}
+    dropped = [lab for lab in cands if lab.strip().upper() in parts]
+    notes = (f"a derivation preferred over its electrodes {', '.join(dropped)}",) if dropped \
+        else ()
+    recorded = [lab for lab in cands if lab not in dropped]
+    pairs = _electrode_pairs(recorded)
+    in_pairs = {lab for pair in pairs for lab in pair}
+    recorded = [lab for lab in recorded if lab not in in_pairs]
+    derived = [f"{a}-{b}" for a, b in pairs]
+    if len(recorded) == 1:
+        warnings = () if not pairs else (
+            f"{side} leg: the recorded channel {recorded[0]!r} was used; the electrodes "
+            f"{' and '.join(' / '.join(p) for p in pairs)} could also give it "
+            f"({', '.join(derived)}; choose that with --{side} {derived[0]})",)
+        return _SidePick(cands, recorded[0], None, notes, warnings)
+    if not recorded and len(pairs) == 1:
+        a, b = pairs[0]
+        note = f"{derived[0]} derived as {a} minus {b}, two electrodes against a common reference"
+        return _SidePick(cands, derived[0], pairs[0], (*notes, note))
+    return _SidePick(recorded + derived)
 
 
 def choose_leg_channels(
@@ -171,14 +260,16 @@ def choose_leg_channels(
 ) -> ChannelChoice:
     """Choose the left and right tibialis-EMG channels among ``labels``.
 
-    Channels named by the user win; the other side is detected from the
-    labels. Both legs are required.
+    Channels named by the user win (a name ``A-B`` that is no label but
+    joins two labels asks for their difference); the other side is detected
+    from the labels, ranking several candidates as the module docstring says.
+    Both legs are required.
 
     Raises
     ------
     PlmsInputError
         A given label does not exist, or detection finds no leg, only one
-        leg, or several candidates for one leg.
+        leg, or several candidates of the same rank for one leg.
 
     Examples
     --------
@@ -186,55 +277,77 @@ def choose_leg_channels(
     'LAT, RAT: leg EMG labels with side left/right'
     >>> choose_leg_channels(["X1", "X3", "X4"]).left
     'X3'
+    >>> c = choose_leg_channels(["Lleg1", "Lleg2", "Rleg1", "Rleg2"])
+    >>> c.left, c.left_pair, c.right
+    ('Lleg1-Lleg2', ('Lleg1', 'Lleg2'), 'Rleg1-Rleg2')
     """
     labels = [str(lab) for lab in labels]
-    if left is not None:
-        left = _resolve_given(left, labels, "--left", path)
-    if right is not None:
-        right = _resolve_given(right, labels, "--right", path)
-    if left is not None and left == right:
+    given = _given_channels(labels, left, right, path)
+    exclude = {lab for label, pair in given.values() for lab in (label, *(pair or ()))}
+    found = {s: _detect_side(s, labels, exclude) for s in SIDES}
+    if not given:
+        isruc = _isruc_choice(labels, found)
+        if isruc is not None:
+            return isruc
+    chosen: dict[Side, tuple[str, tuple[str, str] | None]] = {}
+    notes: list[str] = []
+    warnings: list[str] = []
+    for side in SIDES:
+        if side in given:
+            chosen[side] = label, pair = given[side]
+            if pair is not None:
+                notes.append(f"{label} derived as {pair[0]} minus {pair[1]} as asked")
+            continue
+        pick = found[side]
+        if pick.label is None:
+            raise PlmsInputError(_detection_problem(side, pick.candidates, labels, found),
+                                 path=path)
+        chosen[side] = (pick.label, pick.pair)
+        notes += pick.notes
+        warnings += pick.warnings
+    (left_label, left_pair), (right_label, right_pair) = chosen["left"], chosen["right"]
+    return ChannelChoice(
+        left_label, right_label, f"{left_label}, {right_label}: {_how(given, notes)}",
+        left_pair=left_pair, right_pair=right_pair, warnings=tuple(warnings),
+    )
+
+
+def _given_channels(
+    labels: Sequence[str], left: str | None, right: str | None,
+    path: str | PathLike[str] | None,
+) -> dict[Side, tuple[str, tuple[str, str] | None]]:
+    """The legs named by the user: label, and the electrodes of a derivation asked for."""
+    given: dict[Side, tuple[str, tuple[str, str] | None]] = {}
+    for side, name in zip(SIDES, (left, right), strict=True):
+        if name is not None:
+            given[side] = _resolve_given(name, labels, f"--{side}", path)
+    if len(given) == len(SIDES) and given["left"][0] == given["right"][0]:
         raise PlmsInputError(
-            f"the same channel {left!r} was given for both legs; name two different channels",
+            f"the same channel {given['left'][0]!r} was given for both legs; name two different "
+            "channels",
             path=path,
         )
-    if left is not None and right is not None:
-        return ChannelChoice(left, right, f"{left}, {right}: given by --left/--right")
+    return given
 
-    found = {s: _detect_side(s, labels, left or right) for s in ("left", "right")}
-    isruc = _isruc_choice(labels, found)
-    if isruc is not None and left is None and right is None:
-        return isruc
 
-    chosen: dict[str, str] = {}
-    dropped: list[str] = []
-    for side, given in (("left", left), ("right", right)):
-        if given is not None:
-            chosen[side] = given
-            continue
-        cands, pick = found[side]
-        if pick is None:
-            raise PlmsInputError(_detection_problem(side, cands, labels, found), path=path)
-        chosen[side] = pick
-        dropped += [c for c in cands if c != pick]
-    if left is None and right is None:
+def _how(given: dict[Side, tuple[str, tuple[str, str] | None]], notes: list[str]) -> str:
+    """How the legs were chosen, for :attr:`ChannelChoice.reason`."""
+    if len(given) == len(SIDES):
+        how = "given by --left/--right"
+    elif not given:
         how = "leg EMG labels with side left/right"
     else:
-        given_side = "left" if left is not None else "right"
+        given_side = next(iter(given))
         how = f"{given_side} given by --{given_side}, the other detected from its label"
-    if dropped:
-        how += f" (bipolar derivations preferred over their electrodes {', '.join(dropped)})"
-    reason = f"{chosen['left']}, {chosen['right']}: {how}"
-    return ChannelChoice(chosen["left"], chosen["right"], reason)
+    return f"{how} ({'; '.join(notes)})" if notes else how
 
 
-def _isruc_choice(
-    labels: Sequence[str], found: dict[str, tuple[list[str], str | None]]
-) -> ChannelChoice | None:
+def _isruc_choice(labels: Sequence[str], found: dict[Side, _SidePick]) -> ChannelChoice | None:
     """X3 left / X4 right when both exist and no other label names a leg."""
     upper = [lab.strip().upper() for lab in labels]
     if ISRUC_LEFT not in upper or ISRUC_RIGHT not in upper:
         return None
-    if found["left"][0] or found["right"][0]:
+    if found["left"].candidates or found["right"].candidates:
         return None
     return ChannelChoice(
         labels[upper.index(ISRUC_LEFT)],
@@ -245,20 +358,17 @@ def _isruc_choice(
 
 
 def _detection_problem(
-    side: str,
-    cands: list[str],
-    labels: Sequence[str],
-    found: dict[str, tuple[list[str], str | None]],
+    side: Side, cands: list[str], labels: Sequence[str], found: dict[Side, _SidePick]
 ) -> str:
     """One sentence saying why ``side`` could not be chosen."""
     option = f"--{side}"
     if cands:
         return (
-            f"several {side}-leg EMG channels were found ({', '.join(cands)}); "
-            f"choose one with {option}"
+            f"several {side}-leg EMG channels were found ({', '.join(cands)}) and none ranks "
+            f"first; choose one with {option}"
         )
-    other = "right" if side == "left" else "left"
-    other_cands = found[other][0]
+    other: Side = "right" if side == "left" else "left"
+    other_cands = found[other].candidates
     unsided = [lab for lab in labels if _LEG_LIKE.search(lab.lower()) and leg_side(lab) is None]
     hint = f"; leg-like labels without a side: {', '.join(unsided)}" if unsided else ""
     if other_cands:
@@ -291,7 +401,14 @@ def choose_ecg_channel(
     """
     labels = [str(lab) for lab in labels]
     if ecg is not None:
-        return _resolve_given(ecg, labels, "--ecg", path)
+        found = _find_label(ecg, labels)
+        if found is None:
+            raise PlmsInputError(
+                f"the channel {ecg!r} given by --ecg does not exist; "
+                f"available labels: {_listing(labels)}",
+                path=path,
+            )
+        return found
     cands = [
         lab for lab in labels
         if _ECG.search(lab.lower()) and not _ECG_NOT_WAVEFORM.search(lab.lower())

@@ -65,12 +65,12 @@ ACCEL_CSV_SUFFIXES: Final = (".csv", ".tsv", ".txt")
 ACCEL_DEVICE_SUFFIXES: Final = (".cwa", ".bin", ".gt3x")
 #: Every accelerometer file :func:`plms.io.accel.read.read_accel` reads.
 ACCEL_SUFFIXES: Final = EDF_SUFFIXES + ACCEL_CSV_SUFFIXES + ACCEL_DEVICE_SUFFIXES
-#: NSRR (Profusion) XML annotations.
+#: NSRR and Compumedics Profusion XML annotations (told apart by the root element).
 NSRR_XML_SUFFIXES: Final = (".xml",)
 #: Annotation tables with ``onset`` and ``duration`` columns.
 TABLE_SUFFIXES: Final = (".tsv", ".csv")
-#: Annotation files tried beside ``STEM.edf`` (``STEM-nsrr.xml`` first).
-SIDECAR_SUFFIXES: Final = ("-nsrr.xml", ".xml")
+#: Annotation files tried beside ``STEM.edf``, in this order (``STEM-nsrr.xml`` first).
+SIDECAR_SUFFIXES: Final = ("-nsrr.xml", "-profusion.xml", ".xml")
 
 #: Recordings a folder search finds for ``plms score`` (EMG).
 FOLDER_RECORDING_SUFFIXES: Final = (".edf", ".bdf")

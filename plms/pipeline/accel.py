@@ -190,7 +190,7 @@ def score_accel(
     rules : {"wasm2016", "aasm"} or Rules
     annotations : path or Annotations, optional
         Hypnogram (and respiratory events, arousals) from the PSG; a sidecar
-        ``STEM.xml`` / ``STEM-nsrr.xml`` is used when present.
+        ``STEM-nsrr.xml`` / ``STEM-profusion.xml`` / ``STEM.xml`` is used when present.
     side : {"left", "right"}, optional
         Side of a single device whose labels do not say it (default: the side
         word ending the file name, ``night-right.csv``, else left). Not used

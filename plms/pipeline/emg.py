@@ -205,11 +205,14 @@ def score_edf(
         (:func:`plms.score` also takes arrays, :class:`plms.api.EmgArrays`.)
     rules : {"wasm2016", "aasm"} or Rules
     annotations : path or Annotations, optional
-        Hypnogram, respiratory events and arousals (NSRR XML or EDF+). When
-        absent, a sidecar ``STEM.xml`` / ``STEM-nsrr.xml`` beside the EDF is
-        used, else the EDF+'s own annotations (for a Raw: ``raw.annotations``).
+        Hypnogram, respiratory events and arousals (any file
+        :func:`plms.io.read_annotations` reads: NSRR or Profusion XML, EDF+...).
+        When absent, a sidecar ``STEM-nsrr.xml`` / ``STEM-profusion.xml`` /
+        ``STEM.xml`` beside the EDF is used, else the EDF+'s own annotations
+        (for a Raw: ``raw.annotations``).
     left, right, ecg : str, optional
-        Channel labels overriding the automatic choice.
+        Channel labels overriding the automatic choice (``left="Lleg1-Lleg2"``
+        derives a leg from two electrodes, :mod:`plms.io.channels`).
     unit : str, optional
         Physical unit of the leg channels when the header does not say it
         (for a Raw: the unit of ``raw.get_data()`` when it is not volts).

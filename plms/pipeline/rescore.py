@@ -112,7 +112,7 @@ def rescore(
         the rules, then scored with its hypnogram, respiratory events and
         arousals exactly as :func:`plms.score_edf` scores detected movements.
     rules : {"wasm2016", "aasm"} or Rules
-    fmt : {"auto", "remlogic", "nsrr", "edf", "tsv", "csv"}
+    fmt : {"auto", "remlogic", "nsrr", "profusion", "edf", "tsv", "csv"}
         Format of the file; ``auto`` guesses it from the name and content.
     stem : str, optional
         Base name of the output files; default: the file's stem.

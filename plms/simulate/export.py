@@ -39,8 +39,9 @@ from plms.outputs.nsrr_xml import (
     nsrr_stage_events,
     write_xml,
 )
-from plms.simulate.extras import EEG_KINDS, ExtraChannel
+from plms.simulate.extras import EEG_KINDS, EXTRA_STREAMS, ExtraChannel
 from plms.simulate.extras import extra_channels as montage_channels
+from plms.simulate.night import stream_seed
 from plms.simulate.spec import UV_PER_MV, SimChannel, SimulatedNight
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,6 +65,19 @@ NSRR_RESP = {"obstructive apnea": "Obstructive apnea|Obstructive Apnea",
 NSRR_RESP_LOCATION = "Airflow"
 NSRR_AROUSAL_LOCATION = "C4-M1"
 
+#: Common reference of legs written as electrode pairs (``leg_electrodes``): mains
+#: pick-up, a slow drift and broadband noise, the same on every electrode, so that it
+#: cancels in each pair's difference and swamps the EMG wherever it does not.
+REFERENCE_MAINS_UV = 150.0
+REFERENCE_DRIFT_UV = 300.0
+REFERENCE_DRIFT_HZ = 0.05
+REFERENCE_NOISE_UV = 20.0
+#: Child of the "extras" random stream that draws the reference noise (after the
+#: children of :data:`plms.simulate.extras.EXTRA_STREAMS`, which it leaves unchanged).
+REFERENCE_STREAM = len(EXTRA_STREAMS)
+#: Electrode labels of each leg, (left pair, right pair); each pair is (A, B), leg = A - B.
+Electrodes = tuple[tuple[str, str], tuple[str, str]]
+
 Montage = Literal["full", "light"]
 #: Channels written before the ECG and the legs (EEG, EOG, chin), as PSG montages do.
 EXG_KINDS = (*EEG_KINDS, "E1-M2", "E2-M2", "Chin1-Chin2")
@@ -81,7 +95,8 @@ def _digital(x: npt.NDArray[np.float64], physical: tuple[float, float],
 
 def write_edf(night: SimulatedNight, path: str | os.PathLike[str], *, bdf: bool = False,
               edf_plus: bool = True, annotations: bool = True,
-              extra_channels: bool | Montage = True, start: datetime | None = None) -> Path:
+              extra_channels: bool | Montage = True, start: datetime | None = None,
+              leg_electrodes: Electrodes | None = None) -> Path:
     """Write ``night`` as a PSG file.
 
     Parameters
@@ -103,6 +118,11 @@ def write_edf(night: SimulatedNight, path: str | os.PathLike[str], *, bdf: bool 
         ``False`` only the legs and the ECG.
     start : datetime, optional
         Recording start written in the header (default :data:`DEFAULT_START`).
+    leg_electrodes : ((str, str), (str, str)), optional
+        Write each leg as two electrodes against a common reference, as some
+        systems export them: ``((A, B), (C, D))`` gives channels A (left leg
+        plus the reference), B (the reference), C and D likewise for the
+        right leg, so that A - B is the left leg's signal.
 
     Returns
     -------
@@ -115,7 +135,7 @@ def write_edf(night: SimulatedNight, path: str | os.PathLike[str], *, bdf: bool 
     montage: Montage | None = "full" if extra_channels is True else (
         None if extra_channels is False else extra_channels)
     digital = BDF_DIGITAL if bdf else EDF_DIGITAL
-    channels = _channels(night, montage, bdf)
+    channels = _channels(night, montage, bdf, leg_electrodes)
     file_type = (pyedflib.FILETYPE_BDFPLUS if edf_plus else pyedflib.FILETYPE_BDF) if bdf else (
         pyedflib.FILETYPE_EDFPLUS if edf_plus else pyedflib.FILETYPE_EDF)
     n_records = int(night.duration_s)
@@ -166,16 +186,40 @@ def _leg_range(night: SimulatedNight, bdf: bool) -> tuple[float, float]:
     return EDF_DIGITAL[0] * step_in_unit, EDF_DIGITAL[1] * step_in_unit
 
 
-def _channels(night: SimulatedNight, montage: Montage | None, bdf: bool) -> list[ExtraChannel]:
+def _reference(night: SimulatedNight, ch: SimChannel) -> npt.NDArray[np.float64]:
+    """The common reference of electrode pairs, in the unit of the leg channel ``ch``."""
+    rng = np.random.default_rng(stream_seed(night.seed, "extras").spawn(REFERENCE_STREAM + 1)[-1])
+    t = np.arange(ch.data.size) / ch.fs
+    ref = (REFERENCE_MAINS_UV * np.sin(2 * np.pi * night.spec.mains_hz * t)
+           + REFERENCE_DRIFT_UV * np.sin(2 * np.pi * REFERENCE_DRIFT_HZ * t)
+           + REFERENCE_NOISE_UV * rng.standard_normal(t.size))
+    return ref / UV_PER_MV if ch.unit == "mV" else ref
+
+
+def _leg_plus_reference(night: SimulatedNight, ch: SimChannel) -> npt.NDArray[np.float64]:
+    """The first electrode of a pair: the leg's signal on top of the common reference."""
+    return ch.data + _reference(night, ch)
+
+
+def _channels(night: SimulatedNight, montage: Montage | None, bdf: bool,
+              electrodes: Electrodes | None = None) -> list[ExtraChannel]:
     """The channels to write, in montage order: EEG/EOG/chin, ECG, legs, the rest."""
     leg_range = _leg_range(night, bdf)
     core = [ExtraChannel(night.ecg_label, int(night.signals[night.ecg_label].fs), "uV",
                          ECG_RANGE_UV, lambda: night.signals[night.ecg_label].data)
             ] if night.ecg_label in night.signals else []
-    for label in night.leg_labels:
+    for k, label in enumerate(night.leg_labels):
         ch = night.signals[label]
-        core.append(ExtraChannel(label, int(ch.fs), ch.unit, leg_range,
-                                 partial(_samples, ch)))
+        if electrodes is None:
+            core.append(ExtraChannel(label, int(ch.fs), ch.unit, leg_range,
+                                     partial(_samples, ch)))
+            continue
+        first, second = electrodes[k]
+        core += [
+            ExtraChannel(first, int(ch.fs), ch.unit, leg_range,
+                         partial(_leg_plus_reference, night, ch)),
+            ExtraChannel(second, int(ch.fs), ch.unit, leg_range, partial(_reference, night, ch)),
+        ]
     if montage is None:
         return core
     extras = montage_channels(night, montage)

@@ -36,6 +36,8 @@ _SKIPPED_SUFFIXES = (".json", ".png", ".html", ".md")
 
 #: Events tables named after their night: plms's own and a CSV one.
 _EVENTS_SUFFIXES = (EVENTS_TSV, ".events.csv")
+#: Tails of annotation files after the night's stem (``n1-nsrr.xml`` is night ``n1``).
+_ANNOTATION_TAILS = ("-nsrr", "-profusion")
 
 
 def _stem(path: Path) -> str:
@@ -44,7 +46,10 @@ def _stem(path: Path) -> str:
         if stem is not None:
             return stem
     stem = path.stem
-    return stem[:-5] if stem.lower().endswith("-nsrr") else stem
+    for tail in _ANNOTATION_TAILS:
+        if stem.lower().endswith(tail):
+            return stem[:-len(tail)]
+    return stem
 
 
 def _folder(path: Path) -> dict[str, Path]:

@@ -74,7 +74,8 @@ class Channel:
     saturated_fraction : float
         Share of samples at the physical minimum or maximum (clipped).
     digital_resolution_uv : float or None
-        Size of one digital step in µV.
+        Size of one digital step in µV (of a leg derived from two electrodes:
+        the coarser of their two steps).
     """
 
     label: str
@@ -306,22 +307,39 @@ def read_recording(
     PlmsInputError
         Missing, corrupt or truncated file; EDF+D with gaps; annotations
         that neither edfio nor pyedflib can read; leg channels missing,
-        ambiguous, too slowly sampled or in an unknown unit.
+        ambiguous, too slowly sampled or in an unknown unit; the two
+        electrodes of a derived leg at different rates or in different units.
+
+    Notes
+    -----
+    A leg recorded as two electrodes against a common reference (``Lleg1``,
+    ``Lleg2``) is read as their difference, labelled ``Lleg1-Lleg2``
+    (:mod:`plms.io.channels`); ``Recording.choice.reason`` says so, and the
+    ranking of several candidates adds its warnings to ``Recording.warnings``.
     """
     path = Path(path)
     header = read_header(path)
     labels = tuple(s.label for s in header.ordinary_signals)
     choice = choose_leg_channels(labels, left, right, path=path)
     ecg_label = choose_ecg_channel(labels, ecg, path=path)
-    legs = [_signal(header, str(label)) for label in (choice.left, choice.right)]
-    notes: list[str] = []
+    sources = {
+        side: [_signal(header, lab) for lab in (choice.pair(side) or (str(label),))]
+        for side, label in (("left", choice.left), ("right", choice.right))
+    }
+    legs = [sig for sigs in sources.values() for sig in sigs]
+    notes: list[str] = list(choice.warnings)
     for sig in legs:
         notes += _leg_rate_notes(header, sig)
+    for side, label in (("left", choice.left), ("right", choice.right)):
+        _check_pair(header, str(label), sources[side], unit)
     start_offset, time_notes = time_keeping(header)
     notes += time_notes
     with_annotations = read_annotations and bool(header.annotation_signals)
     with LibraryFile(header, annotations=with_annotations) as source:
-        left_ch, right_ch = (read_channel(header, sig, unit=unit, source=source) for sig in legs)
+        left_ch, right_ch = (
+            _read_leg(header, str(label), sources[side], unit, source)
+            for side, label in (("left", choice.left), ("right", choice.right))
+        )
         notes += _unit_override_notes(legs, unit)
         ecg_ch, ecg_notes = _read_ecg(header, ecg_label, source)
         notes += ecg_notes
@@ -343,6 +361,58 @@ def read_recording(
         file_type=header.file_type,
         warnings=tuple(notes),
     )
+
+
+def _check_pair(
+    header: EdfHeader, label: str, sigs: list[SignalHeader], unit: str | None
+) -> None:
+    """The two electrodes of a derived leg must share their sampling rate and unit."""
+    if len(sigs) != 2:
+        return
+    a, b = sigs
+    rates = (header.sampling_rate(a), header.sampling_rate(b))
+    if rates[0] != rates[1]:
+        raise PlmsInputError(
+            f"the leg {label!r} is the difference of the electrodes {a.label!r} and "
+            f"{b.label!r}, but they are sampled at {rates[0]:g} and {rates[1]:g} Hz; plms "
+            "derives a leg only from two electrodes of one rate (name another channel "
+            "with --left/--right)",
+            path=header.path,
+        )
+    if unit is None and _scale_for(a.unit, a.label, header.path) != _scale_for(
+            b.unit, b.label, header.path):
+        raise PlmsInputError(
+            f"the leg {label!r} is the difference of the electrodes {a.label!r} and "
+            f"{b.label!r}, but they are in different units ({a.unit!r} and {b.unit!r}); "
+            "plms derives a leg only from two electrodes in one unit",
+            path=header.path,
+        )
+
+
+def _read_leg(
+    header: EdfHeader, label: str, sigs: list[SignalHeader], unit: str | None,
+    source: LibraryFile,
+) -> Channel:
+    """A leg: its channel, or the difference of its two electrodes (``A`` minus ``B``)."""
+    if len(sigs) == 1:
+        return read_channel(header, sigs[0], unit=unit, source=source)
+    a, b = (read_channel(header, sig, unit=unit, source=source) for sig in sigs)
+    data = np.subtract(a.data, b.data, dtype=np.float32)
+    data.setflags(write=False)
+    clipped = np.count_nonzero(_at_limits(a) | _at_limits(b))
+    return Channel(
+        label=label, data=data, fs=a.fs, unit=a.unit,
+        physical_min=a.physical_min - b.physical_max,
+        physical_max=a.physical_max - b.physical_min,
+        saturated_fraction=clipped / data.size if data.size else 0.0,
+        digital_resolution_uv=max(a.digital_resolution_uv or 0.0, b.digital_resolution_uv or 0.0),
+    )
+
+
+def _at_limits(ch: Channel) -> npt.NDArray[np.bool_]:
+    """Samples of ``ch`` at its physical minimum or maximum (within half a digital step)."""
+    half_step = (ch.digital_resolution_uv or 0.0) / 2
+    return (ch.data <= ch.physical_min + half_step) | (ch.data >= ch.physical_max - half_step)
 
 
 def _unit_override_notes(legs: list[SignalHeader], unit: str | None) -> list[str]:

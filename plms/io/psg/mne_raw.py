@@ -57,6 +57,18 @@ def _channel(raw: Any, label: str, unit: str) -> Channel:
                    physical_min=low, physical_max=high, saturated_fraction=0.0)
 
 
+def _leg(raw: Any, label: str, pair: tuple[str, str] | None, unit: str) -> Channel:
+    """A leg channel, or the difference of its two electrodes (``A`` minus ``B``)."""
+    if pair is None:
+        return _channel(raw, label, unit)
+    a, b = (_channel(raw, electrode, unit) for electrode in pair)
+    data = np.subtract(a.data, b.data, dtype=np.float32)
+    data.setflags(write=False)
+    return Channel(label=label, data=data, fs=a.fs, unit=unit,
+                   physical_min=a.physical_min - b.physical_max,
+                   physical_max=a.physical_max - b.physical_min, saturated_fraction=0.0)
+
+
 def _start(raw: Any) -> dt.datetime | None:
     """Clock time of the first sample, naive like an EDF header's (MNE reads it as UTC)."""
     meas = raw.info.get("meas_date")
@@ -107,7 +119,10 @@ def recording_from_raw(
         unit_scale(leg_unit)
     except PlmsInputError as exc:
         raise exc.with_path(name) from None
-    left_ch, right_ch = (_channel(raw, str(lab), leg_unit) for lab in (choice.left, choice.right))
+    left_ch, right_ch = (
+        _leg(raw, str(label), choice.pair(side), leg_unit)
+        for side, label in (("left", choice.left), ("right", choice.right))
+    )
     ecg_ch = _channel(raw, ecg_label, MNE_UNIT) if ecg_label is not None else None
     duration_s = raw.n_times / fs
     start = _start(raw)
@@ -126,4 +141,5 @@ def recording_from_raw(
         start=start,  # type: ignore[arg-type]   # None when MNE has no meas_date
         duration_s=duration_s, left=left_ch, right=right_ch, ecg=ecg_ch, choice=choice,
         annotations=annotations, labels=labels, file_type="mne.io.Raw",
+        warnings=choice.warnings,
     )

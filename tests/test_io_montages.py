@@ -1,0 +1,213 @@
+"""Montages of real labs and cohorts: header encodings, electrode pairs, ambiguity."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from test_io_edfwriter import legs_fixture, write_fixture
+
+import plms
+from plms.errors import PlmsInputError
+from plms.io import choose_leg_channels, leg_side, read_recording
+from plms.io._edfformat import read_header
+
+#: ``Jambe gauche é`` as a UTF-8 recorder writes it, ``Jambe droite é`` in latin-1.
+UTF8_LEFT = "Jambe gauche \u00e9".encode()
+LATIN1_RIGHT = "Jambe droite \u00e9".encode("latin-1")
+
+
+def test_non_ascii_labels_are_read_in_their_encoding(tmp_path):
+    assert UTF8_LEFT.endswith(b"\xc3\xa9") and LATIN1_RIGHT.endswith(b"\xe9")
+    fx = legs_fixture(labels=(UTF8_LEFT, LATIN1_RIGHT))
+    path = write_fixture(tmp_path / "fr.edf", fx)
+    labels = [s.label for s in read_header(path).signals]
+    assert labels == ["Jambe gauche \u00e9", "Jambe droite \u00e9"]
+    rec = read_recording(path, left="Jambe gauche \u00e9", right="Jambe droite \u00e9")
+    assert (rec.left.label, rec.right.label) == ("Jambe gauche \u00e9", "Jambe droite \u00e9")
+    np.testing.assert_allclose(rec.left.data, fx.signals[0].digital * 0.1, atol=1e-3)
+    np.testing.assert_allclose(rec.right.data, fx.signals[1].digital * 0.1, atol=1e-3)
+
+
+def test_non_ascii_label_reaches_the_summary(tmp_path):
+    """End to end: --left with the accented label, and the summary shows it as written."""
+    night = plms.simulate.simulate_night(seed=3, spec=plms.simulate.NightSpec(
+        duration_h=0.1, fs_leg=256, difficulty="clean"))
+    path = plms.simulate.write_edf(night, tmp_path / "fr.edf", extra_channels=False)
+    raw = bytearray(path.read_bytes())
+    header = read_header(path)
+    for sig, new in zip((s for s in header.signals if s.label in night.leg_labels),
+                        (UTF8_LEFT, LATIN1_RIGHT), strict=True):
+        at = 256 + 16 * sig.index
+        raw[at:at + 16] = new.ljust(16, b" ")
+    path.write_bytes(bytes(raw))
+    result = plms.score_edf(path, left="Jambe gauche \u00e9", right="Jambe droite \u00e9")
+    assert result.summary["channels"]["left"] == "Jambe gauche \u00e9"
+    assert result.summary["channels"]["right"] == "Jambe droite \u00e9"
+    written = result.write(tmp_path / "out")["summary"]
+    summary = json.loads(written.read_text(encoding="utf-8"))
+    assert summary["channels"]["left"] == "Jambe gauche \u00e9"
+
+
+@pytest.mark.parametrize("unit", [b"\xb5V", "\u00b5V".encode(), b"uV"])
+def test_micro_sign_in_either_encoding_is_microvolts(tmp_path, unit):
+    fx = legs_fixture()
+    for sig in fx.signals:
+        sig.unit = unit
+    rec = read_recording(write_fixture(tmp_path / "u.edf", fx))
+    assert rec.left.unit in ("\u00b5V", "uV")
+    np.testing.assert_allclose(rec.left.data, fx.signals[0].digital * 0.1, atol=1e-3)
+
+
+# ------------------------------------------------------------ cohort and vendor labels
+#: Leg labels of NSRR cohorts and vendors (FORMATS.md, "Leg montages as recorded").
+COHORT_PAIRS = [
+    ("Leg L", "Leg R"), ("L Leg", "R Leg"), ("Leg/L", "Leg/R"), ("LLEG", "RLEG"),
+    ("LAT", "RAT"), ("EMG LAT", "EMG RAT"), ("Tib sx", "Tib dx"), ("TIB Sx", "TIB Dx"),
+    ("SX1-SX2", "DX1-DX2"), ("PLMl", "PLMr"),
+    ("EMG.Tibialis-Leg-Left", "EMG.Tibialis-Leg-Right"),
+]
+#: The rest of a PSG montage around the legs.
+OTHERS = ["C4-M1", "E1-M2", "Chin1-Chin2", "ECG", "Airflow", "SpO2"]
+
+
+@pytest.mark.parametrize(("left", "right"), COHORT_PAIRS)
+def test_cohort_labels_are_chosen_with_their_side(left, right):
+    assert (leg_side(left), leg_side(right)) == ("left", "right")
+    choice = choose_leg_channels([*OTHERS[:3], right, left, *OTHERS[3:]])
+    assert (choice.left, choice.right) == (left, right)
+    assert choice.left_pair is None and choice.warnings == ()
+
+
+# ------------------------------------------------------------ electrode pairs
+ELECTRODE_PAIRS = [
+    (("Lleg1", "Lleg2"), ("Rleg1", "Rleg2")),
+    (("LEFT LEG1", "LEFT LEG2"), ("RIGHT LEG1", "RIGHT LEG2")),
+    (("L-LEG1", "L-LEG2"), ("R-LEG1", "R-LEG2")),
+    (("LAT1", "LAT2"), ("RAT1", "RAT2")),
+]
+
+
+@pytest.mark.parametrize(("left", "right"), ELECTRODE_PAIRS)
+def test_electrode_pairs_give_a_derived_leg(left, right):
+    labels = [*OTHERS[:3], *left, *right, *OTHERS[3:]]
+    choice = choose_leg_channels(labels)
+    assert choice.left == f"{left[0]}-{left[1]}" and choice.left_pair == left
+    assert choice.right == f"{right[0]}-{right[1]}" and choice.right_pair == right
+    assert f"{left[0]}-{left[1]} derived as {left[0]} minus {left[1]}" in choice.reason
+    assert choice.warnings == ()
+
+
+def test_a_recorded_derivation_wins_over_its_electrodes_silently():
+    labels = ["LLEG1", "LLEG2", "LLEG1-LLEG2", "RLEG1", "RLEG2", "RLEG1-RLEG2"]
+    choice = choose_leg_channels(labels)
+    assert (choice.left, choice.right) == ("LLEG1-LLEG2", "RLEG1-RLEG2")
+    assert choice.left_pair is None and choice.warnings == ()   # the same signal
+
+
+def test_a_derivation_can_be_asked_for_by_name():
+    labels = ["Leg L", "Lleg1", "Lleg2", "Leg R"]
+    choice = choose_leg_channels(labels, left="Lleg1-Lleg2")
+    assert choice.left == "Lleg1-Lleg2" and choice.left_pair == ("Lleg1", "Lleg2")
+    assert choice.right == "Leg R" and choice.right_pair is None
+    # loose like a label: case and blanks
+    assert choose_leg_channels(labels, left="lleg1-LLEG2").left_pair == ("Lleg1", "Lleg2")
+
+
+# ------------------------------------------------------------ ambiguity
+def test_a_recorded_channel_wins_over_electrodes_with_a_warning():
+    choice = choose_leg_channels(["Leg L", "Lleg1", "Lleg2", "Leg R"])
+    assert (choice.left, choice.right) == ("Leg L", "Leg R") and choice.left_pair is None
+    (warning,) = choice.warnings
+    assert "'Leg L' was used" in warning and "Lleg1 / Lleg2" in warning
+    assert "--left" in warning and "Lleg1-Lleg2" in warning
+
+
+def test_the_warning_reaches_the_recording(tmp_path):
+    fx = legs_fixture(labels=("Leg L", "Lleg1", "Lleg2", "Leg R"))
+    rec = read_recording(write_fixture(tmp_path / "amb.edf", fx))
+    assert rec.left.label == "Leg L"
+    assert any("'Leg L' was used" in w for w in rec.warnings)
+
+
+@pytest.mark.parametrize("labels", [
+    ["Leg L", "Left Leg", "Leg R"],                       # two recorded channels
+    ["Lleg1", "Lleg2", "LAT1", "LAT2", "RAT"],            # two electrode pairs
+])
+def test_candidates_of_one_rank_are_refused_and_named(labels):
+    with pytest.raises(PlmsInputError, match=r"several left-leg EMG channels.*--left") as err:
+        choose_leg_channels(labels, path="n.edf")
+    for name in ("Leg L, Left Leg",) if "Left Leg" in labels else ("Lleg1-Lleg2", "LAT1-LAT2"):
+        assert name in str(err.value)
+
+
+# ------------------------------------------------------------ derived legs end to end
+def _leg_f1(night, per_leg, side):
+    from plms.validation.agreement import match_events
+
+    truth = night.truth_lms[night.truth_lms.side == side]
+    return match_events(truth, per_leg[per_leg.side == side], min_iou=0.5).f1
+
+
+def test_a_night_of_electrode_pairs_scores_like_its_standard_montage(tmp_path):
+    """Each leg written as leg+reference and reference: the difference is scored."""
+    spec = plms.simulate.NightSpec(duration_h=0.25, fs_leg=256, difficulty="clean",
+                                   plm_severity=60.0, ecg=True)
+    night = plms.simulate.simulate_night(seed=42, spec=spec)
+    pairs = (("Lleg1", "Lleg2"), ("Rleg1", "Rleg2"))
+    derived = plms.score_edf(plms.simulate.write_edf(
+        night, tmp_path / "pairs.edf", extra_channels=False, leg_electrodes=pairs))
+    standard = plms.score_edf(plms.simulate.write_edf(
+        night, tmp_path / "std.edf", extra_channels=False))
+    channels = derived.summary["channels"]
+    assert (channels["left"], channels["right"]) == ("Lleg1-Lleg2", "Rleg1-Rleg2")
+    assert "derived as Lleg1 minus Lleg2" in channels["reason"]
+    for side in ("left", "right"):
+        f1 = _leg_f1(night, derived.per_leg, side)
+        assert f1 >= 0.97, (side, f1)
+        assert f1 == pytest.approx(_leg_f1(night, standard.per_leg, side), abs=0.02)
+
+
+def test_electrodes_alone_are_swamped_by_the_reference(tmp_path):
+    """One electrode alone is far from the leg's signal (the reference is large); the
+    difference gives it back to within one digital step of each electrode."""
+    night = plms.simulate.simulate_night(seed=42, spec=plms.simulate.NightSpec(
+        duration_h=0.1, fs_leg=256, difficulty="clean", plm_severity=60.0))
+    path = plms.simulate.write_edf(night, tmp_path / "p.edf", extra_channels=False,
+                                   leg_electrodes=(("Lleg1", "Lleg2"), ("Rleg1", "Rleg2")))
+    rec = read_recording(path, left="Lleg1", right="Rleg1")
+    derived = read_recording(path)
+    truth = night.signals[night.left_label].data
+    assert np.abs(rec.left.data - truth).std() > 10.0                 # reference left in
+    np.testing.assert_allclose(derived.left.data, truth, atol=0.11)   # one 0.1-uV step each
+
+
+@pytest.mark.parametrize(("field", "value", "problem"), [
+    ("spr", 128, r"sampled at 256 and 128 Hz"),
+    ("unit", "mV", r"different units \('uV' and 'mV'\)"),
+])
+def test_electrodes_of_one_leg_must_match(tmp_path, field, value, problem):
+    fx = legs_fixture(labels=("Lleg1", "Lleg2", "RAT"))
+    second = fx.signals[1]
+    setattr(second, field, value)
+    if field == "spr":
+        second.digital = second.digital[: fx.n_records * value]
+    path = write_fixture(tmp_path / "mixed.edf", fx)
+    with pytest.raises(PlmsInputError, match=rf"mixed.edf.*'Lleg1-Lleg2'.*{problem}"):
+        read_recording(path)
+
+
+def test_a_raw_with_electrode_pairs_gives_the_difference():
+    mne = pytest.importorskip("mne")
+    from plms.io.psg.mne_raw import recording_from_raw
+
+    fs, n = 256.0, 512
+    rng = np.random.default_rng(5)
+    left_uv, right_uv, ref_uv = (rng.normal(0.0, s, n) for s in (5.0, 7.0, 300.0))
+    volts = np.vstack([left_uv + ref_uv, ref_uv, right_uv + ref_uv, ref_uv]) * 1e-6
+    info = mne.create_info(["Lleg1", "Lleg2", "Rleg1", "Rleg2"], fs, ch_types="emg")
+    rec = recording_from_raw(mne.io.RawArray(volts, info, verbose="error"))
+    assert (rec.left.label, rec.right.label) == ("Lleg1-Lleg2", "Rleg1-Rleg2")
+    np.testing.assert_allclose(rec.left.data, left_uv, atol=1e-3)
+    np.testing.assert_allclose(rec.right.data, right_uv, atol=1e-3)
