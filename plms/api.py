@@ -163,9 +163,12 @@ def modality_of(source: object, options: ScoreOptions) -> str:
         return "accel"
     if options.modality != "auto":
         return options.modality
-    if isinstance(source, EmgArrays) or is_mne_raw(source):
+    if isinstance(source, EmgArrays):
         return "emg"
-    from plms.io.accel.read import looks_like_accel
+    from plms.io.accel.read import looks_like_accel, looks_like_accel_raw
+
+    if is_mne_raw(source):
+        return "accel" if looks_like_accel_raw(source) else "emg"
 
     return "accel" if looks_like_accel(Path(source)) else "emg"  # type: ignore[arg-type]
 
@@ -210,13 +213,12 @@ def score(source: Any, options: ScoreOptions | None = None, **overrides: Any) ->
 
 def _score_accel(source: Any, opts: ScoreOptions) -> ScoreResult:
     from plms.signal.accel.detect import AccelDetectorSettings
-    from plms.io.psg.mne_raw import is_mne_raw
     from plms.pipeline.accel import score_accel
 
-    if isinstance(source, EmgArrays) or is_mne_raw(source):
+    if isinstance(source, EmgArrays):
         raise ValueError("modality 'accel' scores accelerometer files (EDF, CSV, .cwa, .bin, "
-                         ".gt3x), not arrays or an mne.io.Raw; allowed sources: a path or "
-                         "a list of two paths")
+                         ".gt3x) or an mne.io.Raw, not EMG arrays; allowed sources: a path, "
+                         "a list of two paths or an mne.io.Raw")
     settings = AccelDetectorSettings()
     a = opts.accel
     if a.threshold_mg is not None:

@@ -70,7 +70,7 @@ def _leg(raw: Any, label: str, pair: tuple[str, str] | None, unit: str) -> Chann
                    physical_max=a.physical_max - b.physical_min, saturated_fraction=0.0)
 
 
-def _start(raw: Any) -> dt.datetime | None:
+def raw_start(raw: Any) -> dt.datetime | None:
     """Clock time of the first sample, naive like an EDF header's (MNE reads it as UTC)."""
     meas = raw.info.get("meas_date")
     if meas is None:
@@ -128,7 +128,7 @@ def recording_from_raw(
         for side in choice.sides}
     ecg_ch = _channel(raw, ecg_label, MNE_UNIT) if ecg_label is not None else None
     duration_s = raw.n_times / fs
-    start = _start(raw)
+    start = raw_start(raw)
     from plms.annotations import Annotations
 
     annotations = Annotations(source=name)
