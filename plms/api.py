@@ -217,8 +217,8 @@ def _score_accel(source: Any, opts: ScoreOptions) -> ScoreResult:
 
     if isinstance(source, EmgArrays):
         raise ValueError("modality 'accel' scores accelerometer files (EDF, CSV, .cwa, .bin, "
-                         ".gt3x) or an mne.io.Raw, not EMG arrays; allowed sources: a path, "
-                         "a list of two paths or an mne.io.Raw")
+                         ".gt3x) or an mne.io.Raw, not EMG arrays; allowed sources: a path or "
+                         "a list of two paths, or an mne.io.Raw")
     settings = AccelDetectorSettings()
     a = opts.accel
     if a.threshold_mg is not None:
