@@ -208,7 +208,26 @@ def test_the_derivative_passes_the_bids_validator(scored):
             continue
         assert any(re.match(rx, name) for rx in regexes), name
         checked += 1
-    assert checked == 1 + 2 * len(RECORDINGS)   # dataset_description + events tsv/json
+    assert checked == 2 + 2 * len(RECORDINGS)   # description, README, events tsv/json
+
+
+def test_the_derivative_passes_the_deno_bids_validator(scored):
+    """The reference validator (bids-validator-deno, when installed): no error."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("bids-validator-deno")
+    if exe is None:
+        pytest.skip("bids-validator-deno is not installed")
+    _, out, _, _ = scored
+    run = subprocess.run([exe, "--format", "json", str(out)], capture_output=True, text=True,
+                         timeout=120, check=False)
+    issues = json.loads(run.stdout)["issues"]["issues"]
+    errors = [i for i in issues if i.get("severity") == "error"]
+    assert errors == [], errors
+    codes = {i["code"] for i in issues}
+    assert not codes & {"SIDECAR_KEY_RECOMMENDED", "README_FILE_MISSING",
+                        "TSV_ADDITIONAL_COLUMNS_UNDEFINED"}, codes
 
 
 def test_a_rerun_skips_complete_recordings_and_force_redoes_them(scored, capsys):

@@ -40,8 +40,8 @@ being the recording's name without its datatype suffix (``sub-01_ses-1_task-slee
 ``STEM_desc-plms_events.tsv`` (:data:`BIDS_EVENTS_TSV`) with its ``.json``
 (:data:`BIDS_EVENTS_JSON`) and ``STEM_desc-plms_summary.json`` (:data:`BIDS_SUMMARY_JSON`);
 the report and the extras keep the names above. The derivative's folder holds
-``dataset_description.json`` (:data:`DATASET_DESCRIPTION_JSON`) and ``.bidsignore``
-(:data:`BIDSIGNORE`).
+``dataset_description.json`` (:data:`DATASET_DESCRIPTION_JSON`), ``README.md``
+(:data:`BIDS_README`) and ``.bidsignore`` (:data:`BIDSIGNORE`).
 
 A folder: ``summary.csv`` (:data:`BATCH_SUMMARY_CSV`, a batch run's table) and
 ``index.html`` (:data:`COHORT_INDEX_HTML`); ``plms validate --out DIR``:
@@ -115,6 +115,8 @@ EXTRA_SUFFIXES: Final = {"edf-annotations": ANNOTATIONS_EDF, "edf-copy": ANNOTAT
 DATASET_DESCRIPTION_JSON: Final = "dataset_description.json"
 #: Files of a BIDS dataset the validator skips (glob patterns, one a line).
 BIDSIGNORE: Final = ".bidsignore"
+#: What a BIDS dataset (here: plms's derivative) is, for people.
+BIDS_README: Final = "README.md"
 #: Recordings a BIDS dataset search finds (EEG, iEEG and EMG data in EDF/BDF).
 BIDS_RECORDING_SUFFIXES: Final = (".edf", ".bdf")
 #: Sidecars of a BIDS recording ``STEM_<datatype>.edf``: ``STEM`` plus these.

@@ -12,8 +12,9 @@ below ``DIR``:
 - ``..._desc-plms_summary.json``: the night's summary, as ``STEM.summary.json``;
 
 and ``DIR/dataset_description.json`` (``DatasetType: derivative``,
-``GeneratedBy`` plms) with ``DIR/.bidsignore`` naming the files that are not
-BIDS (the summaries, ``summary.csv``, reports and extras).
+``GeneratedBy`` plms), ``DIR/README.md`` saying what the files hold, and
+``DIR/.bidsignore`` naming the files that are not BIDS (the summaries,
+``summary.csv``, reports and extras).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import pandas as pd
 from plms._version import __version__
 from plms.io.names import (
     BATCH_SUMMARY_CSV,
+    BIDS_README,
     BIDS_SUMMARY_JSON,
     BIDSIGNORE,
     COHORT_INDEX_HTML,
@@ -62,6 +64,22 @@ TRIAL_TYPE_DESCRIPTION = {
                    "bilateral) and '(resp)' for a respiratory-related movement; the texts "
                    "plms writes as EDF+ annotations",
 }
+#: ``Description`` of every ``*_desc-plms_events.json`` (recommended for derivatives).
+EVENTS_DESCRIPTION = ("Leg movements detected by plms and scored by the rules named in the "
+                      "summary beside this file (*_desc-plms_summary.json)")
+#: The derivative's README.
+README_TEXT = """# plms scoring
+
+Periodic leg movements in sleep scored by plms {version}, one recording at a time.
+Beside each recording's place in the raw dataset:
+
+- `*_desc-plms_events.tsv`: the leg movements (BIDS events; columns described in
+  the `.json` sidecar);
+- `*_desc-plms_summary.json`: the night's figures (PLMS index, ...), the channels
+  used and any warning.
+
+`summary.csv` has one row per recording.
+"""
 #: What ``GeneratedBy`` says plms did.
 GENERATED_BY_DESCRIPTION = ("Leg movements detected in the tibialis EMG and scored by the "
                             "rules of periodic leg movements in sleep (WASM 2016 or AASM)")
@@ -80,7 +98,7 @@ def bids_events_table(events: pd.DataFrame) -> pd.DataFrame:
 
 def bids_events_sidecar(columns: Sequence[str]) -> str:
     """The ``events.json`` sidecar describing the columns present."""
-    described: dict[str, Any] = {}
+    described: dict[str, Any] = {"Description": EVENTS_DESCRIPTION}
     for column in columns:
         if column == TRIAL_TYPE:
             described[column] = TRIAL_TYPE_DESCRIPTION
@@ -112,10 +130,12 @@ def bidsignore_patterns() -> list[str]:
 
 def write_derivative_description(out_dir: str | os.PathLike[str],
                                  source: str | None = None) -> list[Path]:
-    """Write ``dataset_description.json`` and ``.bidsignore`` into ``out_dir`` (atomically)."""
+    """Write ``dataset_description.json``, ``README.md`` and ``.bidsignore`` into ``out_dir``
+    (each atomically)."""
     out = Path(out_dir)
     text = json.dumps(dataset_description(source), indent=2) + "\n"
     return [atomic_write_text(out / DATASET_DESCRIPTION_JSON, text),
+            atomic_write_text(out / BIDS_README, README_TEXT.format(version=__version__)),
             atomic_write_text(out / BIDSIGNORE, "\n".join(bidsignore_patterns()) + "\n")]
 
 
