@@ -70,6 +70,10 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument("--unit", metavar="UNIT", type=_unit_value,
                        help="physical unit of the leg channels when the header lacks it "
                             "(EMG: uV, mV, V; accelerometer: g, mg, m/s^2)")
+    score.add_argument("--bids", action="store_true", default=None,
+                       help="score the BIDS dataset NIGHT (its root folder) into a BIDS "
+                            "derivative in --out (default when NIGHT holds "
+                            "dataset_description.json; needs the 'bids' extra)")
     _add_accel_options(score)
     _add_night_outputs(score)
 
@@ -296,12 +300,20 @@ def _run_batch(args: argparse.Namespace, done: str) -> int:
     from plms.batch.progress import Progress
     from plms.batch.runner import Hooks, execute, plan, sigterm_as_interrupt
     from plms.errors import PlmsError
+    from plms.options import ScoreOptions
+
+    from plms.batch.bids import bids_root, plan_bids, write_description
 
     out = Path(args.out)
     try:
-        tasks, refused = plan(args.inputs, out, _options(args),
-                              pair_sides=bool(getattr(args, "pair_sides", True)))
-    except ValueError as exc:
+        options = _options(args)   # a ValueError: options that do not go together
+        root = bids_root(args.inputs, args.bids) if args.command == "score" else None
+        if root is not None and isinstance(options, ScoreOptions):
+            tasks, refused = plan_bids(root, out, options)
+        else:
+            tasks, refused = plan(args.inputs, out, options,
+                                  pair_sides=bool(getattr(args, "pair_sides", True)))
+    except (ValueError, PlmsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     total = len(tasks) + len(refused)
@@ -320,6 +332,8 @@ def _run_batch(args: argparse.Namespace, done: str) -> int:
                   progress=progress)
     with sigterm_as_interrupt():
         try:
+            if root is not None and tasks:
+                write_description(root, out)
             result = execute(tasks, refused, out, jobs=args.jobs, scheduler=args.scheduler,
                              force=args.force, hooks=hooks)
         except PlmsError as exc:

@@ -9,9 +9,12 @@
 scores them in worker processes (:class:`ProcessEngine`) or on a Dask
 cluster (:class:`DaskEngine`), skips the nights already complete, and keeps
 ``OUT/summary.csv`` (:data:`SUMMARY_COLUMNS`) up to date; it returns that
-table. ``plms score`` / ``plms rescore`` are the same code.
+table. ``plms score`` / ``plms rescore`` are the same code. A BIDS dataset
+(its root folder, holding ``dataset_description.json``) is scored into a BIDS
+derivative (:mod:`plms.batch.bids`, :func:`score_bids_night`).
 """
 
+from plms.batch.bids import bids_root, score_bids_night
 from plms.batch.discover import Found, find_inputs
 from plms.batch.engines import (
     DaskEngine,
@@ -27,5 +30,5 @@ from plms.batch.worker import SUMMARY_COLUMNS, NightTask, run_task
 __all__ = [
     "SUMMARY_COLUMNS", "SUMMARY_CSV", "BatchOutcome", "DaskEngine", "Engine", "Found",
     "InlineEngine", "NightTask", "ProcessEngine", "default_jobs", "find_inputs",
-    "make_engine", "read_summary", "run_batch", "run_task",
+    "bids_root", "make_engine", "read_summary", "run_batch", "run_task", "score_bids_night",
 ]

@@ -346,6 +346,7 @@ def run_batch(
     progress: bool = False,
     stop_after: int | None = None,
     pair_sides: bool = True,
+    bids: bool | None = None,
     _faults: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> pd.DataFrame:
@@ -386,10 +387,13 @@ def run_batch(
 
     Raises
     ------
+    PlmsError
+        A BIDS dataset without mne-bids installed (``pip install 'plms[bids]'``).
     PlmsInputError
         ``out`` is a file, lies under one, or may not be written in.
     ValueError
-        An unknown ``command`` or ``unit``; ``annotations`` with several nights.
+        An unknown ``command`` or ``unit``; ``annotations`` with several nights;
+        a BIDS dataset among other inputs, or to rescore.
     TypeError
         An unknown option.
 
@@ -419,12 +423,22 @@ def run_batch(
     problem = out_dir_problem(out_path)
     if problem is not None:
         raise PlmsInputError(f"not usable as the output folder: {problem}", path=out_path)
-    tasks, refused = plan(inputs, out_path, chosen, pair_sides=pair_sides, faults=_faults)
+    from plms.batch.bids import bids_root, plan_bids, write_description
+
+    if bids and command != "score":
+        raise ValueError("a BIDS dataset is scored (command 'score'), not rescored")
+    root = bids_root(inputs, bids) if isinstance(chosen, ScoreOptions) else None
+    if root is not None and isinstance(chosen, ScoreOptions):
+        tasks, refused = plan_bids(root, out_path, chosen, faults=_faults)
+    else:
+        tasks, refused = plan(inputs, out_path, chosen, pair_sides=pair_sides, faults=_faults)
     problem = annotations_problem(getattr(chosen, "annotations", None),
                                   len(tasks) + len(refused), option="annotations")
     if problem is not None:
         raise ValueError(problem)
     hooks = Hooks(progress=Progress(quiet=False, lines=False) if progress else None)
+    if root is not None and tasks:
+        write_description(root, out_path)
     return execute(tasks, refused, out_path, jobs=jobs, scheduler=scheduler, force=force,
                    stop_after=stop_after, hooks=hooks).table
 

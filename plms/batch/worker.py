@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plms.annotations import LEG_SIDES
-from plms.io.names import EXTRA_SUFFIXES, night_files
+from plms.io.names import EXTRA_SUFFIXES, LAYOUTS, night_files
 from plms.io.results import (
     SUMMARY_CSV_COLUMNS,
     SUMMARY_CSV_COUNT_COLUMNS,
@@ -98,6 +98,9 @@ class NightTask:
         a night of one file (``path``).
     name : str or None
         The night's name (its outputs' stem) when it is not ``path``'s stem.
+    layout : {"plms", "bids"}
+        How its files are named (:func:`plms.io.names.night_files`): ``bids``
+        for a recording of a BIDS dataset (:mod:`plms.batch.bids`).
     """
 
     index: int
@@ -110,11 +113,14 @@ class NightTask:
     fault: str | None = None
     inputs: tuple[str, ...] = ()
     name: str | None = None
+    layout: str = "plms"
 
     def __post_init__(self) -> None:
         if not isinstance(self.options, (ScoreOptions, RescoreOptions)):
             raise ValueError(f"options must be a ScoreOptions or a RescoreOptions, not "
                              f"{type(self.options).__name__}")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
 
     @property
     def command(self) -> str:
@@ -134,7 +140,7 @@ class NightTask:
 
 def expected_outputs(task: NightTask) -> dict[str, Path]:
     """The files a complete night has: events table, summary, requested extras and report."""
-    files = night_files(task.out_dir, task.stem)
+    files = night_files(task.out_dir, task.stem, task.layout)
     paths = {"events_tsv": files.events_tsv, "summary_json": files.summary_json}
     paths.update({fmt: files.extra(fmt) for fmt in EXTRA_SUFFIXES      # in writing order
                   if fmt in task.options.outputs.write})

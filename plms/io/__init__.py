@@ -53,6 +53,13 @@ from plms.io.annotations.nsrr import read_nsrr_xml
 from plms.io.annotations.profusion import read_profusion_xml
 from plms.io.annotations.remlogic import looks_like_remlogic, read_remlogic
 from plms.io.annotations.tables import looks_like_table, read_events_table
+from plms.io.bids import (
+    BidsRecording,
+    ChannelSidecar,
+    find_bids_recordings,
+    is_bids_root,
+    read_channels_tsv,
+)
 
 __all__ = [
     "ANNOTATION_FORMATS",
@@ -60,8 +67,10 @@ __all__ = [
     "RESPIRATORY_KINDS",
     "AccelRecording",
     "AccelSignal",
+    "BidsRecording",
     "Channel",
     "ChannelChoice",
+    "ChannelSidecar",
     "Recording",
     "accel_axis_side",
     "accel_unit_scale",
@@ -72,8 +81,10 @@ __all__ = [
     "choose_leg_channels",
     "classify_annotation",
     "detect_format",
+    "find_bids_recordings",
     "find_sidecar",
     "is_accel_label",
+    "is_bids_root",
     "is_combined_leg_label",
     "is_leg_label",
     "looks_like_accel",
@@ -83,6 +94,7 @@ __all__ = [
     "read_accel_device",
     "read_accel_edf",
     "read_annotations",
+    "read_channels_tsv",
     "read_edf_annotations",
     "read_events_table",
     "read_hypnogram_text",

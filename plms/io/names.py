@@ -35,6 +35,14 @@ One night scored as ``STEM`` in ``OUT`` (:func:`night_files`):
 ``STEM.plms-nsrr.xml``          ``--write nsrr-xml`` (:data:`NSRR_XML`)
 ==============================  =============================================
 
+The same night in a BIDS derivative (``plms score BIDS_ROOT``, layout ``"bids"``), ``STEM``
+being the recording's name without its datatype suffix (``sub-01_ses-1_task-sleep``):
+``STEM_desc-plms_events.tsv`` (:data:`BIDS_EVENTS_TSV`) with its ``.json``
+(:data:`BIDS_EVENTS_JSON`) and ``STEM_desc-plms_summary.json`` (:data:`BIDS_SUMMARY_JSON`);
+the report and the extras keep the names above. The derivative's folder holds
+``dataset_description.json`` (:data:`DATASET_DESCRIPTION_JSON`), ``README.md``
+(:data:`BIDS_README`) and ``.bidsignore`` (:data:`BIDSIGNORE`).
+
 A folder: ``summary.csv`` (:data:`BATCH_SUMMARY_CSV`, a batch run's table) and
 ``index.html`` (:data:`COHORT_INDEX_HTML`); ``plms validate --out DIR``:
 ``validation.json``, ``nights.csv`` and ``bland_altman.png``
@@ -45,6 +53,8 @@ Examples
 >>> files = night_files("out", "n1")
 >>> files.summary_json.as_posix(), files.extra("nsrr-xml").name
 ('out/n1.summary.json', 'n1.plms-nsrr.xml')
+>>> night_files("out", "sub-01_task-sleep", "bids").events_tsv.name
+'sub-01_task-sleep_desc-plms_events.tsv'
 >>> stem_of("out/n1.Summary.JSON", SUMMARY_JSON), stem_of("n1.csv", SUMMARY_JSON)
 ('n1', None)
 """
@@ -99,6 +109,27 @@ NSRR_XML: Final = ".plms-nsrr.xml"
 #: File name suffix of each optional output format, in the order they are written.
 EXTRA_SUFFIXES: Final = {"edf-annotations": ANNOTATIONS_EDF, "edf-copy": ANNOTATED_EDF,
                          "nsrr-xml": NSRR_XML}
+
+# ---------------------------------------------------------------- BIDS datasets
+#: The file that marks the root of a BIDS dataset (and describes a derivative).
+DATASET_DESCRIPTION_JSON: Final = "dataset_description.json"
+#: Files of a BIDS dataset the validator skips (glob patterns, one a line).
+BIDSIGNORE: Final = ".bidsignore"
+#: What a BIDS dataset (here: plms's derivative) is, for people.
+BIDS_README: Final = "README.md"
+#: Recordings a BIDS dataset search finds (EEG, iEEG and EMG data in EDF/BDF).
+BIDS_RECORDING_SUFFIXES: Final = (".edf", ".bdf")
+#: Sidecars of a BIDS recording ``STEM_<datatype>.edf``: ``STEM`` plus these.
+BIDS_CHANNELS_TSV: Final = "_channels.tsv"
+BIDS_EVENTS_SIDECAR: Final = "_events.tsv"
+#: The ``desc`` entity of everything plms writes into a BIDS derivative.
+BIDS_DESC: Final = "plms"
+#: A night's files in a BIDS derivative: ``STEM`` plus these.
+BIDS_EVENTS_TSV: Final = f"_desc-{BIDS_DESC}_events.tsv"
+BIDS_EVENTS_JSON: Final = f"_desc-{BIDS_DESC}_events.json"
+BIDS_SUMMARY_JSON: Final = f"_desc-{BIDS_DESC}_summary.json"
+#: How a night's files are named: plms's own (``STEM.events.tsv``) or BIDS derivative.
+LAYOUTS: Final = ("plms", "bids")
 
 # ---------------------------------------------------------------- outputs of a folder
 #: A batch run's table, one row per night.
@@ -160,28 +191,39 @@ class NightFiles:
         The output folder.
     stem : str
         The night's name.
+    layout : {"plms", "bids"}
+        ``bids``: the events table, its sidecar and the summary are named as
+        files of a BIDS derivative (``STEM_desc-plms_events.tsv``...).
     """
 
     out_dir: Path
     stem: str
+    layout: str = "plms"
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
+
+    def _main(self, plms_suffix: str, bids_suffix: str) -> Path:
+        return self._path(bids_suffix if self.layout == "bids" else plms_suffix)
 
     def _path(self, suffix: str) -> Path:
         return self.out_dir / f"{self.stem}{suffix}"
 
     @property
     def events_tsv(self) -> Path:
-        """``OUT/STEM.events.tsv``."""
-        return self._path(EVENTS_TSV)
+        """``OUT/STEM.events.tsv`` (BIDS: ``OUT/STEM_desc-plms_events.tsv``)."""
+        return self._main(EVENTS_TSV, BIDS_EVENTS_TSV)
 
     @property
     def events_json(self) -> Path:
-        """``OUT/STEM.events.json``."""
-        return self._path(EVENTS_JSON)
+        """``OUT/STEM.events.json`` (BIDS: ``OUT/STEM_desc-plms_events.json``)."""
+        return self._main(EVENTS_JSON, BIDS_EVENTS_JSON)
 
     @property
     def summary_json(self) -> Path:
-        """``OUT/STEM.summary.json``."""
-        return self._path(SUMMARY_JSON)
+        """``OUT/STEM.summary.json`` (BIDS: ``OUT/STEM_desc-plms_summary.json``)."""
+        return self._main(SUMMARY_JSON, BIDS_SUMMARY_JSON)
 
     @property
     def report_html(self) -> Path:
@@ -202,7 +244,7 @@ class NightFiles:
         return self._path(EXTRA_SUFFIXES[fmt])
 
 
-def night_files(out_dir: str | os.PathLike[str], stem: str) -> NightFiles:
+def night_files(out_dir: str | os.PathLike[str], stem: str, layout: str = "plms") -> NightFiles:
     """The output files of the night ``stem`` written into ``out_dir``.
 
     Parameters
@@ -211,5 +253,7 @@ def night_files(out_dir: str | os.PathLike[str], stem: str) -> NightFiles:
         The output folder.
     stem : str
         The night's name (the recording's file name without its suffix).
+    layout : {"plms", "bids"}
+        How the files are named (:class:`NightFiles`).
     """
-    return NightFiles(Path(out_dir), stem)
+    return NightFiles(Path(out_dir), stem, layout)

@@ -3,10 +3,13 @@
 What each row is comes from the other columns (names are case-insensitive):
 
 * a text column (:data:`TEXT_COLUMNS`: ``kind``, ``type``, ``description``,
-  ``trial_type``, ``event``): classified by
+  ``trial_type``, ``event``, ``value``): classified by
   :func:`~plms.io.annotations.labels.classify_annotation` (stage, respiratory event,
   arousal, lights marker, leg movement); a leg movement without a side in
-  its text takes it from a ``side`` column;
+  its text takes it from a ``side`` column. When a row has several, the first
+  understood wins, else the first two read together (a BIDS ``events.tsv``
+  with ``trial_type`` ``Sleep stage`` and ``value`` ``2``, or ``trial_type``
+  ``n/a`` and ``value`` ``N2``);
 * else a ``side`` column (plms's own ``events.tsv``): a leg movement of that
   leg. ``bilateral`` rows (movements the rules combined from both legs)
   cannot be split back into legs and are refused; a ``stage`` column beside
@@ -40,7 +43,7 @@ from plms.io.annotations.hypnogram_text import stage_of
 from plms.io.annotations.labels import classify_annotation
 
 #: Columns whose text says what the event is, in order of preference.
-TEXT_COLUMNS = ("kind", "type", "description", "trial_type", "event")
+TEXT_COLUMNS = ("kind", "type", "description", "trial_type", "event", "value")
 #: Delimiters recognised when sniffing a CSV.
 DELIMITERS = ("\t", ",", ";")
 #: Values of the ``side`` column read as a leg.
@@ -66,12 +69,27 @@ def looks_like_table(text: str) -> bool:
     return {"onset", "duration"} <= names
 
 
+def _classify_texts(texts: Sequence[str]) -> tuple[str, str | None]:
+    """The kind and detail of the first text understood, else of the first two together.
+
+    >>> _classify_texts(["Sleep stage", "2"]), _classify_texts(["stimulus", "Arousal"])
+    (('stage', 'N2'), ('arousal', None))
+    """
+    tries = [*texts, " ".join(texts[:2])] if len(texts) > 1 else list(texts)
+    for text in tries:
+        kind, detail = classify_annotation(text)
+        if kind != "other":
+            return kind, detail
+    return "other", None
+
+
 def _row_event(
-    cells: dict[str, str], text_column: str | None, has_side: bool, has_stage: bool,
+    cells: dict[str, str], text_columns: Sequence[str], has_side: bool, has_stage: bool,
     onset: float, duration: float | None, line: int, path: Path,
 ) -> Event | str | None:
     """One row as an :class:`Event`; the text when it is not understood; None when empty."""
-    text = cells.get(text_column, "") if text_column else ""
+    texts = [cells.get(c, "").strip() for c in text_columns]
+    texts = [t for t in texts if not is_missing(t)]
     side_text = cells.get("side", "").strip().lower() if has_side else ""
     if is_missing(side_text):
         side_text = ""
@@ -87,10 +105,10 @@ def _row_event(
             path=path
         )
     side = SIDES.get(side_text)
-    if not is_missing(text):
-        kind, detail = classify_annotation(text)
+    if texts:
+        kind, detail = _classify_texts(texts)
         if kind == "other":
-            return text.strip()
+            return texts[0]
         if kind == "leg_movement":
             detail = detail or side
         return Event(kind, detail, onset, duration)
@@ -152,7 +170,7 @@ def read_events_table(
             f"line {first + 1}: the table has no {' and no '.join(missing)} column "
             f"(columns: {', '.join(names)})", path=path,
         )
-    text_column = next((c for c in TEXT_COLUMNS if c in names), None)
+    text_columns = [c for c in TEXT_COLUMNS if c in names]
     rows: list[LineEvent] = []
     ignored: list[str] = []
     for number, values in enumerate(reader, start=first + 2):
@@ -172,7 +190,7 @@ def read_events_table(
         duration = None if is_missing(dur_text) else parse_seconds(
             dur_text, "duration", number, path
         )
-        event = _row_event(cells, text_column, "side" in names, "stage" in names,
+        event = _row_event(cells, text_columns, "side" in names, "stage" in names,
                            onset, duration, number, path)
         if isinstance(event, Event):
             rows.append(LineEvent(number, event))
