@@ -17,6 +17,11 @@ from plms.hypnogram import Hypnogram
 RESPIRATORY_COLUMNS = ("onset", "duration", "kind")
 #: Columns of the arousal table.
 AROUSAL_COLUMNS = ("onset", "duration")
+#: Side of the movements of one channel that holds both legs (the two legs' electrodes
+#: bridged onto one channel, or a leg channel without a side): RULES.md "One leg channel".
+COMBINED = "combined"
+#: Sides a leg movement of one channel can have: one leg, or both legs on one channel.
+LEG_SIDES = ("left", "right", COMBINED)
 #: Columns of the table of scored leg movements (one leg each).
 LEG_MOVEMENT_COLUMNS = ("onset", "duration", "side")
 #: Columns of the table of stretches excluded from scoring (one leg each).
@@ -44,8 +49,9 @@ class Annotations:
     arousals : DataFrame
         ``onset``, ``duration`` (s).
     leg_movements : DataFrame
-        ``onset``, ``duration`` (s), ``side`` (``left``/``right``): movements
-        already scored per leg, for rescoring.
+        ``onset``, ``duration`` (s), ``side`` (``left``/``right``, or
+        ``combined`` for one channel holding both legs): movements already
+        scored per leg, for rescoring.
     excluded : DataFrame
         ``onset``, ``duration`` (s), ``side`` (``left``/``right``): stretches
         of one leg left out of scoring (e.g. a detached electrode), as plms

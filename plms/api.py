@@ -44,26 +44,35 @@ PathLike = str | os.PathLike[str]
 
 @dataclass(frozen=True, eq=False)
 class EmgArrays:
-    """The two legs' EMG of a night as arrays (and an optional ECG), for :func:`score`.
+    """The legs' EMG of a night as arrays (and an optional ECG), for :func:`score`.
+
+    Two legs (``left`` and ``right``), one leg (the other None), or one
+    channel of both legs (``combined``, both legs None; RULES.md "One leg
+    channel").
 
     Attributes
     ----------
-    left, right : array of float
+    left, right : array of float or None
         Samples of the left and right tibialis EMG, in ``unit``.
     fs : float
         Sampling rate of every array, Hz.
     ecg : array of float, optional
         The ECG, same rate, in volts or any unit (only its beats are used).
     unit : {"uV", "mV", "V"}
-        Unit of ``left`` and ``right``.
+        Unit of the leg arrays.
+    labels : (str, str)
+        Names of the left and right channels.
+    combined : array of float, optional
+        Samples of one channel holding both legs, in ``unit`` (named ``combined``).
     """
 
-    left: npt.ArrayLike
-    right: npt.ArrayLike
+    left: npt.ArrayLike | None
+    right: npt.ArrayLike | None
     fs: float
     ecg: npt.ArrayLike | None = None
     unit: str = "uV"
     labels: tuple[str, str] = field(default=("left", "right"))
+    combined: npt.ArrayLike | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.fs, bool) or not isinstance(self.fs, (int, float)) or not (
@@ -76,9 +85,14 @@ class EmgArrays:
         except PlmsInputError:
             raise ValueError(f"unit must be a voltage ({KNOWN_UNITS}), not "
                              f"{self.unit!r}") from None
+        legs = [self.left is not None, self.right is not None]
+        if (self.combined is not None) == any(legs):
+            raise ValueError("give the legs' arrays (left and right, or one of them) or one "
+                             "combined array of both legs, not both nor none")
 
     def recording(self) -> Recording:
         """The arrays as the :class:`~plms.io.psg.edf.Recording` the EMG pipeline scores."""
+        from plms.annotations import COMBINED
         from plms.io.channels import ChannelChoice
         from plms.io.psg.edf import Channel, Recording, unit_scale
 
@@ -92,17 +106,23 @@ class EmgArrays:
                            physical_min=low, physical_max=high, saturated_fraction=0.0)
 
         scale = unit_scale(self.unit)
-        left = channel(self.labels[0], self.left, scale, self.unit)
-        right = channel(self.labels[1], self.right, scale, self.unit)
-        if left.data.size != right.data.size:
-            raise PlmsInputError(f"the legs' arrays differ in length ({left.data.size} and "
-                                 f"{right.data.size} samples)", path=ARRAYS_NAME)
+        given = {"left": (self.labels[0], self.left), "right": (self.labels[1], self.right),
+                 COMBINED: (COMBINED, self.combined)}
+        legs = {side: channel(label, values, scale, self.unit)
+                for side, (label, values) in given.items() if values is not None}
+        sizes = {ch.data.size for ch in legs.values()}
+        if len(sizes) > 1:
+            counts = " and ".join(str(ch.data.size) for ch in legs.values())
+            raise PlmsInputError(f"the legs' arrays differ in length ({counts} samples)",
+                                 path=ARRAYS_NAME)
         ecg = None if self.ecg is None else channel("ECG", self.ecg, 1.0, "V")
+        labels = {side: ch.label for side, ch in legs.items()}
+        choice = ChannelChoice(labels.get("left"), labels.get("right"), "given as arrays",
+                               combined=labels.get(COMBINED))
         return Recording(
             path=Path(ARRAYS_NAME), start=None,  # type: ignore[arg-type]  # no clock time
-            duration_s=left.data.size / float(self.fs), left=left, right=right, ecg=ecg,
-            choice=ChannelChoice(self.labels[0], self.labels[1], "given as arrays"),
-            labels=(*self.labels, *(("ECG",) if ecg is not None else ())),
+            duration_s=sizes.pop() / float(self.fs), legs=legs, ecg=ecg, choice=choice,
+            labels=(*labels.values(), *(("ECG",) if ecg is not None else ())),
             file_type="arrays")
 
 
@@ -143,9 +163,12 @@ def modality_of(source: object, options: ScoreOptions) -> str:
         return "accel"
     if options.modality != "auto":
         return options.modality
-    if isinstance(source, EmgArrays) or is_mne_raw(source):
+    if isinstance(source, EmgArrays):
         return "emg"
-    from plms.io.accel.read import looks_like_accel
+    from plms.io.accel.read import looks_like_accel, looks_like_accel_raw
+
+    if is_mne_raw(source):
+        return "accel" if looks_like_accel_raw(source) else "emg"
 
     return "accel" if looks_like_accel(Path(source)) else "emg"  # type: ignore[arg-type]
 
@@ -184,19 +207,18 @@ def score(source: Any, options: ScoreOptions | None = None, **overrides: Any) ->
     night = source.recording() if isinstance(source, EmgArrays) else source
     ch = opts.channels
     return score_edf(night, opts.rules, opts.annotations, left=ch.left, right=ch.right,
-                     ecg=ch.ecg, unit=opts.unit, threads=opts.threads,
+                     legs=ch.legs, ecg=ch.ecg, unit=opts.unit, threads=opts.threads,
                      keep_excerpt=opts.keep_excerpt)
 
 
 def _score_accel(source: Any, opts: ScoreOptions) -> ScoreResult:
     from plms.signal.accel.detect import AccelDetectorSettings
-    from plms.io.psg.mne_raw import is_mne_raw
     from plms.pipeline.accel import score_accel
 
-    if isinstance(source, EmgArrays) or is_mne_raw(source):
+    if isinstance(source, EmgArrays):
         raise ValueError("modality 'accel' scores accelerometer files (EDF, CSV, .cwa, .bin, "
-                         ".gt3x), not arrays or an mne.io.Raw; allowed sources: a path or "
-                         "a list of two paths")
+                         ".gt3x) or an mne.io.Raw, not EMG arrays; allowed sources: a path or "
+                         "a list of two paths, or an mne.io.Raw")
     settings = AccelDetectorSettings()
     a = opts.accel
     if a.threshold_mg is not None:

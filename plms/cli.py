@@ -58,8 +58,14 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="hypnogram/respiratory/arousal file (NSRR or Profusion XML, EDF+, "
                             "...); default: a sidecar STEM-nsrr.xml, STEM-profusion.xml or "
                             "STEM.xml, else the EDF+'s own")
-    score.add_argument("--left", metavar="LABEL", help="label of the left leg EMG channel")
+    score.add_argument("--left", metavar="LABEL",
+                       help="label of the left leg EMG channel (alone, when no right-leg "
+                            "channel is found: the left leg scored alone)")
     score.add_argument("--right", metavar="LABEL", help="label of the right leg EMG channel")
+    score.add_argument("--legs", metavar="LABEL",
+                       help="label of one channel holding both legs (electrodes of the two "
+                            "legs bridged, or a leg channel without a side): scored as one "
+                            "channel, side 'combined', without bilateral combination")
     score.add_argument("--ecg", metavar="LABEL", help="label of the ECG channel")
     score.add_argument("--unit", metavar="UNIT", type=_unit_value,
                        help="physical unit of the leg channels when the header lacks it "
@@ -257,7 +263,8 @@ def _options(args: argparse.Namespace) -> NightOptions:
         return RescoreOptions(rules=args.rules, fmt=args.fmt, outputs=outputs)
     return ScoreOptions(
         rules=args.rules, modality=args.modality, annotations=args.annotations,
-        channels=Channels(left=args.left, right=args.right, ecg=args.ecg), unit=args.unit,
+        channels=Channels(left=args.left, right=args.right, ecg=args.ecg, legs=args.legs),
+        unit=args.unit,
         accel=AccelOptions(side=args.side, fs=args.fs, threshold_mg=args.accel_threshold,
                            sleep=args.sleep, lights_off=args.lights_off,
                            lights_on=args.lights_on),
@@ -298,8 +305,8 @@ def _run_batch(args: argparse.Namespace, done: str) -> int:
     from plms.batch.bids import bids_root, plan_bids, write_description
 
     out = Path(args.out)
-    options = _options(args)
     try:
+        options = _options(args)   # a ValueError: options that do not go together
         root = bids_root(args.inputs, args.bids) if args.command == "score" else None
         if root is not None and isinstance(options, ScoreOptions):
             tasks, refused = plan_bids(root, out, options)

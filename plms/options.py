@@ -19,8 +19,8 @@ the flat keyword names of the command line with :func:`score_options` /
 Traceback (most recent call last):
 ...
 TypeError: unknown option 'colour' of plms score; allowed: accel_threshold, annotations, \
-ecg, fs, keep_excerpt, left, lights_off, lights_on, modality, report, right, rules, side, \
-sleep, threads, unit, write
+ecg, fs, keep_excerpt, left, legs, lights_off, lights_on, modality, report, right, rules, \
+side, sleep, threads, unit, write
 
 Importing this module is cheap (the command line builds its parser from its
 constants); the checks import what they need when called.
@@ -79,18 +79,26 @@ class Channels:
     Attributes
     ----------
     left, right : str or None
-        The left and right tibialis EMG (or ankle accelerometer) channels.
+        The left and right tibialis EMG (or ankle accelerometer) channels;
+        one of them alone scores that leg alone when the other has no channel.
     ecg : str or None
         The ECG channel (cardiac artifact removal).
+    legs : str or None
+        The one channel of both legs (side ``combined``: RULES.md "One leg
+        channel"); not with ``left`` or ``right``.
     """
 
     left: str | None = None
     right: str | None = None
     ecg: str | None = None
+    legs: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("left", "right", "ecg"):
+        for name in ("left", "right", "ecg", "legs"):
             _check_label(name, getattr(self, name))
+        if self.legs is not None and (self.left is not None or self.right is not None):
+            raise ValueError("legs names the one channel of both legs: give it alone, not "
+                             "with left or right")
 
 
 @dataclass(frozen=True)
@@ -254,6 +262,7 @@ _SCORE_FLAT = {
     "annotations": ("", "annotations"), "unit": ("", "unit"), "threads": ("", "threads"),
     "keep_excerpt": ("", "keep_excerpt"),
     "left": ("channels", "left"), "right": ("channels", "right"), "ecg": ("channels", "ecg"),
+    "legs": ("channels", "legs"),
     "side": ("accel", "side"), "fs": ("accel", "fs"),
     "accel_threshold": ("accel", "threshold_mg"), "sleep": ("accel", "sleep"),
     "lights_off": ("accel", "lights_off"), "lights_on": ("accel", "lights_on"),
@@ -298,7 +307,7 @@ def score_options(options: ScoreOptions | None = None, **overrides: Any) -> Scor
 
     The flat names are those of ``plms score``: ``rules``, ``modality``,
     ``annotations``, ``unit``, ``threads``, ``keep_excerpt``, ``left``,
-    ``right``, ``ecg``, ``side``, ``fs``, ``accel_threshold``, ``sleep``,
+    ``right``, ``legs``, ``ecg``, ``side``, ``fs``, ``accel_threshold``, ``sleep``,
     ``lights_off``, ``lights_on``, ``write``, ``report``.
 
     Raises

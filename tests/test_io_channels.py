@@ -79,13 +79,21 @@ def test_no_legs_lists_labels_and_suggests_options():
 
 
 def test_unsided_leg_labels_are_mentioned():
-    with pytest.raises(PlmsInputError, match="without a side: Legs"):
-        choose_leg_channels(["C3-M2", "Legs"])
+    # numbered electrodes without a side could be either leg: not guessed, but named
+    with pytest.raises(PlmsInputError, match="without a side: Leg 1, Leg 2"):
+        choose_leg_channels(["C3-M2", "Leg 1", "Leg 2"])
 
 
-def test_only_one_leg_is_an_error():
-    with pytest.raises(PlmsInputError, match=r"only right-leg EMG was found \(RAT\).*--left"):
-        choose_leg_channels(["RAT", "ECG"])
+def test_one_unsided_leg_label_is_both_legs_on_one_channel():
+    choice = choose_leg_channels(["C3-M2", "Legs"])
+    assert choice.sides == ("combined",) and choice.combined == "Legs"
+    assert (choice.left, choice.right) == (None, None)
+
+
+def test_only_one_leg_is_that_leg_alone():
+    choice = choose_leg_channels(["RAT", "ECG"])
+    assert choice.sides == ("right",) and (choice.left, choice.right) == (None, "RAT")
+    assert "no left-leg channel found" in choice.reason
 
 
 def test_isruc_x3_x4():

@@ -37,7 +37,8 @@ def test_bilateral_rows_are_refused_naming_the_line(tmp_path):
 
 
 def test_unknown_or_missing_side(tmp_path):
-    with pytest.raises(PlmsInputError, match=r"line 2: the side 'both' is not left or right"):
+    with pytest.raises(PlmsInputError,
+                       match=r"line 2: the side 'both' is not left, right or combined"):
         read_events_table(_write(tmp_path, "onset\tduration\tside\n1\t1\tboth\n"))
     with pytest.raises(PlmsInputError, match=r"line 2 has no side"):
         read_events_table(_write(tmp_path, "onset\tduration\tside\n1\t1\tn/a\n"))

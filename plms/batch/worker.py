@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from plms.annotations import LEG_SIDES
 from plms.io.names import EXTRA_SUFFIXES, LAYOUTS, night_files
 from plms.io.results import (
     SUMMARY_CSV_COLUMNS,
@@ -259,7 +260,8 @@ def night_text(name: str, result: ScoreResult, written: list[Path]) -> str:
         ankles = ", ".join(f"{side} '{ch[side]}'" for side in ("left", "right") if ch.get(side))
         lines.append(f"  accelerometers: {ankles}")
     elif ch:
-        lines.append(f"  channels: left '{ch['left']}', right '{ch['right']}', ECG "
+        legs = ", ".join(f"{side} '{ch[side]}'" for side in LEG_SIDES if ch.get(side))
+        lines.append(f"  channels: {legs}, ECG "
                      f"{repr(ch['ecg']) if ch['ecg'] else 'none'} ({ch['reason']})")
     else:
         lines.append("  leg movements: as scored in the file")

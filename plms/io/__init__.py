@@ -20,11 +20,12 @@ from plms.annotations import Annotations
 from plms.errors import PlmsInputError
 from plms.io.channels import (
     ChannelChoice,
-    choose_ecg_channel,
     choose_leg_channels,
+    is_combined_leg_label,
     is_leg_label,
     leg_side,
 )
+from plms.io.ecg_channel import choose_ecg_channel
 from plms.io.annotations._textfiles import read_text
 from plms.io.accel.read import (
     AccelRecording,
@@ -84,6 +85,7 @@ __all__ = [
     "find_sidecar",
     "is_accel_label",
     "is_bids_root",
+    "is_combined_leg_label",
     "is_leg_label",
     "looks_like_accel",
     "leg_side",

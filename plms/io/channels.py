@@ -19,6 +19,13 @@ When several channels could be one leg's, they are ranked (:func:`choose_leg_cha
 
 Two candidates of the same rank (``Leg L`` and ``Left Leg``) are refused,
 naming them: plms does not guess between two recorded channels.
+
+A recording with one leg channel is scored as one channel (RULES.md "One leg
+channel"): a leg label of one side when the other side has none (``Leg L``
+alone, or ``--left`` given and no right-leg label), or one channel of both
+legs (side ``combined``): a leg label without a side (``Leg``, ``Legs``,
+``EMG Tib``), one leg's electrode against the other's (``LAT-RAT``), or the
+channel named by ``--legs``.
 """
 
 from __future__ import annotations
@@ -30,11 +37,14 @@ from dataclasses import dataclass
 from os import PathLike
 from typing import Literal
 
+from plms.annotations import COMBINED, LEG_SIDES
 from plms.errors import PlmsInputError
 
 Side = Literal["left", "right"]
 #: The two legs, in the order plms reports them.
 SIDES: tuple[Side, Side] = ("left", "right")
+#: What :attr:`ChannelChoice.sides` holds: the legs, or ``combined`` (both on one channel).
+LegSide = Literal["left", "right", "combined"]
 
 #: Side words and letters, as they appear in labels (English and Italian).
 _SIDE_WORDS: dict[str, Side] = {
@@ -67,17 +77,14 @@ _LEG_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"^(?P<side>dx|sx)\d*(?:-(?P=side)\d*)?$"),
 )
 
+#: A leg channel without a side: ``Leg``, ``Legs``, ``Leg EMG``, ``Tib``, ``Tib ant``, ``PLM``.
+_UNSIDED_LEG = re.compile(rf"^{_LEG_WORD}(?:[\s./_-]*(?:leg|legs|ant|anterior|anteriore))*$")
+
 #: Leg-like labels without a usable side (mentioned in error messages).
 _LEG_LIKE = re.compile(r"(?:^|[^a-z])(?:leg|legs|tib|tibialis|antib|plm|lat|rat)(?:[^a-z]|$)")
 
 #: ISRUC montage: the leg EMG channels are X3 (left) and X4 (right).
 ISRUC_LEFT, ISRUC_RIGHT = "X3", "X4"
-
-_ECG = re.compile(r"ecg|ekg")
-#: ECG labels of a ready-made lead (bipolar), preferred over single electrodes.
-_ECG_BIPOLAR = re.compile(r"^(?:ecg|ekg)(?:[\s._-]*(?:i|ii|iii|lead\s*[i]+))?$|-")
-#: ECG-derived values that are not the ECG waveform.
-_ECG_NOT_WAVEFORM = re.compile(r"rate|\bhr\b|bpm")
 
 
 def _normalize(label: str) -> str:
@@ -105,6 +112,23 @@ def leg_side(label: str) -> Side | None:
     return None
 
 
+def is_combined_leg_label(label: str) -> bool:
+    """Whether ``label`` names one channel of both legs: no side, or leg against leg.
+
+    >>> [is_combined_leg_label(x) for x in ("Leg", "EMG Legs", "Tib ant", "LAT-RAT", "Leg L")]
+    [True, True, True, True, False]
+    >>> [is_combined_leg_label(x) for x in ("LLEG1-LLEG2", "Leg1", "Ankle X", "Chin")]
+    [False, False, False, False]
+    """
+    if _UNSIDED_LEG.match(_normalize(label)):
+        return True
+    for k in [i for i, char in enumerate(label) if char == "-"]:
+        sides = {leg_side(label[:k]), leg_side(label[k + 1:])}
+        if sides == set(SIDES):
+            return True
+    return False
+
+
 def is_leg_label(label: str) -> bool:
     """Whether ``label`` names a tibialis EMG of one leg.
 
@@ -130,6 +154,9 @@ class ChannelChoice:
         (signal = A minus B), None when the leg is one recorded channel.
     warnings : tuple of str
         Candidates passed over by the ranking (module docstring), named.
+    combined, combined_pair : str or None, (str, str) or None
+        The one channel of both legs (then ``left`` and ``right`` are None)
+        and the electrodes it is derived from.
     """
 
     left: str | None
@@ -138,10 +165,28 @@ class ChannelChoice:
     left_pair: tuple[str, str] | None = None
     right_pair: tuple[str, str] | None = None
     warnings: tuple[str, ...] = ()
+    combined: str | None = None
+    combined_pair: tuple[str, str] | None = None
+
+    @property
+    def sides(self) -> tuple[LegSide, ...]:
+        """The sides chosen, in report order: both legs, one leg, or ``("combined",)``.
+
+        >>> ChannelChoice("LAT", None, "").sides
+        ('left',)
+        >>> ChannelChoice(None, None, "", combined="Leg").sides
+        ('combined',)
+        """
+        return tuple(side for side in LEG_SIDES if self.label(side) is not None)  # type: ignore[misc]
+
+    def label(self, side: str) -> str | None:
+        """The channel of ``side`` (``left``, ``right`` or ``combined``), None when not chosen."""
+        return {"left": self.left, "right": self.right, COMBINED: self.combined}.get(side)
 
     def pair(self, side: str) -> tuple[str, str] | None:
         """The electrodes ``side`` is derived from, None for a recorded channel."""
-        return self.left_pair if side == "left" else self.right_pair
+        return {"left": self.left_pair, "right": self.right_pair,
+                COMBINED: self.combined_pair}.get(side)
 
 
 #: A numbered electrode of a leg: its name and the number 1 or 2 (``Lleg1``, ``LEFT LEG 2``).
@@ -257,19 +302,23 @@ def choose_leg_channels(
     left: str | None = None,
     right: str | None = None,
     path: str | PathLike[str] | None = None,
+    *,
+    legs: str | None = None,
 ) -> ChannelChoice:
     """Choose the left and right tibialis-EMG channels among ``labels``.
 
     Channels named by the user win (a name ``A-B`` that is no label but
     joins two labels asks for their difference); the other side is detected
     from the labels, ranking several candidates as the module docstring says.
-    Both legs are required.
+    A recording with one leg channel gives one side (module docstring):
+    ``legs`` names the one channel of both legs (side ``combined``).
 
     Raises
     ------
     PlmsInputError
-        A given label does not exist, or detection finds no leg, only one
-        leg, or several candidates of the same rank for one leg.
+        A given label does not exist, ``legs`` is given with ``left`` or
+        ``right``, or detection finds no leg, several candidates of the same
+        rank for one leg, or one leg beside a leg label without a side.
 
     Examples
     --------
@@ -280,8 +329,19 @@ def choose_leg_channels(
     >>> c = choose_leg_channels(["Lleg1", "Lleg2", "Rleg1", "Rleg2"])
     >>> c.left, c.left_pair, c.right
     ('Lleg1-Lleg2', ('Lleg1', 'Lleg2'), 'Rleg1-Rleg2')
+    >>> c = choose_leg_channels(["C3-M2", "Leg", "ECG"])
+    >>> c.sides, c.combined
+    (('combined',), 'Leg')
     """
     labels = [str(lab) for lab in labels]
+    if legs is not None:
+        if left is not None or right is not None:
+            raise PlmsInputError("--legs names the one channel of both legs: give it alone, "
+                                 "not with --left/--right", path=path)
+        label, pair = _resolve_given(legs, labels, "--legs", path)
+        how = f"derived as {pair[0]} minus {pair[1]} as asked; " if pair else ""
+        return ChannelChoice(None, None, f"{label}: {how}both legs on one channel, given by "
+                             "--legs", combined=label, combined_pair=pair)
     given = _given_channels(labels, left, right, path)
     exclude = {lab for label, pair in given.values() for lab in (label, *(pair or ()))}
     found = {s: _detect_side(s, labels, exclude) for s in SIDES}
@@ -289,6 +349,9 @@ def choose_leg_channels(
         isruc = _isruc_choice(labels, found)
         if isruc is not None:
             return isruc
+    one = _one_channel_choice(labels, given, found, path)
+    if one is not None:
+        return one
     chosen: dict[Side, tuple[str, tuple[str, str] | None]] = {}
     notes: list[str] = []
     warnings: list[str] = []
@@ -310,6 +373,57 @@ def choose_leg_channels(
         left_label, right_label, f"{left_label}, {right_label}: {_how(given, notes)}",
         left_pair=left_pair, right_pair=right_pair, warnings=tuple(warnings),
     )
+
+
+def _one_channel_choice(
+    labels: Sequence[str], given: dict[Side, tuple[str, tuple[str, str] | None]],
+    found: dict[Side, _SidePick], path: str | PathLike[str] | None,
+) -> ChannelChoice | None:
+    """One leg (or both legs on one channel) when that is all there is; None: two legs."""
+    present = [s for s in SIDES if s in given or found[s].candidates]
+    if len(present) == len(SIDES):
+        return None
+    other_side = "no {other}-leg channel found, one leg scored"
+    if len(given) == 1:
+        side = next(iter(given))
+        label, pair = given[side]
+        how = f"derived as {pair[0]} minus {pair[1]} as asked; " if pair else ""
+        other = "right" if side == "left" else "left"
+        reason = f"{label}: {how}{side} given by --{side}; {other_side.format(other=other)}"
+        return _one_side(side, label, pair, reason, ())
+    unsided = [lab for lab in labels if is_combined_leg_label(lab)]
+    if len(present) == 1:
+        side = present[0]
+        other = "right" if side == "left" else "left"
+        if unsided:
+            raise PlmsInputError(
+                f"only {side}-leg EMG was found ({', '.join(found[side].candidates)}), beside "
+                f"a leg channel without a side ({', '.join(unsided)}): name the channels with "
+                f"--left and --right, or the one channel of both legs with --legs", path=path)
+        pick = found[side]
+        if pick.label is None:
+            raise PlmsInputError(_detection_problem(side, pick.candidates, labels, found),
+                                 path=path)
+        notes = "".join(f"; {note}" for note in pick.notes)
+        reason = (f"{pick.label}: {side}-leg EMG label{notes}; "
+                  f"{other_side.format(other=other)}")
+        return _one_side(side, pick.label, pick.pair, reason, pick.warnings)
+    if len(unsided) == 1:
+        return ChannelChoice(None, None, f"{unsided[0]}: the only leg EMG label, without a "
+                             "side: both legs on one channel", combined=unsided[0])
+    if unsided:
+        raise PlmsInputError(
+            f"several leg channels without a side were found ({', '.join(unsided)}): name "
+            "the one channel of both legs with --legs, or the two legs with --left and "
+            f"--right; available labels: {_listing(labels)}", path=path)
+    return None
+
+
+def _one_side(side: Side, label: str, pair: tuple[str, str] | None, reason: str,
+              warnings: tuple[str, ...]) -> ChannelChoice:
+    if side == "left":
+        return ChannelChoice(label, None, reason, left_pair=pair, warnings=warnings)
+    return ChannelChoice(None, label, reason, right_pair=pair, warnings=warnings)
 
 
 def _given_channels(
@@ -378,42 +492,5 @@ def _detection_problem(
         )
     return (
         f"no leg EMG channel was found{hint}; available labels: {_listing(labels)}; "
-        "name the channels with --left and --right"
+        "name the channels with --left and --right (one channel of both legs: --legs)"
     )
-
-
-def choose_ecg_channel(
-    labels: Sequence[str],
-    ecg: str | None = None,
-    path: str | PathLike[str] | None = None,
-) -> str | None:
-    """The ECG channel, or ``None`` when the recording has none.
-
-    A ready-made lead (``ECG I``, ``ECG1-ECG2``, ``EKG``) is preferred over a
-    single electrode (``ECG L``); among equals the first in the file wins.
-
-    Examples
-    --------
-    >>> choose_ecg_channel(["ECG L", "ECG R", "ECG I", "LAT"])
-    'ECG I'
-    >>> choose_ecg_channel(["C3-M2", "LAT"]) is None
-    True
-    """
-    labels = [str(lab) for lab in labels]
-    if ecg is not None:
-        found = _find_label(ecg, labels)
-        if found is None:
-            raise PlmsInputError(
-                f"the channel {ecg!r} given by --ecg does not exist; "
-                f"available labels: {_listing(labels)}",
-                path=path,
-            )
-        return found
-    cands = [
-        lab for lab in labels
-        if _ECG.search(lab.lower()) and not _ECG_NOT_WAVEFORM.search(lab.lower())
-    ]
-    if not cands:
-        return None
-    bipolar = [lab for lab in cands if _ECG_BIPOLAR.search(lab.strip().lower())]
-    return (bipolar or cands)[0]

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from plms.annotations import LEG_SIDES
+
 if TYPE_CHECKING:  # pragma: no cover
     from plms.result import ScoreResult
 
-#: Sides of a leg movement row (``docs/CONTRACT.md``).
-SIDES = ("left", "right", "bilateral")
+#: Sides of a leg movement row (``docs/CONTRACT.md``; ``combined``: one channel of both legs).
+SIDES = ("left", "right", "bilateral", "combined")
 #: Times closer than this are equal when matching per-leg parts to rows, s.
 PART_TOLERANCE_S = 1e-6
 #: Shortest leg movement the rules keep when the result does not say, s.
@@ -50,10 +52,13 @@ def lm_text(side: str, *, plm: bool = False, resp: bool = False) -> str:
     """Annotation text of a leg movement: ``LM left``, ``PLM right``, ``LM left (resp)``.
 
     The texts are read back by :func:`plms.io.classify_annotation` as leg
-    movements of the named side (``bilateral`` names no single leg).
+    movements of the named side (``bilateral`` names no single leg;
+    ``combined`` is the one channel of both legs).
 
     >>> lm_text("left"), lm_text("right", plm=True), lm_text("bilateral", resp=True)
     ('LM left', 'PLM right', 'LM bilateral (resp)')
+    >>> lm_text("combined", plm=True)
+    'PLM combined'
     """
     return f"{'PLM' if plm else 'LM'} {side}" + (" (resp)" if resp else "")
 
@@ -194,7 +199,7 @@ def _excluded(result: ScoreResult) -> pd.DataFrame:
     detections = result.details.get("detections")
     if isinstance(detections, dict) and detections:
         parts = [det.excluded.assign(side=side) for side, det in detections.items()
-                 if side in ("left", "right") and getattr(det, "excluded", None) is not None
+                 if side in LEG_SIDES and getattr(det, "excluded", None) is not None
                  and len(det.excluded)]
         return _times(pd.concat(parts, ignore_index=True), EXCLUDED_COLUMNS) if parts else (
             _empty(EXCLUDED_COLUMNS))
@@ -233,8 +238,8 @@ def marker_texts(inputs: RulesInputs) -> list[str]:
 def excluded_text(side: str) -> str:
     """The text of a stretch of one leg excluded from scoring.
 
-    >>> excluded_text("left")
-    'plms: excluded left leg'
+    >>> excluded_text("left"), excluded_text("combined")
+    ('plms: excluded left leg', 'plms: excluded combined legs')
     """
     from plms.io.annotations._build import EXCLUDED_MARKERS
 

@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from plms.annotations import LEG_SIDES
 from plms.outputs._events import (
     excluded_text,
     leg_channel,
@@ -48,9 +49,11 @@ STAGE_EVENT_TYPE = "Stages|Stages"
 LIMB_EVENT_TYPE = "Limb Movement|Limb Movement"
 #: Leg movements that are not (``NSRR_LM``) and are (``NSRR_PLM``) in a PLM series.
 NSRR_LM = {"left": "Limb movement - left|Limb Movement (Left)",
-           "right": "Limb movement - right|Limb Movement (Right)"}
+           "right": "Limb movement - right|Limb Movement (Right)",
+           "combined": "Limb movement - combined|Limb Movement (Combined)"}
 NSRR_PLM = {"left": "Periodic leg movement - left|PLM (Left)",
-            "right": "Periodic leg movement - right|PLM (Right)"}
+            "right": "Periodic leg movement - right|PLM (Right)",
+            "combined": "Periodic leg movement - combined|PLM (Combined)"}
 MARKER_EVENT_TYPE = "Markers|Markers"
 NSRR_LIGHTS = ("Lights off|Lights off", "Lights on|Lights on")
 #: Respiratory events by ``kind`` (an unknown kind is a plain ``Apnea|Apnea``)
@@ -140,7 +143,9 @@ def write_nsrr_xml(result: ScoreResult, path: str | os.PathLike[str], *,
       ``Limb movement - left|Limb Movement (Left)`` (or right), and for
       members of a PLM series ``Periodic leg movement - left|PLM (Left)``.
       NSRR has no bilateral concept: a bilateral movement is written as its
-      leg parts, which re-scoring combines again. ``SignalLocation`` names the
+      leg parts, which re-scoring combines again. The movements of one
+      channel of both legs are ``Limb movement - combined|Limb Movement
+      (Combined)`` (and ``PLM (Combined)``). ``SignalLocation`` names the
       leg channel when the result knows it.
 
     Reads back with :func:`plms.io.read_nsrr_xml`.
@@ -170,7 +175,7 @@ def write_nsrr_xml(result: ScoreResult, path: str | os.PathLike[str], *,
         for r in inputs.arousals.itertuples(index=False):
             nsrr_event(events, AROUSAL_EVENT_TYPE, NSRR_AROUSAL, float(r.onset),
                        float(r.duration))
-    locations = {side: leg_channel(result, side) for side in ("left", "right")}
+    locations = {side: leg_channel(result, side) for side in LEG_SIDES}
     for r in inputs.excluded.itertuples(index=False):
         text = excluded_text(str(r.side))
         nsrr_event(events, MARKER_EVENT_TYPE, f"{text}|{text}", float(r.onset),

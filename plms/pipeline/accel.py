@@ -180,10 +180,13 @@ def score_accel(
 
     Parameters
     ----------
-    path : path, or a list of two paths
+    path : path, a list of two paths, or mne.io.BaseRaw
         EDF/EDF+/BDF with accelerometer channels, a CSV (timestamps or sample
-        index, then x, y, z), or a raw device file (``.cwa``, ``.bin``,
-        ``.gt3x``; optional extra ``plms[devices]``). Two files (one per
+        index, then x, y, z), a raw device file (``.cwa``, ``.bin``,
+        ``.gt3x``; optional extra ``plms[devices]``), or a night loaded in
+        MNE-Python (:func:`plms.io.accel.read.accel_from_raw`: the unit of its
+        accelerometer channels is ``unit``, else the one in the header of
+        the file MNE read; its stages and events from ``raw.annotations``). Two files (one per
         ankle, e.g. ``[night-left.csv, night-right.csv]``) are one two-ankle
         night (:func:`plms.io.accel.pair.read_accel_pair`), named by their
         common stem (``night``); its sidecar is ``night.xml`` beside them.
@@ -230,7 +233,13 @@ def score_accel(
     """
     from plms.io.accel.read import read_accel
 
+    from plms.io.psg.mne_raw import is_mne_raw
+
     rules = get_rules(rules)
+    if is_mne_raw(path):
+        return _score_accel_raw(path, rules, annotations, side=side, unit=unit, sleep=sleep,
+                                lights=(lights_off, lights_on), settings=settings,
+                                sleep_settings=sleep_settings, keep_excerpt=keep_excerpt)
     files = _night_files(path)
     pair_notes = []
     if len(files) == 2:
@@ -250,18 +259,61 @@ def score_accel(
     chosen, ann_source = external_annotations(path, annotations)
     ann, ann_source = load_annotations(chosen, ann_source, rec.annotations, rec.duration_s,
                                        rec.start)
-    warnings = list(rec.warnings) + pair_notes
+    identity = ({"files": {leg: str(f) for leg, f in zip(("left", "right"), _by_leg(files, rec),
+                                                         strict=True)}}
+                if len(files) == 2 else None)
+    return _score_read(rec, ann, ann_source, rules, file=str(files[0] if len(files) == 1
+                                                             else rec.path),
+                       identity=identity, stem=stem, where=where, notes=pair_notes,
+                       sleep=sleep, lights=(lights_off, lights_on), settings=settings,
+                       sleep_settings=sleep_settings, keep_excerpt=keep_excerpt)
+
+
+def _score_accel_raw(raw: Any, rules: Rules, annotations: str | os.PathLike[str] | Annotations
+                     | None, *, side: str | None, unit: str | None, sleep: str,
+                     lights: tuple[float | str | None, float | str | None],
+                     settings: AccelDetectorSettings, sleep_settings: SleepWakeSettings,
+                     keep_excerpt: bool) -> ScoreResult:
+    """:func:`score_accel` of an ``mne.io.Raw``: annotations given, else ``raw.annotations``."""
+    from plms.io.accel.read import accel_from_raw
+    from plms.io.psg.mne_raw import IN_MEMORY_NAME, raw_source
+
+    rec = accel_from_raw(raw, side=side, unit=unit, read_annotations=annotations is None)
+    source = raw_source(raw)
+    given = None if annotations is None else (
+        "given in Python" if isinstance(annotations, Annotations) else str(annotations))
+    if annotations is None:
+        has_any = rec.annotations.hypnogram is not None or rec.annotations.respiratory_scored
+        given = "mne.io.Raw annotations" if has_any else "none"
+    ann, ann_source = load_annotations(annotations, given, rec.annotations, rec.duration_s,
+                                       rec.start)
+    name = str(source) if source is not None else IN_MEMORY_NAME
+    return _score_read(rec, ann, ann_source, rules, file=name, identity=None,
+                       stem=source.stem if source is not None else "night", where=name,
+                       notes=[], sleep=sleep, lights=lights, settings=settings,
+                       sleep_settings=sleep_settings, keep_excerpt=keep_excerpt)
+
+
+def _score_read(rec: Any, ann: Annotations, ann_source: str, rules: Rules, *, file: str,
+                identity: dict[str, Any] | None, stem: str, where: str | Path,
+                notes: list[str], sleep: str,
+                lights: tuple[float | str | None, float | str | None],
+                settings: AccelDetectorSettings, sleep_settings: SleepWakeSettings,
+                keep_excerpt: bool) -> ScoreResult:
+    """Detect, place sleep, apply the rules and sum up an accelerometer night already read."""
+    lights_off, lights_on = lights
+    warnings = list(rec.warnings) + notes
     lms, detections = detect_accel_legs(rec.signals, rules, settings)
     for det in detections.values():
         warnings += [w for w in det.warnings if w not in warnings]
-    lights = (lights_offset_s(lights_off, rec.start, where, "lights off"),
-              lights_offset_s(lights_on, rec.start, where, "lights on"))
-    if None not in lights and lights[1] <= lights[0]:   # type: ignore[operator]
+    lights_s = (lights_offset_s(lights_off, rec.start, where, "lights off"),
+                lights_offset_s(lights_on, rec.start, where, "lights on"))
+    if None not in lights_s and lights_s[1] <= lights_s[0]:   # type: ignore[operator]
         raise PlmsInputError(f"lights on ({lights_on}) is not after lights off ({lights_off})",
                              path=where)
     hyp, sleep_source, sleep_notes = sleep_hypnogram(rec.signals, ann, sleep, sleep_settings,
-                                                     where, lights)
-    if sleep_source == SLEEP_FROM_HYPNOGRAM and lights != (None, None):
+                                                     where, lights_s)
+    if sleep_source == SLEEP_FROM_HYPNOGRAM and lights_s != (None, None):
         sleep_notes.append("the lights markers given were not used: sleep time comes from the "
                            "hypnogram, with its own markers")
     sides = list(rec.signals)
@@ -270,10 +322,8 @@ def score_accel(
         notes.append(f"one ankle only ({sides[0]}): bilateral movements cannot be combined "
                      "and the indices count that leg's movements alone")
     header = summary_header(
-        file=str(files[0] if len(files) == 1 else rec.path),
-        identity=({"files": {leg: str(f) for leg, f in zip(("left", "right"),
-                                                          _by_leg(files, rec), strict=True)}}
-                  if len(files) == 2 else None),
+        file=file,
+        identity=identity,
         recording_start=rec.start.isoformat() if rec.start is not None else None,
         recording_duration_s=rec.duration_s,
         modality=MODALITY,

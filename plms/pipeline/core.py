@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from plms._version import __version__
-from plms.annotations import Annotations
+from plms.annotations import COMBINED, Annotations
 from plms.errors import PlmsInputError
 from plms.hypnogram import Hypnogram
 from plms.scoring.indices import compute_summary
@@ -25,10 +25,6 @@ from plms.result import ScoreResult
 from plms.rules import Rules, get_rules
 from plms.scoring import apply_rules
 from plms.summary import Summary
-
-if TYPE_CHECKING:  # pragma: no cover
-
-    pass
 
 #: A leg channel whose robust spread is below this is flat (no EMG at all), µV.
 FLAT_CHANNEL_UV = 0.05
@@ -134,6 +130,32 @@ def make_result(
     return ScoreResult(events=events, summary=summary, per_leg=lms.copy(),
                        hypnogram=hypnogram, stem=stem,
                        details={"rules_inputs": inputs, **(details or {})})
+
+
+def one_channel_warning(legs: Mapping[str, str | None]) -> str | None:
+    """What a night scored from one leg channel cannot see (RULES.md "One leg channel").
+
+    ``legs`` maps the sides scored to their channel labels (None: not known,
+    movements read from a scoring file); None for two legs.
+
+    >>> one_channel_warning({"left": "LAT", "right": "RAT"}) is None
+    True
+    >>> one_channel_warning({"combined": "Leg"})[:37]
+    "one leg channel 'Leg' holds both legs"
+    """
+    if len(legs) != 1:
+        return None
+    side, label = next(iter(legs.items()))
+    named = f" '{label}'" if label else ""
+    if side == COMBINED:
+        return (f"one leg channel{named} holds both legs: movements of the two legs cannot "
+                "be told apart (no bilateral combination: legs moving together count as one "
+                "movement, and the bilateral duration and part limits cannot be applied), so "
+                "the figures may differ from a two-channel scoring")
+    other = "right" if side == "left" else "left"
+    return (f"one leg channel only ({named.strip() + ', ' if named else ''}{side} leg): the "
+            f"{other} leg's movements are missed, and the indices count the movements of "
+            "that leg alone")
 
 
 def check_leg(leg: LegSignal, rules: Rules, path: str | None) -> list[str]:

@@ -15,6 +15,7 @@ from plms.annotations import Annotations
 from plms.errors import PlmsInputError
 from plms.pipeline.core import (
     LegSignal, apply_and_sum, check_leg, external_annotations, load_annotations, make_result,
+    one_channel_warning,
 )
 from plms.pipeline.excerpt import emg_excerpt
 from plms.result import ScoreResult
@@ -171,7 +172,7 @@ def _read_night(
     try:
         rec = read_recording(path, read_annotations=chosen is None, **channels)
     except PlmsInputError as exc:
-        if channels.get("left") is None and channels.get("right") is None:
+        if all(channels.get(option) is None for option in ("left", "right", "legs")):
             raise _accel_only_hint(path, exc) from None
         raise
     ann, ann_source = load_annotations(chosen, ann_source_found, rec.annotations,
@@ -188,6 +189,7 @@ def score_edf(
     right: str | None = None,
     ecg: str | None = None,
     unit: str | None = None,
+    legs: str | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
     threads: int | None = None,
     keep_excerpt: bool = True,
@@ -212,10 +214,18 @@ def score_edf(
         (for a Raw: ``raw.annotations``).
     left, right, ecg : str, optional
         Channel labels overriding the automatic choice (``left="Lleg1-Lleg2"``
-        derives a leg from two electrodes, :mod:`plms.io.channels`).
+        derives a leg from two electrodes, :mod:`plms.io.channels`). One leg
+        given when the other has no channel scores that leg alone.
     unit : str, optional
         Physical unit of the leg channels when the header does not say it
         (for a Raw: the unit of ``raw.get_data()`` when it is not volts).
+    legs : str, optional
+        The one channel of both legs: scored as one channel of side
+        ``combined``, without bilateral combination (RULES.md "One leg
+        channel"; a recording whose only leg label has no side, ``Leg``, is
+        scored so without it). The summary's ``channels``, ``fs_hz`` and
+        per-side fields then hold that side alone, and a warning says what
+        one channel cannot see.
     threads : int, optional
         Threads for the two legs (default one per leg); 1 when several
         nights run in parallel processes.
@@ -234,11 +244,14 @@ def score_edf(
     """
     rules = get_rules(rules)
     rec, ann, ann_source, name, stem = _read_night(path, annotations, left=left, right=right,
-                                                   ecg=ecg, unit=unit)
+                                                   legs=legs, ecg=ecg, unit=unit)
     warnings = list(rec.warnings)
-    legs = {side: LegSignal(ch.label, ch.data, ch.fs, ch.saturated_fraction)
-            for side, ch in (("left", rec.left), ("right", rec.right))}
-    for leg in legs.values():
+    signals = {side: LegSignal(ch.label, ch.data, ch.fs, ch.saturated_fraction)
+               for side, ch in rec.legs.items()}
+    one_channel = one_channel_warning({side: ch.label for side, ch in rec.legs.items()})
+    if one_channel is not None:
+        warnings.append(one_channel)
+    for leg in signals.values():
         warnings += [w for w in check_leg(leg, rules, name) if w not in warnings]
     ecg_label, ecg_signal = None, None
     if rec.ecg is not None:
@@ -247,7 +260,7 @@ def score_edf(
     elif not settings.leg_beats.enabled:
         warnings.append("no ECG channel found: cardiac artifact in the leg channels was not "
                         "removed (name one with --ecg)")
-    lms, detections, det_warnings = detect_legs(legs, rules, heartbeats_s=None,
+    lms, detections, det_warnings = detect_legs(signals, rules, heartbeats_s=None,
                                                 settings=settings, threads=threads,
                                                 ecg=ecg_signal)
     del ecg_signal
@@ -257,11 +270,11 @@ def score_edf(
         recording_duration_s=rec.duration_s,
         modality="emg",
         sleep_source=SLEEP_FROM_HYPNOGRAM if ann.hypnogram is not None else None,
-        channels={"left": rec.left.label, "right": rec.right.label, "ecg": ecg_label,
+        channels={**{side: ch.label for side, ch in rec.legs.items()}, "ecg": ecg_label,
                   "reason": rec.choice.reason},
-        fs_hz={"left": rec.left.fs, "right": rec.right.fs},
+        fs_hz={side: ch.fs for side, ch in rec.legs.items()},
         signal={
-            "units": {"left": rec.left.unit, "right": rec.right.unit},
+            "units": {side: ch.unit for side, ch in rec.legs.items()},
             "mains_hz": {side: det.mains_hz for side, det in detections.items()},
             "excluded_min": {side: float(det.excluded["duration"].sum()) / 60.0
                              for side, det in detections.items()},
@@ -278,7 +291,7 @@ def score_edf(
     details: dict[str, Any] = {"detections": detections, "annotations": ann}
     if keep_excerpt:
         details["emg_excerpt"] = emg_excerpt(
-            {side: (leg.data_uv, leg.fs) for side, leg in legs.items()}, events,
-            duration_s=rec.duration_s, labels={side: leg.label for side, leg in legs.items()})
+            {side: (leg.data_uv, leg.fs) for side, leg in signals.items()}, events,
+            duration_s=rec.duration_s, labels={side: leg.label for side, leg in signals.items()})
     return make_result(lms, events, summary, hypnogram=ann.hypnogram, respiratory=respiratory,
                        arousals=arousals, stem=stem, details=details)

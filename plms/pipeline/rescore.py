@@ -20,9 +20,10 @@ from typing import Any
 
 import pandas as pd
 
-from plms.annotations import Annotations
+from plms.annotations import COMBINED, Annotations
 from plms.errors import PlmsInputError
 from plms.options import RESCORE_FORMATS
+from plms.pipeline.core import SIDES, one_channel_warning
 from plms.result import ScoreResult
 from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
 from plms.summary import SLEEP_FROM_HYPNOGRAM, summary_header
@@ -169,11 +170,14 @@ def rescore(
                              path=path) from None
     counts, notes = dropped_lm_notes(lms, rules)
     sides = lms["side"].astype(str).str.lower()
-    per_side = {s: int((sides == s).sum()) for s in ("left", "right")}
+    one_channel = bool((sides == COMBINED).any())
+    per_side = {s: int((sides == s).sum()) for s in ((COMBINED,) if one_channel else SIDES)}
     if len(lms) == 0:
         notes.append("the file holds no scored leg movement: the figures are 0 on the "
                      "assumption that the scorer found none (check that leg movements "
                      "were scored and exported)")
+    elif one_channel:
+        notes.append(str(one_channel_warning({COMBINED: None})))
     elif 0 in per_side.values():
         missing = "left" if per_side["left"] == 0 else "right"
         notes.append(f"no leg movement is scored on the {missing} leg")
@@ -186,7 +190,7 @@ def rescore(
     if excluded is not None and len(excluded):   # stretches a plms write-back marks
         details["excluded_min"] = {
             side: float(excluded.loc[excluded["side"] == side, "duration"].sum()) / 60.0
-            for side in ("left", "right")}
+            for side in per_side}
         notes += [f"{minutes:.1f} min of the {side} leg are marked as excluded from scoring"
                   for side, minutes in details["excluded_min"].items() if minutes > 0]
     header = summary_header(

@@ -30,7 +30,8 @@ STAGE_COLORS: dict[str, str] = {"W": "#e8a33d", "R": "#c0392b", "N1": "#8fb8de",
                                 "N2": "#3a78b5", "N3": "#1c3f73", "MT": "#999999",
                                 "U": "#cccccc", "S": "#5b8fc7"}
 _STAGE_Y = {"W": 5, "R": 4, "N1": 3, "N2": 2, "N3": 1, "MT": 5, "U": 0, "S": 2}
-LEG_COLORS = {"left": "#1f77b4", "right": "#2ca02c", "bilateral": "#7b4ea3"}
+LEG_COLORS = {"left": "#1f77b4", "right": "#2ca02c", "bilateral": "#7b4ea3",
+              "combined": "#7b4ea3"}
 PLM_SHADE = "#f4b400"
 RESP_COLOR = "#d62728"
 AROUSAL_COLOR = "#555555"
@@ -212,10 +213,18 @@ def excluded_stretches(result: ScoreResult) -> pd.DataFrame:
 
 
 def recorded_sides(result: ScoreResult) -> list[str]:
-    """The legs (ankles) recorded: those named in ``summary["channels"]``, else both."""
+    """The legs (ankles) recorded: those named in ``summary["channels"]`` (``combined``:
+    one channel of both legs), else the sides of the per-leg movements, else both."""
+    from plms.annotations import LEG_SIDES
+
     ch = result.summary.get("channels")
     if isinstance(ch, dict):
-        sides = [s for s in ("left", "right") if ch.get(s)]
+        sides = [s for s in LEG_SIDES if ch.get(s)]
+        if sides:
+            return sides
+    per_leg = result.per_leg
+    if per_leg is not None and len(per_leg) and "side" in per_leg:
+        sides = [s for s in LEG_SIDES if (per_leg["side"].astype(str) == s).any()]
         if sides:
             return sides
     return ["left", "right"]

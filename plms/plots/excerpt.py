@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from plms.annotations import LEG_SIDES
 from plms.pipeline.excerpt import excerpt_window, series_table
 from plms.plots._common import (
     DEFAULT_DPI, LEG_COLORS, RESP_COLOR, _new_figure, _note, _shade_movements, _style,
@@ -48,8 +49,8 @@ def emg_excerpt_view(result: ScoreResult, *, series: int | None = None,
     per leg with a raw panel) and ``threshold_uv`` (onset threshold above the
     baseline). No panel means no EMG signal at hand.
     """
-    if side is not None and side not in ("left", "right"):
-        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+    if side is not None and side not in LEG_SIDES:
+        raise ValueError(f"side must be 'left', 'right' or 'combined', got {side!r}")
     ev = result.events if result.events is not None else pd.DataFrame()
     kept = _excerpt_source(result)
     detections = result.details.get("detections") or {}
@@ -62,7 +63,7 @@ def emg_excerpt_view(result: ScoreResult, *, series: int | None = None,
     kept_legs: dict[str, Any] = kept["legs"] if kept is not None and overlap else {}
     panels: list[tuple[str, str]] = []
     labels: dict[str, str] = {}
-    for leg in [side] if side else ["left", "right"]:
+    for leg in [side] if side else LEG_SIDES:
         if leg in kept_legs:
             panels.append((leg, "raw"))
             labels[leg] = str(kept_legs[leg].get("label", leg))
@@ -143,8 +144,8 @@ def plot_emg_excerpt(result: ScoreResult, *, series: int | None = None,
         The PLM series to show; default: the longest (the first of equals).
     window_s : float, optional
         Length of the excerpt, default 90 s (limited to what was kept).
-    side : {"left", "right"}, optional
-        Show one leg only.
+    side : {"left", "right", "combined"}, optional
+        Show one leg (or the one channel of both legs) only.
     """
     ev = result.events if result.events is not None else pd.DataFrame()
     v = emg_excerpt_view(result, series=series, window_s=window_s, side=side)

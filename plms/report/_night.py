@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from plms.annotations import COMBINED, LEG_SIDES
 from plms.report._html import esc, fmt, json_value, page, png_img
 from plms.rules import WASM2016  # the clinical PLMS-index threshold (same in every preset)
 
@@ -165,12 +166,16 @@ def _channels_text(s: Mapping[str, Any]) -> str:
         return ("none: leg movements as scored in the annotation file"
                 if s.get("modality") == "scored" else "none: leg movements given as a table")
     fs = s.get("fs_hz") or {}
-    present = [side for side in ("left", "right") if ch.get(side)]
+    present = [side for side in LEG_SIDES if ch.get(side)]
     legs = ", ".join(
         f"{side} '{ch[side]}'" + (f" at {fs[side]:g} Hz" if fs.get(side) else "")
         for side in present) or "no leg channel named"
     if len(present) == 1 and s.get("modality") == "accel":
         legs += " (one ankle only)"
+    elif present == [COMBINED]:
+        legs += " (one channel of both legs: their movements cannot be told apart)"
+    elif len(present) == 1:
+        legs += " (one leg only: the other leg's movements are missed)"
     ecg = f"ECG '{ch['ecg']}'" if ch.get("ecg") else "no ECG"
     reason = f" (chosen because: {ch['reason']})" if ch.get("reason") else ""
     return f"{legs}; {ecg}{reason}"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from plms.annotations import COMBINED
 from plms.io.names import SUMMARY_JSON, night_files, stem_of
 from plms.io.results import read_events_tsv, read_summary_json
 from plms.report._night import REPORT_DPI, sleep_is_estimated, write_report
@@ -81,16 +82,17 @@ def _reload_emg(summary: Mapping[str, Any], events: pd.DataFrame, notes: list[st
     try:
         try:
             rec = read_recording(edf, left=ch.get("left"), right=ch.get("right"),
-                                 read_annotations=False)
+                                 legs=ch.get(COMBINED), read_annotations=False)
         except PlmsError:
             rec = read_recording(edf, left=ch.get("left"), right=ch.get("right"),
-                                 unit=units.get("left"), read_annotations=False)
+                                 legs=ch.get(COMBINED), unit=next(iter(units.values()), None),
+                                 read_annotations=False)
     except (PlmsError, OSError, ValueError) as exc:
         notes.append(f"the recording could not be re-read ({exc}): no EMG excerpt")
         return None
-    signals = {"left": (rec.left.data, rec.left.fs), "right": (rec.right.data, rec.right.fs)}
+    signals = {side: (leg.data, leg.fs) for side, leg in rec.legs.items()}
     return emg_excerpt(signals, events, duration_s=rec.duration_s,
-                       labels={"left": rec.left.label, "right": rec.right.label})
+                       labels={side: leg.label for side, leg in rec.legs.items()})
 
 
 def _reload_accel(summary: Mapping[str, Any], events: pd.DataFrame, notes: list[str]

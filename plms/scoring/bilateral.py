@@ -2,6 +2,8 @@
 
 Input is a table of monolateral LMs; output one row per LM after the legs are
 combined, with the number of parts and whether every part is a candidate.
+Movements of one channel holding both legs (side ``combined``, RULES.md "One
+leg channel") are merged like one leg's and never combined: each is one LM.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from plms.annotations import COMBINED, LEG_SIDES
 from plms.rules import TIME_TOLERANCE_S, Rules
 
 SIDES = ("left", "right")
@@ -21,13 +24,14 @@ def validate_lms(lms: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     lms : DataFrame
-        Columns ``onset``, ``duration`` (s) and ``side`` (``left``/``right``);
-        ``peak_uv`` is optional.
+        Columns ``onset``, ``duration`` (s) and ``side`` (``left``/``right``,
+        or ``combined`` alone: one channel of both legs); ``peak_uv`` is optional.
 
     Raises
     ------
     ValueError
-        On missing columns, unknown sides, negative durations or non-finite times.
+        On missing columns, unknown sides, ``combined`` beside ``left``/``right``,
+        negative durations or non-finite times.
     """
     missing = [c for c in ("onset", "duration", "side") if c not in lms.columns]
     if missing:
@@ -44,9 +48,13 @@ def validate_lms(lms: pd.DataFrame) -> pd.DataFrame:
             ),
         }
     )
-    bad_side = sorted(set(out["side"]) - set(SIDES))
+    bad_side = sorted(set(out["side"]) - set(LEG_SIDES))
     if bad_side:
-        raise ValueError(f"unknown side(s) {bad_side} in leg-movement table; allowed: left, right")
+        raise ValueError(f"unknown side(s) {bad_side} in leg-movement table; allowed: left, "
+                         f"right (or {COMBINED} alone: one channel of both legs)")
+    if COMBINED in set(out["side"]) and len(set(out["side"])) > 1:
+        raise ValueError(f"leg-movement table mixes {COMBINED} (one channel of both legs) "
+                         "with left/right movements: score one montage at a time")
     if not np.isfinite(out[["onset", "duration"]].to_numpy()).all():
         raise ValueError("leg-movement table has missing or non-finite onset/duration")
     if (out["duration"] < 0).any():
@@ -95,7 +103,7 @@ def same_leg_runs(lms: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     [[0.0, 3.4], [10.0, 0.3]]
     """
     parts = []
-    for side in SIDES:
+    for side in LEG_SIDES:
         leg = lms.loc[lms["side"] == side].sort_values("onset", kind="stable")
         if leg.empty:
             continue
@@ -180,7 +188,8 @@ def combine_legs(lms: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``onset``, ``duration``, ``side`` (``left``/``right``/``bilateral``),
+        ``onset``, ``duration``, ``side`` (``left``/``right``/``bilateral``;
+        ``combined`` for one channel of both legs, never combined),
         ``peak_uv``, ``n_parts``, ``parts_clm`` (every part a monolateral CLM),
         ``lm`` (is a leg movement under the rules) and ``clm``.
 
@@ -209,8 +218,8 @@ def combine_legs(lms: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     onset = lms["onset"].to_numpy()
     offset = onset + lms["duration"].to_numpy()
     side = lms["side"].to_numpy()
-    if onset.size == 0:
-        group = np.zeros(0, dtype=np.int64)
+    if onset.size == 0 or (side == COMBINED).any():
+        group = np.arange(onset.size, dtype=np.int64)   # both legs on one channel: no combining
     elif rules.bilateral_mode == "overlap":
         group = _groups_overlap(onset, offset, rules)
     else:
@@ -224,6 +233,8 @@ def combine_legs(lms: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     n_left = np.bincount(group, weights=(side == "left").astype(float), minlength=n)
     all_parts_clm = np.bincount(group, weights=(~part_clm).astype(float), minlength=n) == 0
     g_side = np.where(n_left == n_parts, "left", np.where(n_left == 0, "right", "bilateral"))
+    if (side == COMBINED).any():
+        g_side = np.full(n, COMBINED)
     peak = _group_nanmax(lms["peak_uv"].to_numpy(), group, n)
     duration = g_off - g_on
     bilateral = g_side == "bilateral"

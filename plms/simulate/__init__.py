@@ -37,7 +37,7 @@ from plms.simulate.accel_export import (
     write_accel_csv, write_accel_edf, write_accel_hypnogram_xml, write_accel_truth_tsv,
 )
 from plms.simulate.emg import emg_level, reference_bandpass
-from plms.simulate.export import write_edf, write_nsrr_xml, write_truth_tsv
+from plms.simulate.export import one_channel_truth, write_edf, write_nsrr_xml, write_truth_tsv
 from plms.simulate.night import simulate_night
 from plms.simulate.spec import NightSpec, SimChannel, SimulatedNight, truth_annotations
 
@@ -48,6 +48,7 @@ __all__ = [
     "SimulatedAccelNight",
     "SimulatedNight",
     "emg_level",
+    "one_channel_truth",
     "reference_bandpass",
     "simulate_accel_night",
     "simulate_night",

@@ -5,6 +5,11 @@
 - :func:`write_nsrr_xml`: an NSRR (Compumedics Profusion style) XML sidecar.
 - :func:`write_truth_tsv`: the truth leg movements as a BIDS-style events.tsv.
 
+A night can be written with one leg channel (``write_edf(..., legs=...)``):
+the two legs summed onto one channel, as when both legs' electrodes are
+bridged, or one leg alone; :func:`one_channel_truth` is the truth such a
+channel shows.
+
 Every writer writes to a temporary file in the target folder and renames it
 into place, so a reader never sees half a file.
 """
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pyedflib
 
 from plms.outputs.atomic import atomic_path
@@ -79,6 +85,10 @@ REFERENCE_STREAM = len(EXTRA_STREAMS)
 Electrodes = tuple[tuple[str, str], tuple[str, str]]
 
 Montage = Literal["full", "light"]
+#: The leg channels written: both legs, the two summed onto one channel, or one leg.
+LegChannels = Literal["both", "combined", "left", "right"]
+#: Label of the one channel of both legs (``legs="combined"``), as cohorts name it.
+COMBINED_LEG_LABEL = "Leg"
 #: Channels written before the ECG and the legs (EEG, EOG, chin), as PSG montages do.
 EXG_KINDS = (*EEG_KINDS, "E1-M2", "E2-M2", "Chin1-Chin2")
 
@@ -96,7 +106,7 @@ def _digital(x: npt.NDArray[np.float64], physical: tuple[float, float],
 def write_edf(night: SimulatedNight, path: str | os.PathLike[str], *, bdf: bool = False,
               edf_plus: bool = True, annotations: bool = True,
               extra_channels: bool | Montage = True, start: datetime | None = None,
-              leg_electrodes: Electrodes | None = None) -> Path:
+              leg_electrodes: Electrodes | None = None, legs: LegChannels = "both") -> Path:
     """Write ``night`` as a PSG file.
 
     Parameters
@@ -123,6 +133,11 @@ def write_edf(night: SimulatedNight, path: str | os.PathLike[str], *, bdf: bool 
         systems export them: ``((A, B), (C, D))`` gives channels A (left leg
         plus the reference), B (the reference), C and D likewise for the
         right leg, so that A - B is the left leg's signal.
+    legs : {"both", "combined", "left", "right"}
+        The leg channels: one per leg; one channel :data:`COMBINED_LEG_LABEL`
+        holding the sum of the two legs' signals (both legs' electrodes on
+        one channel; its truth is :func:`one_channel_truth`); or one leg alone.
+        Not with ``leg_electrodes``.
 
     Returns
     -------
@@ -132,10 +147,14 @@ def write_edf(night: SimulatedNight, path: str | os.PathLike[str], *, bdf: bool 
     if annotations and not edf_plus:
         warnings.warn("annotations need EDF+/BDF+; writing the file without them", stacklevel=2)
         annotations = False
+    if legs not in ("both", "combined", "left", "right"):
+        raise ValueError(f"legs must be both, combined, left or right, not {legs!r}")
+    if legs != "both" and leg_electrodes is not None:
+        raise ValueError(f"leg_electrodes writes both legs: not with legs={legs!r}")
     montage: Montage | None = "full" if extra_channels is True else (
         None if extra_channels is False else extra_channels)
     digital = BDF_DIGITAL if bdf else EDF_DIGITAL
-    channels = _channels(night, montage, bdf, leg_electrodes)
+    channels = _channels(night, montage, bdf, leg_electrodes, legs)
     file_type = (pyedflib.FILETYPE_BDFPLUS if edf_plus else pyedflib.FILETYPE_BDF) if bdf else (
         pyedflib.FILETYPE_EDFPLUS if edf_plus else pyedflib.FILETYPE_EDF)
     n_records = int(night.duration_s)
@@ -201,14 +220,27 @@ def _leg_plus_reference(night: SimulatedNight, ch: SimChannel) -> npt.NDArray[np
     return ch.data + _reference(night, ch)
 
 
+def _summed_legs(night: SimulatedNight) -> npt.NDArray[np.float64]:
+    """The two legs' signals on one channel (their electrodes bridged)."""
+    left, right = (night.signals[label].data for label in night.leg_labels)
+    return np.asarray(left + right, dtype=np.float64)
+
+
 def _channels(night: SimulatedNight, montage: Montage | None, bdf: bool,
-              electrodes: Electrodes | None = None) -> list[ExtraChannel]:
+              electrodes: Electrodes | None = None, legs: LegChannels = "both"
+              ) -> list[ExtraChannel]:
     """The channels to write, in montage order: EEG/EOG/chin, ECG, legs, the rest."""
     leg_range = _leg_range(night, bdf)
     core = [ExtraChannel(night.ecg_label, int(night.signals[night.ecg_label].fs), "uV",
                          ECG_RANGE_UV, lambda: night.signals[night.ecg_label].data)
             ] if night.ecg_label in night.signals else []
-    for k, label in enumerate(night.leg_labels):
+    written = {"both": night.leg_labels, "combined": (), "left": (night.left_label,),
+               "right": (night.right_label,)}[legs]
+    if legs == "combined":
+        ch = night.signals[night.left_label]
+        core.append(ExtraChannel(COMBINED_LEG_LABEL, int(ch.fs), ch.unit, leg_range,
+                                 partial(_summed_legs, night)))
+    for k, label in enumerate(written):
         ch = night.signals[label]
         if electrodes is None:
             core.append(ExtraChannel(label, int(ch.fs), ch.unit, leg_range,
@@ -267,6 +299,27 @@ def write_nsrr_xml(night: SimulatedNight, path: str | os.PathLike[str], *,
             nsrr_event(events, "Limb Movement|Limb Movement", NSRR_LM[r.side], r.onset,
                        r.duration, location=night.label_of(r.side))
     return write_xml(root, path)
+
+
+def one_channel_truth(night: SimulatedNight, legs: LegChannels = "combined") -> pd.DataFrame:
+    """The truth leg movements one channel written by ``write_edf(night, legs=legs)`` shows.
+
+    ``left``/``right``: that leg's truth. ``combined``: both legs' movements
+    on one channel, side ``combined``, where movements that overlap in time,
+    or are less than the rules' quiet period (0.5 s, RULES.md section 1)
+    apart, are one movement (one channel cannot tell them apart), with the
+    larger ``peak_uv``.
+    """
+    from plms.scoring.bilateral import same_leg_runs, validate_lms
+    from plms.rules import WASM2016
+
+    truth = night.truth_lms
+    if legs in ("left", "right"):
+        return truth.loc[truth["side"] == legs].reset_index(drop=True)
+    if legs != "combined":
+        raise ValueError(f"legs must be combined, left or right, not {legs!r}")
+    merged = same_leg_runs(validate_lms(truth.assign(side="combined")), WASM2016)
+    return merged.loc[:, ["onset", "duration", "side", "peak_uv"]]
 
 
 def write_truth_tsv(night: SimulatedNight | SimulatedAccelNight,

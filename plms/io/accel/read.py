@@ -65,7 +65,7 @@ from plms.io.accel.labels import (
     select_accel_channels,
     side_from_name,
 )
-from plms.io.channels import is_leg_label
+from plms.io.channels import is_combined_leg_label, is_leg_label
 from plms.io.psg.edf import time_keeping
 from plms.io.annotations.edf_annotations import annotations_from_tal
 from plms.io.names import EDF_SUFFIXES
@@ -249,4 +249,91 @@ def looks_like_accel(path: str | PathLike[str]) -> bool:
         labels = [s.label for s in read_header(path).ordinary_signals]
     except PlmsInputError:
         return False
-    return bool(find_accel_channels(labels)) and not any(is_leg_label(lab) for lab in labels)
+    return bool(find_accel_channels(labels)) and not any(
+        is_leg_label(lab) or is_combined_leg_label(lab) for lab in labels)
+
+
+def _is_accel_unit(unit: str) -> bool:
+    try:
+        accel_unit_scale(unit)
+    except PlmsInputError:
+        return False
+    return True
+
+
+def _raw_unit(raw: Any, labels: Sequence[str], unit: str | None, name: str) -> str:
+    """The unit of a Raw's accelerometer channels: given, else the header of the file MNE
+    read them from (MNE converts volts only, and keeps no acceleration unit)."""
+    if unit is None:
+        from plms.io.psg.mne_raw import raw_source
+
+        source = raw_source(raw)
+        kept: set[str] = set()
+        if source is not None and source.suffix.lower() in EDF_SUFFIXES and source.is_file():
+            by_label = {s.label: s.unit for s in read_header(source).ordinary_signals}
+            kept = {by_label.get(lab, "") for lab in labels}
+        if len(kept) != 1 or not _is_accel_unit(next(iter(kept))):
+            raise PlmsInputError(
+                "the unit of the accelerometer channels is not known (MNE keeps no "
+                f"acceleration unit for {', '.join(labels)}): give it with unit=/--unit "
+                f"({KNOWN_ACCEL_UNITS})", path=name)
+        unit = kept.pop()
+    try:
+        accel_unit_scale(unit)
+    except PlmsInputError as exc:
+        raise exc.with_path(name) from None
+    return unit
+
+
+def accel_from_raw(raw: Any, *, side: str | None = None,
+                   channels: Sequence[str] | None = None, unit: str | None = None,
+                   read_annotations: bool = True) -> AccelRecording:
+    """The leg accelerometers of an ``mne.io.Raw``, as :func:`read_accel_edf` reads a file.
+
+    The channels are found by their labels (``raw.ch_names``) as in a file;
+    their unit is ``unit``, else the one in the header of the EDF/BDF MNE read
+    them from (MNE converts volts only and keeps no acceleration unit). The start comes
+    from ``raw.info["meas_date"]`` and the annotations from ``raw.annotations``.
+
+    Raises
+    ------
+    PlmsInputError
+        No accelerometer channel, an unknown unit, implausible values.
+    """
+    from plms.io.annotations.adapters import annotations_from_mne
+    from plms.io.psg.mne_raw import IN_MEMORY_NAME, raw_source, raw_start
+
+    source = raw_source(raw)
+    name = str(source) if source is not None else IN_MEMORY_NAME
+    labels = [str(c) for c in raw.ch_names]
+    devices = group_devices(select_accel_channels(labels, channels, name))
+    used = _raw_unit(raw, [lab for d in devices for lab in d.labels], unit, name)
+    named = side_from_name(source.stem) if source is not None else None
+    placed, notes = assign_sides(devices, lambda d: d.side, lambda d: d.name, side, name,
+                                 name_side=named[1] if named else None)
+    fs = float(raw.info["sfreq"])
+    signals: dict[str, AccelSignal] = {}
+    for leg, device in placed.items():
+        data = raw.get_data(picks=list(device.labels)).T * accel_unit_scale(used)
+        signals[leg], device_notes = make_signal(
+            label=device.name, side=leg, data_g=data, axes=device.axes,
+            channel_labels=device.labels, fs=fs, unit=used, path=name)
+        notes += device_notes
+    duration_s = raw.n_times / fs
+    start = raw_start(raw)
+    annotations = Annotations(source=name)
+    if read_annotations and len(raw.annotations):
+        orig = None if start is None else raw.info["meas_date"] + dt.timedelta(
+            seconds=float(raw.first_time))
+        annotations = annotations_from_mne(raw.annotations, orig_time=orig,
+                                           duration_s=duration_s)
+    return AccelRecording(path=source or Path(IN_MEMORY_NAME), start=start,
+                          duration_s=duration_s, signals=signals, annotations=annotations,
+                          file_type="mne.io.Raw", warnings=tuple(notes))
+
+
+def looks_like_accel_raw(raw: Any) -> bool:
+    """Whether an ``mne.io.Raw`` holds leg accelerometers and no leg EMG (its labels)."""
+    labels = [str(c) for c in raw.ch_names]
+    return bool(find_accel_channels(labels)) and not any(
+        is_leg_label(lab) or is_combined_leg_label(lab) for lab in labels)

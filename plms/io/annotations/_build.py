@@ -19,6 +19,7 @@ from plms.annotations import (
     AROUSAL_COLUMNS,
     EXCLUDED_COLUMNS,
     LEG_MOVEMENT_COLUMNS,
+    LEG_SIDES,
     RESPIRATORY_COLUMNS,
     Annotations,
     empty_table,
@@ -51,6 +52,7 @@ SCORING_MARKERS: dict[str, tuple[str, str]] = {
 EXCLUDED_MARKERS: dict[str, tuple[str, str]] = {
     "plms: excluded left leg": ("excluded", "left"),
     "plms: excluded right leg": ("excluded", "right"),
+    "plms: excluded combined legs": ("excluded", "combined"),
 }
 #: Separator MNE's EDF exporter puts between a description and its channel.
 _CHANNEL_SEPARATOR = "@@"
@@ -293,7 +295,7 @@ def annotations_from_events(
     if hyp is None and (off is not None or on is not None):
         notes.append("lights markers were ignored: there is no hypnogram to limit")
     legs = [e for e in events if e.kind == "leg_movement"]
-    sideless = [e for e in legs if e.detail not in ("left", "right")]
+    sideless = [e for e in legs if e.detail not in LEG_SIDES]
     if sideless:
         notes.append(
             f"{len(sideless)} leg-movement annotation(s) name no leg and were ignored"
@@ -315,7 +317,7 @@ def annotations_from_events(
             [(e.onset, e.duration or 0.0) for e in events if e.kind == "arousal"], AROUSAL_COLUMNS
         ),
         leg_movements=_table(
-            [(e.onset, e.duration or 0.0, e.detail) for e in legs if e.detail in ("left", "right")],
+            [(e.onset, e.duration or 0.0, e.detail) for e in legs if e.detail in LEG_SIDES],
             LEG_MOVEMENT_COLUMNS,
         ),
         excluded=_table(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from plms.annotations import COMBINED
 from plms.io.channels import leg_side
 from plms.stages import RK_DIGITS
 
@@ -71,6 +72,8 @@ _LIGHTS_ON = re.compile(r"^lights? on$")
 _LEG_MOVEMENT = re.compile(
     r"\b(?:p?lms?|(?:periodic )?(?:leg|limb) movements?)\b"
 )
+#: The one channel of both legs, as plms writes it (``LM combined``, ``PLM (Combined)``).
+_COMBINED = re.compile(r"\bcombined\b")
 _LEFT = re.compile(r"\b(?:left|l|sx)\b")
 _RIGHT = re.compile(r"\b(?:right|r|dx)\b")
 
@@ -129,8 +132,9 @@ def classify_annotation(text: str) -> tuple[AnnotationKind, str | None]:
         The stage (``W``, ``N1``, ``N2``, ``N3``, ``R``, ``MT``, ``U``; ``S``
         for sleep of unknown stage estimated from actigraphy) for
         stages, the event kind (one of :data:`RESPIRATORY_KINDS`) for
-        respiratory events, the side (``left``/``right``, or None when not
-        given) for leg movements; None otherwise.
+        respiratory events, the side (``left``/``right``, ``combined`` for
+        one channel of both legs, or None when not given) for leg
+        movements; None otherwise.
 
     Examples
     --------
@@ -167,6 +171,8 @@ def classify_annotation(text: str) -> tuple[AnnotationKind, str | None]:
         return "lights_on", None
     if _LEG_MOVEMENT.search(norm):
         side = _side(_LEG_MOVEMENT.sub(" ", norm))
+        if side is None and _COMBINED.search(norm):
+            side = COMBINED
         if side is None and channel is not None:
             side = leg_side(channel)
         return "leg_movement", side

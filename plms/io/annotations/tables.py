@@ -47,7 +47,8 @@ TEXT_COLUMNS = ("kind", "type", "description", "trial_type", "event", "value")
 #: Delimiters recognised when sniffing a CSV.
 DELIMITERS = ("\t", ",", ";")
 #: Values of the ``side`` column read as a leg.
-SIDES = {"left": "left", "l": "left", "right": "right", "r": "right"}
+SIDES = {"left": "left", "l": "left", "right": "right", "r": "right",
+         "combined": "combined"}
 #: The side plms writes for movements combined from both legs.
 BILATERAL = "bilateral"
 
@@ -100,7 +101,8 @@ def _row_event(
         )
     if side_text and side_text not in SIDES:
         raise PlmsInputError(
-            f"line {line}: the side {cells['side'].strip()!r} is not left or right", path=path
+            f"line {line}: the side {cells['side'].strip()!r} is not left, right or combined",
+            path=path
         )
     side = SIDES.get(side_text)
     if texts:

@@ -28,7 +28,8 @@ from plms.io._edfformat import (
     record_onsets,
 )
 from plms.io._readers import LibraryFile
-from plms.io.channels import ChannelChoice, choose_ecg_channel, choose_leg_channels
+from plms.io.channels import ChannelChoice, choose_leg_channels
+from plms.io.ecg_channel import choose_ecg_channel
 from plms.io.annotations.edf_annotations import annotations_from_tal
 
 #: Below this rate a channel cannot hold the 10-100 Hz EMG band at all.
@@ -97,6 +98,8 @@ class Channel:
 class Recording:
     """The leg EMG of one night and what came with it.
 
+    ``legs`` maps each side chosen (``choice.sides``: ``left`` and ``right``,
+    one leg, or ``combined`` for one channel of both legs) to its channel.
     ``warnings`` are about the signals; the annotations carry their own in
     ``annotations.warnings``.
     """
@@ -104,14 +107,23 @@ class Recording:
     path: Path
     start: dt.datetime
     duration_s: float
-    left: Channel
-    right: Channel
+    legs: dict[str, Channel]
     ecg: Channel | None
     choice: ChannelChoice
     annotations: Annotations = field(default_factory=Annotations)
     labels: tuple[str, ...] = ()
     file_type: str = "EDF"
     warnings: tuple[str, ...] = ()
+
+    @property
+    def left(self) -> Channel | None:
+        """The left leg's channel, None when it was not recorded on its own."""
+        return self.legs.get("left")
+
+    @property
+    def right(self) -> Channel | None:
+        """The right leg's channel, None when it was not recorded on its own."""
+        return self.legs.get("right")
 
 
 def unit_scale(unit: str) -> float:
@@ -288,6 +300,7 @@ def read_recording(
     ecg: str | None = None,
     unit: str | None = None,
     read_annotations: bool = True,
+    legs: str | None = None,
 ) -> Recording:
     """Read the two leg EMG channels (and the ECG, if any) of a PSG file.
 
@@ -301,6 +314,8 @@ def read_recording(
         Physical unit of the leg channels, overriding the header's.
     read_annotations : bool
         Also read the EDF+ annotation signal into ``Recording.annotations``.
+    legs : str, optional
+        The one channel of both legs (``Recording.legs`` holds ``combined``).
 
     Raises
     ------
@@ -320,27 +335,26 @@ def read_recording(
     path = Path(path)
     header = read_header(path)
     labels = tuple(s.label for s in header.ordinary_signals)
-    choice = choose_leg_channels(labels, left, right, path=path)
+    choice = choose_leg_channels(labels, left, right, path=path, legs=legs)
     ecg_label = choose_ecg_channel(labels, ecg, path=path)
     sources = {
-        side: [_signal(header, lab) for lab in (choice.pair(side) or (str(label),))]
-        for side, label in (("left", choice.left), ("right", choice.right))
+        side: [_signal(header, lab) for lab in (choice.pair(side) or (str(choice.label(side)),))]
+        for side in choice.sides
     }
-    legs = [sig for sigs in sources.values() for sig in sigs]
+    leg_signals = [sig for sigs in sources.values() for sig in sigs]
     notes: list[str] = list(choice.warnings)
-    for sig in legs:
+    for sig in leg_signals:
         notes += _leg_rate_notes(header, sig)
-    for side, label in (("left", choice.left), ("right", choice.right)):
-        _check_pair(header, str(label), sources[side], unit)
+    for side in choice.sides:
+        _check_pair(header, str(choice.label(side)), sources[side], unit)
     start_offset, time_notes = time_keeping(header)
     notes += time_notes
     with_annotations = read_annotations and bool(header.annotation_signals)
     with LibraryFile(header, annotations=with_annotations) as source:
-        left_ch, right_ch = (
-            _read_leg(header, str(label), sources[side], unit, source)
-            for side, label in (("left", choice.left), ("right", choice.right))
-        )
-        notes += _unit_override_notes(legs, unit)
+        channels: dict[str, Channel] = {
+            side: _read_leg(header, str(choice.label(side)), sources[side], unit, source)
+            for side in choice.sides}
+        notes += _unit_override_notes(leg_signals, unit)
         ecg_ch, ecg_notes = _read_ecg(header, ecg_label, source)
         notes += ecg_notes
         annotations = Annotations(source=str(path))
@@ -352,8 +366,7 @@ def read_recording(
         path=path,
         start=header.start + dt.timedelta(seconds=start_offset),
         duration_s=header.duration_s,
-        left=left_ch,
-        right=right_ch,
+        legs=channels,
         ecg=ecg_ch,
         choice=choice,
         annotations=annotations,

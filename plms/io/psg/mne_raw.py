@@ -19,7 +19,8 @@ import numpy as np
 
 from plms.errors import PlmsInputError
 from plms.io.annotations.adapters import annotations_from_mne
-from plms.io.channels import choose_ecg_channel, choose_leg_channels
+from plms.io.channels import choose_leg_channels
+from plms.io.ecg_channel import choose_ecg_channel
 from plms.io.psg.edf import Channel, Recording, unit_scale
 
 #: Unit of the arrays ``Raw.get_data()`` returns for voltage channels.
@@ -69,7 +70,7 @@ def _leg(raw: Any, label: str, pair: tuple[str, str] | None, unit: str) -> Chann
                    physical_max=a.physical_max - b.physical_min, saturated_fraction=0.0)
 
 
-def _start(raw: Any) -> dt.datetime | None:
+def raw_start(raw: Any) -> dt.datetime | None:
     """Clock time of the first sample, naive like an EDF header's (MNE reads it as UTC)."""
     meas = raw.info.get("meas_date")
     if meas is None:
@@ -86,6 +87,7 @@ def recording_from_raw(
     ecg: str | None = None,
     unit: str | None = None,
     read_annotations: bool = True,
+    legs: str | None = None,
 ) -> Recording:
     """The leg EMG (and ECG) of an ``mne.io.Raw`` as a :class:`Recording`.
 
@@ -100,6 +102,8 @@ def recording_from_raw(
         volts (a Raw built from µV arrays: ``"uV"``).
     read_annotations : bool
         Also map ``raw.annotations`` (stages, respiratory events, arousals).
+    legs : str, optional
+        The one channel of both legs (side ``combined``, :mod:`plms.io.channels`).
 
     Raises
     ------
@@ -112,20 +116,19 @@ def recording_from_raw(
     fs = float(raw.info["sfreq"])
     if not fs > 0:
         raise PlmsInputError(f"the sampling rate {fs:g} Hz is not positive", path=name)
-    choice = choose_leg_channels(labels, left, right, path=name)
+    choice = choose_leg_channels(labels, left, right, path=name, legs=legs)
     ecg_label = choose_ecg_channel(labels, ecg, path=name)
     leg_unit = MNE_UNIT if unit is None else unit
     try:
         unit_scale(leg_unit)
     except PlmsInputError as exc:
         raise exc.with_path(name) from None
-    left_ch, right_ch = (
-        _leg(raw, str(label), choice.pair(side), leg_unit)
-        for side, label in (("left", choice.left), ("right", choice.right))
-    )
+    channels: dict[str, Channel] = {
+        side: _leg(raw, str(choice.label(side)), choice.pair(side), leg_unit)
+        for side in choice.sides}
     ecg_ch = _channel(raw, ecg_label, MNE_UNIT) if ecg_label is not None else None
     duration_s = raw.n_times / fs
-    start = _start(raw)
+    start = raw_start(raw)
     from plms.annotations import Annotations
 
     annotations = Annotations(source=name)
@@ -139,7 +142,7 @@ def recording_from_raw(
     return Recording(
         path=source if source is not None else Path(IN_MEMORY_NAME),
         start=start,  # type: ignore[arg-type]   # None when MNE has no meas_date
-        duration_s=duration_s, left=left_ch, right=right_ch, ecg=ecg_ch, choice=choice,
+        duration_s=duration_s, legs=channels, ecg=ecg_ch, choice=choice,
         annotations=annotations, labels=labels, file_type="mne.io.Raw",
         warnings=choice.warnings,
     )

@@ -448,27 +448,38 @@ def detect_lm(
 
 def detect_lm_raw(
     raw: mne.io.BaseRaw,
-    left: str,
-    right: str,
+    left: str | None = None,
+    right: str | None = None,
     *,
     ecg: str | None = None,
     rules: str | Rules = "wasm2016",
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
+    legs: str | None = None,
 ) -> pd.DataFrame:
-    """Leg movements of both legs of an :class:`mne.io.Raw` (``onset``, ``duration``, ``side``).
+    """Leg movements of the legs of an :class:`mne.io.Raw` (``onset``, ``duration``, ``side``).
 
+    The leg channels are chosen from ``raw.ch_names`` as
+    :func:`plms.io.choose_leg_channels` does: ``left``/``right`` (or a
+    derivation ``A-B`` of two channels) when given, else detected; one leg
+    alone, or ``legs``, the one channel of both legs (side ``combined``).
     MNE stores EMG in volts; it is converted to µV here (whatever type MNE
-    gave the channels). ``raw`` is not modified.
+    gave the channels). ``ecg`` (only when given) gates out the heart beats.
+    ``raw`` is not modified.
     """
+    from plms.io.channels import choose_leg_channels
     from plms.signal.emg.cardiac import detect_heartbeats
 
     fs = float(raw.info["sfreq"])
     beats = None
     if ecg is not None:
         beats = detect_heartbeats(raw.get_data(picks=[ecg])[0], fs)
+    choice = choose_leg_channels([str(c) for c in raw.ch_names], left, right, legs=legs,
+                                 path="mne.io.Raw")
     tables = []
-    for side, label in (("left", left), ("right", right)):
-        data_v = raw.get_data(picks=[label])[0]   # SI units: volts
+    for side in choice.sides:
+        pair = choice.pair(side)
+        data_v = (raw.get_data(picks=[choice.label(side)])[0] if pair is None   # volts
+                  else np.subtract(*raw.get_data(picks=list(pair))))
         lm = detect_lm(data_v, fs, unit="V", rules=rules, heartbeats_s=beats,
                        settings=settings)
         tables.append(lm.assign(side=side))
