@@ -182,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
                              f"{HELD_OUT_SEEDS.start}-{HELD_OUT_SEEDS.stop - 1})")
     parser.add_argument("--condition", default="today", choices=tuple(CONDITIONS),
                         help="harder recording condition added to the hard nights")
+    parser.add_argument("--config", type=int, choices=range(len(CONFIGS)), default=None,
+                        help="every night with CONFIGS[K] (rate, unit, severity) instead of "
+                             "cycling through them, e.g. 3: 128 Hz in uV")
     parser.add_argument("--no-ecg-channel", action="store_true",
                         help="nights without their ECG channel (the legs keep the ECG pick-up)")
     parser.add_argument("--no-leg-beats", action="store_true",
@@ -191,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
                                                        for i in range(args.nights)]
     rows = []
     for i, seed in enumerate(seeds):
-        fs, unit, severity = CONFIGS[i % len(CONFIGS)]
+        fs, unit, severity = CONFIGS[i % len(CONFIGS) if args.config is None else args.config]
         row = evaluate(seed, args.hours, fs, unit, severity, args.rules, args.condition,
                        ecg_channel=not args.no_ecg_channel, leg_beats=not args.no_leg_beats)
         rows.append(row)

@@ -183,3 +183,32 @@ def test_the_least_excess_of_a_detached_stretch_is_the_rules_onset_threshold(ons
     assert (len(found) == 1) is flagged
     if flagged:
         assert found[0, 0] <= 200.0 and found[0, 1] >= 400.0
+
+
+def _movement_at_128_hz(line_uv: float) -> np.ndarray:
+    """60 s of 3-µV rest at 128 Hz with a 2-s movement at 30 s made of sines every
+    1 Hz from 19 to 49 Hz (100 µV each) and none above 53 Hz (the recorder's
+    anti-alias roll-off), whose 50-Hz sine has ``line_uv``."""
+    fs = 128.0
+    t = np.arange(int(60 * fs)) / fs
+    x = np.random.default_rng(3).normal(0.0, 3.0, t.size)
+    burst = (t >= 30.0) & (t < 32.0)
+    rng = np.random.default_rng(4)
+    for f in np.arange(19.0, 50.0, 1.0):
+        x[burst] += 100.0 * np.sin(2 * np.pi * f * t[burst] + rng.uniform(0, 2 * np.pi))
+    x[burst] += line_uv * np.sin(2 * np.pi * 50.0 * t[burst])
+    return x
+
+
+def test_movement_with_a_strong_50_hz_bin_at_128_hz_is_not_detached():
+    # The neighbours above 50 Hz are empty (the roll-off): averaged with the ones
+    # below (100 µV), the 300-µV line stood 6 times above the mean of 43, 46, 54
+    # and 57 Hz and the movement was taken for hum; each side on its own, it
+    # stands 3 times above the side below, and is kept.
+    assert electrode_off_intervals(_movement_at_128_hz(300.0), 128.0).size == 0
+
+
+def test_hum_standing_above_both_sides_at_128_hz_is_detached():
+    # the same block with 50-Hz hum of 800 µV (8 times the side below): off
+    iv = electrode_off_intervals(_movement_at_128_hz(800.0), 128.0)
+    assert iv.shape == (1, 2) and iv[0, 0] <= 30.0 and iv[0, 1] >= 32.0
