@@ -217,32 +217,33 @@ def moving_sum(x: npt.NDArray[np.floating], width: int) -> npt.NDArray[np.float6
 
 
 def envelope(sums: FloatArray, counts: FloatArray, width: int,
-             full_counts: FloatArray | None = None, max_widen: int = 0,
-             starved: float = np.inf) -> npt.NDArray[np.float64]:
+             full_counts: FloatArray | None = None,
+             min_samples: float = 0.0) -> npt.NDArray[np.float64]:
     """Smoothed mean rectified amplitude per bin; gaps (no valid sample) interpolated.
 
     With ``full_counts`` (the valid-sample counts before a gate left samples
-    out, e.g. the heart beats): a bin whose window of ``width`` bins holds
-    fewer valid samples than it held before is averaged over a window widened
-    symmetrically, by at most ``max_widen`` bins on each side, until it holds
-    as many (:func:`widen_gated`): a gate leaves the envelope as reliable as
-    it is elsewhere, instead of a mean of the few samples left beside it.
+    out, e.g. the heart beats), a window the gate left with fewer than
+    ``min_samples`` valid samples (and fewer than it held ungated) is a gap
+    too (:func:`starved_windows`): its bin is interpolated between the
+    nearest windows on either side that hold enough, instead of taking the
+    mean of the few samples left beside the gate, which scatters far more.
+    Those windows are the nominal ones, so nothing farther than one window
+    from the gated stretch enters.
 
     Examples
     --------
-    >>> sums = np.array([2.0, 2, 0, 0, 0, 9, 2, 2]); full = np.ones(8)
-    >>> counts = np.array([1.0, 1, 0, 0, 0, 1, 1, 1])
+    >>> sums = np.array([2.0, 2, 0, 0, 0, 9, 2, 2, 2]); full = np.ones(9)
+    >>> counts = np.array([1.0, 1, 0, 0, 0, 1, 1, 1, 1])
     >>> float(envelope(sums, counts, 4)[4])          # one sample left in its window
     9.0
-    >>> float(envelope(sums, counts, 4, full, max_widen=3)[4])   # at least four, as ungated
-    3.4
+    >>> round(float(envelope(sums, counts, 4, full, min_samples=2)[4]), 2)  # bins 2..5: 2 to 5.5
+    4.33
+    >>> envelope(np.array([2.0, 0, 0, 0, 8.0]), np.array([1.0, 0, 0, 0, 1.0]), 1).tolist()
+    [2.0, 3.5, 5.0, 6.5, 8.0]
     """
     num, den = moving_sum(sums, width), moving_sum(counts, width)
-    if full_counts is not None and max_widen > 0:
-        target = moving_sum(full_counts, width)
-        # only windows left with fewer than ``starved`` samples (and fewer than ungated)
-        target = np.where(den < starved - WHOLE_COUNT_TOLERANCE, target, 0.0)
-        widen_gated(num, den, sums, counts, target, width, max_widen)
+    if full_counts is not None and min_samples > 0:
+        den[starved_windows(den, full_counts, width, min_samples)] = 0.0
     ok = den > 0
     if ok.all():
         return np.divide(num, den, out=num)
@@ -254,46 +255,32 @@ def envelope(sums: FloatArray, counts: FloatArray, width: int,
     return env
 
 
-def widen_gated(num: npt.NDArray[np.float64], den: npt.NDArray[np.float64], sums: FloatArray,
-                counts: FloatArray, target: npt.NDArray[np.float64], width: int,
-                max_widen: int) -> None:
-    """Widen the windows of :func:`moving_sum` that hold fewer valid samples than ``target``.
+def starved_windows(den: npt.NDArray[np.float64], full_counts: FloatArray, width: int,
+                    min_samples: float) -> npt.NDArray[np.int64]:
+    """Bins whose window a gate left with fewer than ``min_samples`` valid samples.
 
-    ``num`` and ``den`` (the moving sums of ``sums`` and ``counts`` over
-    ``width`` bins) are replaced, in place, for every bin whose ``den`` is
-    below its ``target``: its window grows by the same number of bins ``k`` on
-    each side, the smallest ``k`` (at most ``max_widen``) that brings its
-    valid samples to ``target`` (counts are whole numbers), found by bisection.
+    ``den`` holds the valid samples of each bin's window of ``width`` bins
+    (:func:`moving_sum` of the gated counts), ``full_counts`` the counts per
+    bin before the gate. A window is starved when it holds fewer than
+    ``min_samples`` and fewer than it held ungated (a window that is short of
+    ``min_samples`` without any gate, e.g. at the recording's ends, is left
+    alone). Counts are whole numbers: the comparisons allow half a sample.
+
+    Examples
+    --------
+    >>> full = np.ones(6); den = moving_sum(np.array([1.0, 1, 0, 0, 1, 1]), 2)
+    >>> starved_windows(den, full, 2, 2).tolist()
+    [2, 3, 4]
     """
-    short = np.flatnonzero(den < target - WHOLE_COUNT_TOLERANCE)
-    if short.size == 0:
-        return
-    n = sums.size
-    cum_s = np.zeros(n + 1)
-    np.cumsum(sums, out=cum_s[1:])
-    cum_c = np.zeros(n + 1)
-    np.cumsum(counts, out=cum_c[1:])
-    half = width // 2
-    first, stop = short - half, short - half + width
-    need = target[short] - WHOLE_COUNT_TOLERANCE
-
-    def edges(k: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        return np.clip(first - k, 0, n), np.clip(stop + k, 0, n)
-
-    lo = np.zeros(short.size, dtype=np.int64)            # too narrow
-    hi = np.full(short.size, int(max_widen), dtype=np.int64)
-    while True:
-        open_ = hi - lo > 1
-        if not open_.any():
-            break
-        mid = (lo + hi) // 2
-        a, b = edges(mid)
-        enough = (cum_c[b] - cum_c[a]) >= need
-        hi = np.where(open_ & enough, mid, hi)
-        lo = np.where(open_ & ~enough, mid, lo)
-    a, b = edges(hi)
-    num[short] = cum_s[b] - cum_s[a]
-    den[short] = cum_c[b] - cum_c[a]
+    few = np.flatnonzero(den < min_samples - WHOLE_COUNT_TOLERANCE)
+    if few.size == 0:
+        return few
+    n = full_counts.size
+    cum = np.zeros(n + 1)
+    np.cumsum(full_counts, out=cum[1:])
+    first = few - width // 2
+    ungated = cum[np.clip(first + width, 0, n)] - cum[np.clip(first, 0, n)]
+    return few[den[few] < ungated - WHOLE_COUNT_TOLERANCE]
 
 
 def row_nanquantile(frames: npt.NDArray[np.floating], q: float) -> npt.NDArray[np.float64]:

@@ -323,17 +323,14 @@ def detect_conditioned(
                          smoothing_s=settings.other_shape_smoothing_s)
         sums, counts = np.where(valid, sums, 0.0), np.where(valid, counts, 0.0)
     width = max(1, int(round(settings.envelope_smoothing_s * rate)))
-    # where the gate left samples out, a window widens to hold as many as ungated
-    gated = heartbeats_s is not None
-    widen = int(round(settings.gate_max_widen_s * rate)) if gated else 0
-    env = envelope(sums, counts, width, leg.counts if gated else None, widen,
-                   settings.edge_min_samples)
+    # a window the gate left with fewer samples than edge_min_samples is
+    # bridged from the nearest windows that hold enough
+    full = leg.counts if heartbeats_s is not None else None
+    env = envelope(sums, counts, width, full, settings.edge_min_samples)
     per_bin = max(float(np.mean(leg.counts)), 1.0) if leg.counts.size else 1.0  # samples
     fine_width = max(settings.edge_smoothing_s * rate, settings.edge_min_samples / per_bin)
-    # the light envelope too where its sample floor sets its width (below 240 Hz)
-    at_floor = settings.edge_min_samples / per_bin > settings.edge_smoothing_s * rate
-    fine = envelope(sums, counts, max(1, int(round(fine_width))),
-                    leg.counts if gated and at_floor else None, widen, settings.edge_min_samples)
+    # (the light one keeps the few samples beside a gate: they place edges in it)
+    fine = envelope(sums, counts, max(1, int(round(fine_width))))
     del sums, counts
     excluded = np.zeros(env.size, dtype=bool)
     for a, b in leg.electrode_off:

@@ -51,13 +51,6 @@ class DetectorSettings:
     #: Without an ECG channel, heart beats are sought in the legs' own cardiac
     #: artifact (:mod:`plms.signal.emg.leg_beats`; ``enabled=False``: not sought).
     leg_beats: LegBeatSettings = field(default_factory=LegBeatSettings)
-    #: Where the gate left samples out, the envelopes average over a window
-    #: widened on both sides until it holds as many samples as it does without
-    #: the gate (a mean of the few samples left beside a gate scatters far more:
-    #: at 128 Hz a 0.2-s window beside a normal beat keeps ~6 of 26), by at
-    #: most this much on each side, s (past the widest gate: ``other_shape_span_s``
-    #: on each side of a beat).
-    gate_max_widen_s: float = 0.5
     #: Detect and exclude stretches where the electrode is off.
     exclude_electrode_off: bool = True
     #: How a detached electrode is recognised when its mains pick-up is
@@ -88,6 +81,6 @@ class DetectorSettings:
         for name in ("edge_min_samples", "qrs_gate_before_s", "qrs_gate_after_s",
                      "noise_onset_sd", "noise_offset_sd",
                      "other_shape_span_s", "other_shape_margin_share", "other_shape_min_beats",
-                     "other_shape_smoothing_s", "gate_max_widen_s"):
+                     "other_shape_smoothing_s"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
