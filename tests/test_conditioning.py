@@ -12,6 +12,7 @@ from plms.signal.emg.conditioning import (
     choose_band,
     design_fir,
     detect_mains,
+    envelope,
     fir_filter,
     moving_sum,
     row_nanquantile,
@@ -161,3 +162,37 @@ def test_baseline_refuses_a_negative_margin_or_rate():
         resting_baseline(np.ones(10), 100.0, quiet_margin_uv=-1.0)
     with pytest.raises(ValueError, match="rate_hz"):
         resting_baseline(np.ones(10), 0.0, quiet_margin_uv=QUIET_UV)
+
+
+def test_a_window_the_gate_starves_is_bridged_from_windows_that_hold_enough():
+    """128-Hz-like bins (1.28 samples each, 7 µV at rest): a 0.15-s gate leaves a
+    0.2-s window 6 samples, all of a beat's 20-µV residue just past the gate.
+
+    Alone they average 20 µV, above the 7 + 8 µV onset threshold; bridged, the
+    bins take values between the nearest windows holding >= 12 samples, whose
+    means (hand-derived below) stay under 15 µV. Windows off the gate are unchanged.
+    """
+    n, width, per_bin, rest, residue = 200, 20, 1.28, 7.0, 20.0
+    full = np.full(n, per_bin)
+    counts, sums = full.copy(), full * rest
+    gate = slice(100, 115)                       # 0.15 s
+    counts[gate], sums[gate] = 0.0, 0.0
+    sums[115:120] = counts[115:120] * residue    # 0.05 s of residue past the gate
+    plain = envelope(sums, counts, width)
+    bridged = envelope(sums, counts, width, full, min_samples=12.0)
+    assert plain.max() == pytest.approx(residue)          # 6.4 samples, all residue
+    assert plain.max() > rest + 8.0
+    # the most residue-heavy window holding enough (12 less the half-sample
+    # tolerance): 5 bins of residue + 4 of rest, 11.52 samples -> 14.2 µV
+    assert bridged.max() == pytest.approx((5 * residue + 4 * rest) / 9)
+    assert bridged.max() < rest + 8.0
+    far = np.r_[0:80, 140:n - width]
+    np.testing.assert_array_equal(bridged[far], plain[far])
+
+
+def test_bridging_leaves_ungated_short_windows_alone():
+    """A window short of min_samples without any gate (the recording's ends) keeps its mean."""
+    full = np.full(50, 1.0)
+    sums = np.arange(50.0)
+    got = envelope(sums, full, 20, full, min_samples=12.0)
+    np.testing.assert_array_equal(got, envelope(sums, full, 20))

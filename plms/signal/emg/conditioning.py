@@ -37,6 +37,9 @@ MAINS_PEAK_RATIO = 4.0
 OLA_BLOCK = 8192
 #: Rate of the amplitude envelope every rule is applied on.
 ENVELOPE_RATE_HZ = 100.0
+#: Valid-sample counts are whole numbers: a window holds fewer than another when
+#: its count is below the other's minus this (float32 sums carry no fraction).
+WHOLE_COUNT_TOLERANCE = 0.5
 #: Envelope bins filtered at a time (about 11 min at 100 Hz).
 CHUNK_BINS = 1 << 16
 
@@ -213,15 +216,34 @@ def moving_sum(x: npt.NDArray[np.floating], width: int) -> npt.NDArray[np.float6
     return out
 
 
-def envelope(sums: FloatArray, counts: FloatArray, width: int) -> npt.NDArray[np.float64]:
+def envelope(sums: FloatArray, counts: FloatArray, width: int,
+             full_counts: FloatArray | None = None,
+             min_samples: float = 0.0) -> npt.NDArray[np.float64]:
     """Smoothed mean rectified amplitude per bin; gaps (no valid sample) interpolated.
+
+    With ``full_counts`` (the valid-sample counts before a gate left samples
+    out, e.g. the heart beats), a window the gate left with fewer than
+    ``min_samples`` valid samples (and fewer than it held ungated) is a gap
+    too (:func:`starved_windows`): its bin is interpolated between the
+    nearest windows on either side that hold enough, instead of taking the
+    mean of the few samples left beside the gate, which scatters far more.
+    Those windows are the nominal ones, so nothing farther than one window
+    from the gated stretch enters.
 
     Examples
     --------
+    >>> sums = np.array([2.0, 2, 0, 0, 0, 9, 2, 2, 2]); full = np.ones(9)
+    >>> counts = np.array([1.0, 1, 0, 0, 0, 1, 1, 1, 1])
+    >>> float(envelope(sums, counts, 4)[4])          # one sample left in its window
+    9.0
+    >>> round(float(envelope(sums, counts, 4, full, min_samples=2)[4]), 2)  # bins 2..5: 2 to 5.5
+    4.33
     >>> envelope(np.array([2.0, 0, 0, 0, 8.0]), np.array([1.0, 0, 0, 0, 1.0]), 1).tolist()
     [2.0, 3.5, 5.0, 6.5, 8.0]
     """
     num, den = moving_sum(sums, width), moving_sum(counts, width)
+    if full_counts is not None and min_samples > 0:
+        den[starved_windows(den, full_counts, width, min_samples)] = 0.0
     ok = den > 0
     if ok.all():
         return np.divide(num, den, out=num)
@@ -231,6 +253,34 @@ def envelope(sums: FloatArray, counts: FloatArray, width: int) -> npt.NDArray[np
         gaps = np.flatnonzero(~ok)
         env[gaps] = np.interp(gaps, known, env[known])
     return env
+
+
+def starved_windows(den: npt.NDArray[np.float64], full_counts: FloatArray, width: int,
+                    min_samples: float) -> npt.NDArray[np.int64]:
+    """Bins whose window a gate left with fewer than ``min_samples`` valid samples.
+
+    ``den`` holds the valid samples of each bin's window of ``width`` bins
+    (:func:`moving_sum` of the gated counts), ``full_counts`` the counts per
+    bin before the gate. A window is starved when it holds fewer than
+    ``min_samples`` and fewer than it held ungated (a window that is short of
+    ``min_samples`` without any gate, e.g. at the recording's ends, is left
+    alone). Counts are whole numbers: the comparisons allow half a sample.
+
+    Examples
+    --------
+    >>> full = np.ones(6); den = moving_sum(np.array([1.0, 1, 0, 0, 1, 1]), 2)
+    >>> starved_windows(den, full, 2, 2).tolist()
+    [2, 3, 4]
+    """
+    few = np.flatnonzero(den < min_samples - WHOLE_COUNT_TOLERANCE)
+    if few.size == 0:
+        return few
+    n = full_counts.size
+    cum = np.zeros(n + 1)
+    np.cumsum(full_counts, out=cum[1:])
+    first = few - width // 2
+    ungated = cum[np.clip(first + width, 0, n)] - cum[np.clip(first, 0, n)]
+    return few[den[few] < ungated - WHOLE_COUNT_TOLERANCE]
 
 
 def row_nanquantile(frames: npt.NDArray[np.floating], q: float) -> npt.NDArray[np.float64]:

@@ -323,9 +323,13 @@ def detect_conditioned(
                          smoothing_s=settings.other_shape_smoothing_s)
         sums, counts = np.where(valid, sums, 0.0), np.where(valid, counts, 0.0)
     width = max(1, int(round(settings.envelope_smoothing_s * rate)))
-    env = envelope(sums, counts, width)
+    # a window the gate left with fewer samples than edge_min_samples is
+    # bridged from the nearest windows that hold enough
+    full = leg.counts if heartbeats_s is not None else None
+    env = envelope(sums, counts, width, full, settings.edge_min_samples)
     per_bin = max(float(np.mean(leg.counts)), 1.0) if leg.counts.size else 1.0  # samples
     fine_width = max(settings.edge_smoothing_s * rate, settings.edge_min_samples / per_bin)
+    # (the light one keeps the few samples beside a gate: they place edges in it)
     fine = envelope(sums, counts, max(1, int(round(fine_width))))
     del sums, counts
     excluded = np.zeros(env.size, dtype=bool)
