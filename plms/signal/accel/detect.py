@@ -40,8 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.ndimage import median_filter, uniform_filter1d
 
+from plms.signal.accel._filters import moving_average, moving_median
 from plms.signal.accel.features import (
     add_disjoint,
     event_features,
@@ -234,13 +234,13 @@ def _activity(acc: npt.ArrayLike, fs: float, settings: AccelDetectorSettings) ->
     work = x.reshape(n, step, x.shape[1]).mean(axis=1)
     bad = bad_raw.reshape(n, step).any(axis=1)
     width = max(1, int(round(settings.smoothing_s * rate)))
-    smoothed = uniform_filter1d(work, width, axis=0, mode="nearest")
+    smoothed = moving_average(work, width)
     block = max(1, int(round(settings.gravity_block_s * rate)))
     medians = _block_reduce(smoothed, block, "median")
     m = max(1, int(round(settings.gravity_window_s / (block / rate))))
     m += 1 - m % 2
     half = m // 2
-    centred = median_filter(medians, size=(m, 1), mode="nearest")
+    centred = moving_median(medians, m)
     b = np.arange(n) // block
     last = medians.shape[0] - 1
     before = centred[np.clip(b - 1 - half, 0, last)]

@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import uniform_filter1d
-
+from plms.signal.accel._filters import moving_average
 from plms.signal.events import hysteresis_events, quiet_run_starts
 from plms.rules import TIME_TOLERANCE_S, Rules
 
@@ -49,8 +48,7 @@ def triangular_lowpass(x: FloatArray, width: int) -> FloatArray:
     >>> float(np.abs(triangular_lowpass(x, 15)[50:200]).max()) < 0.05
     True
     """
-    once = uniform_filter1d(x, max(1, width), axis=0, mode="nearest")
-    return uniform_filter1d(once, max(1, width), axis=0, mode="nearest")
+    return moving_average(moving_average(x, max(1, width)), max(1, width))
 
 
 def nearer_distance(x: FloatArray, before: FloatArray, after: FloatArray) -> FloatArray:

@@ -47,8 +47,8 @@ from typing import cast
 
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import median_filter
 
+from plms.signal.accel._filters import moving_median
 from plms.signal.accel.sleepwake_rules import (
     anchored_still, angle_deg, lone_breaks, mark_brief_wake, rescore_after_wake,
 )
@@ -206,7 +206,7 @@ def segment_medians(acc: npt.ArrayLike, fs: float, segment_s: float) -> npt.NDAr
         idx = np.maximum.accumulate(np.where(bad, 0, np.arange(n)))
         work = work[idx]
     width = max(1, int(round(segment_s * rate)))
-    med = median_filter(work, size=(width, 1), mode="nearest")
+    med = moving_median(work, width)
     n_seg = n // width
     return med[: n_seg * width].reshape(n_seg, width, N_AXES)
 
