@@ -50,7 +50,7 @@ import numpy.typing as npt
 
 from plms.signal.accel._filters import moving_median
 from plms.signal.accel.sleepwake_rules import (
-    anchored_still, angle_deg, lone_breaks, mark_brief_wake, rescore_after_wake,
+    anchored_still, angle_deg, covered, lone_breaks, mark_brief_wake, rescore_after_wake,
 )
 from plms.signal.events import true_runs
 from plms.hypnogram import DEFAULT_EPOCH_S, Hypnogram
@@ -292,10 +292,9 @@ def estimate_sleep_wake(
                         int(np.floor(settings.turn_max_s / seg + 1e-9)))
     still = still | turns
     min_run = int(np.ceil(settings.min_inactive_s / seg - 1e-9))
-    sleep = np.zeros(n_seg, dtype=bool)
-    for s, e in zip(*true_runs(still), strict=True):
-        if e - s >= min_run:
-            sleep[s:e] = True
+    starts, stops = true_runs(still)
+    long_enough = stops - starts >= min_run
+    sleep = covered(n_seg, starts[long_enough], stops[long_enough])
     first = int(np.ceil((lights_off_s or 0.0) / seg - 1e-9))
     sleep = rescore_after_wake(sleep, first, _n_segments(settings.rescore_after_s, seg),
                                _n_segments(settings.rescore_s, seg), settings.rescore_ratio)
