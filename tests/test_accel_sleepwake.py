@@ -308,7 +308,8 @@ def test_run_rules_at_the_edges():
     marks = np.array([True, False, False, True, False])
     assert mark_brief_wake(np.ones(5, dtype=bool), marks, 0, 1).astype(int).tolist() == [
         0, 0, 1, 0, 0]
-    # lights off at segment 3: the first 2 segments of sleep after it are wake
+    # lights off at segment 3: the first 2 segments after it are rescored (those before
+    # it are left to the hypnogram's time in bed)
     assert rescore_after_wake(np.ones(8, dtype=bool), 3, 5, 2).astype(int).tolist() == [
-        0, 0, 0, 0, 0, 1, 1, 1]
+        1, 1, 1, 0, 0, 1, 1, 1]
     assert covered(4, [], []).tolist() == [False] * 4
