@@ -58,6 +58,8 @@ ACCEL_LM_COLUMNS = ("onset", "duration", "peak_mg", "rotation_deg", "held_mg", "
 MG_PER_G = 1000.0
 #: Axes of a three-axis sensor.
 N_AXES = 3
+#: Full-rate samples converted to the working rate at a time (a chunk stays in the cache).
+WORK_CHUNK_SAMPLES = 1 << 16
 #: Warning for single-axis input.
 SINGLE_AXIS_WARNING = (
     "single-axis input: only the change along that axis is seen, so a rotation "
@@ -186,13 +188,39 @@ class _Activity:
     held: npt.NDArray[np.float64]  # (n,) in mg, NaN where invalid
 
 
-def _as_axes(acc: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    x = np.asarray(acc, dtype=np.float64)
+def _as_axes(acc: npt.ArrayLike) -> npt.NDArray[np.floating]:
+    """``acc`` as samples x axes; float32 and float64 are kept (not copied), others are float64."""
+    x = np.asarray(acc)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[1] not in (1, N_AXES):
         raise ValueError(f"acc must have shape (n,) or (n, 3), got {np.shape(acc)}")
     return x
+
+
+def _working(x: npt.NDArray[np.floating], n: int, step: int
+             ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Means of blocks of ``step`` samples in mg, and the blocks that held an invalid sample.
+
+    The full-rate samples are converted to float64 mg a chunk at a time (the
+    same numbers as converting them all at once, without a full-rate copy);
+    a recording with invalid samples is converted whole (:func:`_fill_nan`
+    holds the last valid sample, which may lie in an earlier chunk).
+    """
+    k = x.shape[1]
+    work = np.empty((n, k))
+    rows = max(1, WORK_CHUNK_SAMPLES // step)
+    for start in range(0, n, rows):
+        part = np.multiply(x[start * step: (start + rows) * step], MG_PER_G, dtype=np.float64)
+        if not np.isfinite(part).all():
+            full = np.multiply(x[: n * step], MG_PER_G, dtype=np.float64)
+            bad_raw = ~np.all(np.isfinite(full), axis=1)
+            full = _fill_nan(full, bad_raw)
+            return full.reshape(n, step, k).mean(axis=1), bad_raw.reshape(n, step).any(axis=1)
+        work[start: start + rows] = part.reshape(-1, step, k).mean(axis=1)
+    return work, np.zeros(n, dtype=bool)
 
 
 def _fill_nan(x: npt.NDArray[np.float64], bad: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
@@ -221,18 +249,14 @@ def _block_reduce(x: npt.NDArray[np.float64], size: int, how: str) -> npt.NDArra
 def _activity(acc: npt.ArrayLike, fs: float, settings: AccelDetectorSettings) -> _Activity:
     if not (np.isfinite(fs) and fs > 0):
         raise ValueError(f"sampling rate must be positive, got {fs}")
-    x = _as_axes(acc) * MG_PER_G
+    x = _as_axes(acc)
     step = max(1, int(fs // settings.working_rate_hz))
     rate = fs / step
     n = x.shape[0] // step
     if n == 0:
         empty = np.zeros((0, x.shape[1]))
         return _Activity(empty, empty, np.zeros(0), rate, empty, np.zeros(0))
-    x = x[: n * step]
-    bad_raw = ~np.all(np.isfinite(x), axis=1)
-    x = _fill_nan(x, bad_raw)
-    work = x.reshape(n, step, x.shape[1]).mean(axis=1)
-    bad = bad_raw.reshape(n, step).any(axis=1)
+    work, bad = _working(x, n, step)
     width = max(1, int(round(settings.smoothing_s * rate)))
     smoothed = moving_average(work, width)
     block = max(1, int(round(settings.gravity_block_s * rate)))
