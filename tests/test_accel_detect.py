@@ -164,9 +164,9 @@ def test_nan_stretches_are_excluded_with_a_warning():
 def test_nan_stretch_after_the_first_chunks_and_float32_input():
     """A long recording is converted a chunk at a time: a NaN stretch late in it still
     blanks exactly its working-rate blocks, and float32 samples give what float64 give."""
-    from plms.signal.accel.detect import WORK_CHUNK_SAMPLES
+    from plms.signal.accel._filters import BLOCK_CHUNK_SAMPLES
 
-    seconds = 3 * WORK_CHUNK_SAMPLES / FS
+    seconds = 3 * BLOCK_CHUNK_SAMPLES / FS
     acc = _signal(seconds, [(30.0, 2.0, 20.0), (seconds - 60.0, 2.0, 20.0)])
     lo, hi = int((seconds - 200.0) * FS), int((seconds - 190.0) * FS)   # in the last chunk
     acc[lo:hi] = np.nan

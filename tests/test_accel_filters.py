@@ -59,3 +59,23 @@ def test_long_signal_in_chunks() -> None:
     assert np.array_equal(moving_median(x, 63), median_filter(x, size=(63, 1), mode="nearest"))
     assert np.array_equal(moving_average(x, 15),
                           uniform_filter1d(x, 15, axis=0, mode="nearest"))
+
+
+def test_block_means() -> None:
+    from plms.signal.accel._filters import BLOCK_CHUNK_SAMPLES, block_means
+
+    x = np.array([[1.0, 0.0], [3.0, 0.0], [5.0, np.nan], [7.0, 1.0], [100.0, 1.0]],
+                 dtype=np.float32)
+    out = block_means(x, 2, scale=1000.0)
+    assert out.dtype == np.float64
+    assert out[:, 0].tolist() == [2000.0, 6000.0]        # the partial last block is dropped
+    assert out[0, 1] == 0.0 and np.isnan(out[1, 1])      # NaN spoils its block only
+    # across chunk boundaries: the same numbers as one float64 pass over the whole signal
+    rng = np.random.default_rng(3)
+    long = rng.normal(size=(3 * BLOCK_CHUNK_SAMPLES + 17, 3)).astype(np.float32)
+    for step in (1, 4, 7, 20):
+        n = long.shape[0] // step
+        whole = (long.astype(np.float64) * 1000.0)[: n * step].reshape(n, step, 3).mean(axis=1)
+        assert np.array_equal(block_means(long, step, 1000.0), whole)
+    with pytest.raises(ValueError, match="at least one row"):
+        block_means(long, 0)

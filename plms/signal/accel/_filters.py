@@ -23,6 +23,8 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 #: Windows of at most this many values are partitioned at a time (bounds the memory).
 MEDIAN_CHUNK_VALUES = 1 << 22
+#: Samples averaged into blocks at a time by :func:`block_means` (a chunk stays in the cache).
+BLOCK_CHUNK_SAMPLES = 1 << 16
 
 
 def _padded(x: FloatArray, width: int) -> FloatArray:
@@ -45,6 +47,31 @@ def _checked(x: npt.ArrayLike, width: int) -> FloatArray:
     if arr.ndim != 2:
         raise ValueError(f"expected rows x columns, got shape {arr.shape}")
     return arr
+
+
+def block_means(x: npt.NDArray[np.floating], step: int, scale: float = 1.0) -> FloatArray:
+    """Means of consecutive blocks of ``step`` rows of ``x`` times ``scale``, in float64.
+
+    The same numbers as ``(x.astype(float64) * scale)[:n * step].reshape(n, step,
+    k).mean(axis=1)`` with ``n = len(x) // step`` (a partial last block is
+    dropped), computed a chunk of rows at a time, without a float64 copy of
+    the whole of ``x``. NaN propagates to its block.
+
+    Examples
+    --------
+    >>> block_means(np.array([[1.0], [2.0], [3.0], [5.0], [9.0]], dtype=np.float32), 2).tolist()
+    [[1.5], [4.0]]
+    """
+    if step < 1:
+        raise ValueError(f"a block must hold at least one row, got {step}")
+    n, k = x.shape[0] // step, x.shape[1]
+    out = np.empty((n, k))
+    rows = max(1, BLOCK_CHUNK_SAMPLES // step)
+    for start in range(0, n, rows):
+        stop = min(start + rows, n)
+        part = np.multiply(x[start * step: stop * step], scale, dtype=np.float64)
+        out[start:stop] = part.reshape(stop - start, step, k).mean(axis=1)
+    return out
 
 
 def moving_average(x: npt.ArrayLike, width: int) -> FloatArray:

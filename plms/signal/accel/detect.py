@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from plms.signal.accel._filters import moving_average, moving_median
+from plms.signal.accel._filters import block_means, moving_average, moving_median
 from plms.signal.accel.features import (
     add_disjoint,
     event_features,
@@ -58,8 +58,6 @@ ACCEL_LM_COLUMNS = ("onset", "duration", "peak_mg", "rotation_deg", "held_mg", "
 MG_PER_G = 1000.0
 #: Axes of a three-axis sensor.
 N_AXES = 3
-#: Full-rate samples converted to the working rate at a time (a chunk stays in the cache).
-WORK_CHUNK_SAMPLES = 1 << 16
 #: Warning for single-axis input.
 SINGLE_AXIS_WARNING = (
     "single-axis input: only the change along that axis is seen, so a rotation "
@@ -204,23 +202,18 @@ def _working(x: npt.NDArray[np.floating], n: int, step: int
              ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """Means of blocks of ``step`` samples in mg, and the blocks that held an invalid sample.
 
-    The full-rate samples are converted to float64 mg a chunk at a time (the
-    same numbers as converting them all at once, without a full-rate copy);
-    a recording with invalid samples is converted whole (:func:`_fill_nan`
-    holds the last valid sample, which may lie in an earlier chunk).
+    The full-rate samples are converted to float64 mg a chunk at a time
+    (:func:`block_means`); a recording with invalid samples is converted
+    whole, as the invalid ones are replaced by the last valid sample
+    (:func:`_fill_nan`), which may lie in an earlier chunk.
     """
-    k = x.shape[1]
-    work = np.empty((n, k))
-    rows = max(1, WORK_CHUNK_SAMPLES // step)
-    for start in range(0, n, rows):
-        part = np.multiply(x[start * step: (start + rows) * step], MG_PER_G, dtype=np.float64)
-        if not np.isfinite(part).all():
-            full = np.multiply(x[: n * step], MG_PER_G, dtype=np.float64)
-            bad_raw = ~np.all(np.isfinite(full), axis=1)
-            full = _fill_nan(full, bad_raw)
-            return full.reshape(n, step, k).mean(axis=1), bad_raw.reshape(n, step).any(axis=1)
-        work[start: start + rows] = part.reshape(-1, step, k).mean(axis=1)
-    return work, np.zeros(n, dtype=bool)
+    work = block_means(x, step, MG_PER_G)
+    if np.isfinite(work).all():  # every sample was valid (a non-finite one spoils its block)
+        return work, np.zeros(n, dtype=bool)
+    full = np.multiply(x[: n * step], MG_PER_G, dtype=np.float64)
+    bad_raw = ~np.all(np.isfinite(full), axis=1)
+    full = _fill_nan(full, bad_raw)
+    return full.reshape(n, step, x.shape[1]).mean(axis=1), bad_raw.reshape(n, step).any(axis=1)
 
 
 def _fill_nan(x: npt.NDArray[np.float64], bad: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:

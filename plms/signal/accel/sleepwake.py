@@ -48,7 +48,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from plms.signal.accel._filters import moving_median
+from plms.signal.accel._filters import block_means, moving_median
 from plms.signal.accel.sleepwake_rules import (
     anchored_still, angle_deg, covered, lone_breaks, mark_brief_wake, rescore_after_wake,
 )
@@ -194,13 +194,15 @@ def segment_medians(acc: npt.ArrayLike, fs: float, segment_s: float) -> npt.NDAr
     """
     if not (np.isfinite(fs) and fs > 0):
         raise ValueError(f"sampling rate must be positive, got {fs}")
-    x = np.asarray(acc, dtype=np.float64)
+    x = np.asarray(acc)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
     if x.ndim != 2 or x.shape[1] != N_AXES:
         raise ValueError(f"sleep/wake needs three axes, shape (n, 3); got {x.shape}")
     step = max(1, int(fs // WORK_RATE_HZ))
     rate = fs / step
     n = x.shape[0] // step
-    work = x[: n * step].reshape(n, step, N_AXES).mean(axis=1)
+    work = block_means(x, step)
     if np.isnan(work).any():  # NaN stretches: carry the last valid orientation
         bad = np.isnan(work).any(axis=1)
         idx = np.maximum.accumulate(np.where(bad, 0, np.arange(n)))
