@@ -414,7 +414,9 @@ def read_accel_csv(
     signals: dict[str, AccelSignal] = {}
     for leg, device in placed.items():
         values = np.stack([_numbers(table, c, first_line, path) for c in device.labels], axis=1)
-        data_g = fill_gaps(values * scale, timeline.positions)
+        if scale != 1.0:  # values in g are used as they are (x * 1.0 is x)
+            values *= scale
+        data_g = fill_gaps(values, timeline.positions)
         clipped, range_g = clipped_at_range(data_g)
         signals[leg], device_notes = make_signal(
             label=device.name or "accelerometer", side=leg, data_g=data_g, axes=device.axes,

@@ -121,7 +121,9 @@ def _read_device(header: EdfHeader, device: DeviceChannels, side: Side, unit: st
             + ", ".join(f"{s.label} {header.sampling_rate(s):g} Hz" for s in sigs) + ")",
             path=header.path)
     columns = [_read_axis(header, s, unit, source) for s in sigs]
-    clipped = np.any(np.stack([c[1] for c in columns]), axis=0)
+    clipped = columns[0][1].copy()
+    for column in columns[1:]:
+        clipped |= column[1]
     return make_signal(
         label=device.name, side=side, data_g=np.stack([c[0] for c in columns], axis=1),
         axes=device.axes, channel_labels=device.labels, fs=rates.pop(),
