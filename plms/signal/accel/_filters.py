@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 #: Windows of at most this many values are partitioned at a time (bounds the memory).
-MEDIAN_CHUNK_VALUES = 1 << 22
+MEDIAN_CHUNK_VALUES = 1 << 18
 #: Samples averaged into blocks at a time by :func:`block_means` (a chunk stays in the cache).
 BLOCK_CHUNK_SAMPLES = 1 << 16
 
@@ -97,14 +97,26 @@ def moving_average(x: npt.ArrayLike, width: int) -> FloatArray:
     [1.0, 3.0, 5.0]
     """
     arr = _checked(x, width)
-    if arr.shape[0] == 0:
+    n = arr.shape[0]
+    if n == 0:
         return arr.copy()
-    p = _padded(arr, width)
+    before = width // 2
+    after = width - 1 - before
     sums = np.empty_like(arr)
     sums[0] = 0.0
-    for k in range(width):
-        sums[0] += p[k]
-    np.subtract(p[width:], p[: p.shape[0] - width], out=sums[1:])
+    for k in range(width):  # the first window, edge rows repeated (row k - before of x)
+        sums[0] += arr[min(max(k - before, 0), n - 1)]
+    # the change at row i: row i + after enters, row i - 1 - before leaves (both clipped
+    # to the signal, as if it were padded with its edge rows); the rows where neither is
+    # clipped are two slices of x, the few others are gathered
+    lo, hi = min(before + 1, n), max(n - after, before + 1)
+    if hi > lo:
+        np.subtract(arr[lo + after: hi + after], arr[lo - 1 - before: hi - 1 - before],
+                    out=sums[lo:hi])
+    edges = np.r_[1:min(lo, n), max(hi, lo):n]
+    if edges.size:
+        sums[edges] = (arr[np.minimum(edges + after, n - 1)]
+                       - arr[np.maximum(edges - 1 - before, 0)])
     np.cumsum(sums, axis=0, out=sums)
     sums /= width
     return sums

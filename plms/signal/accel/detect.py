@@ -258,10 +258,11 @@ def _activity(acc: npt.ArrayLike, fs: float, settings: AccelDetectorSettings) ->
     m += 1 - m % 2
     half = m // 2
     centred = moving_median(medians, m)
-    b = np.arange(n) // block
+    # each working-rate sample takes the estimates of its block
+    blocks = np.arange(medians.shape[0])
     last = medians.shape[0] - 1
-    before = centred[np.clip(b - 1 - half, 0, last)]
-    after = centred[np.clip(b + 1 + half, 0, last)]
+    before = np.repeat(centred[np.clip(blocks - 1 - half, 0, last)], block, axis=0)[:n]
+    after = np.repeat(centred[np.clip(blocks + 1 + half, 0, last)], block, axis=0)[:n]
     dev = nearer_distance(smoothed, before, after)
     dev[bad] = np.nan
     lowpassed = triangular_lowpass(work, int(round(settings.held_smoothing_s * rate)))

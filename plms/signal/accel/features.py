@@ -59,10 +59,11 @@ def nearer_distance(x: FloatArray, before: FloatArray, after: FloatArray) -> Flo
     >>> nearer_distance(np.array([[3.0, 4.0]]), np.zeros((1, 2)), np.array([[3.0, 0.0]]))
     array([4.])
     """
-    d_before = x - before
-    d_after = x - after
-    return np.sqrt(np.minimum(np.einsum("ij,ij->i", d_before, d_before),
-                              np.einsum("ij,ij->i", d_after, d_after)))
+    d = np.subtract(x, before)
+    squared = np.einsum("ij,ij->i", d, d)
+    np.subtract(x, after, out=d)
+    np.minimum(squared, np.einsum("ij,ij->i", d, d), out=squared)
+    return np.sqrt(squared, out=squared)
 
 
 def add_disjoint(on: IntArray, off: IntArray, more_on: IntArray, more_off: IntArray
