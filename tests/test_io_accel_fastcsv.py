@@ -1,4 +1,4 @@
-"""ISO timestamps decoded from a CSV's bytes (plms.io.accel._fastcsv) and the CSV reader using them."""
+"""ISO timestamps decoded from the bytes of a CSV (plms.io.accel._fastcsv), and the reader."""
 
 from __future__ import annotations
 
