@@ -313,3 +313,17 @@ def test_run_rules_at_the_edges():
     assert rescore_after_wake(np.ones(8, dtype=bool), 3, 5, 2).astype(int).tolist() == [
         1, 1, 1, 0, 0, 1, 1, 1]
     assert covered(4, [], []).tolist() == [False] * 4
+
+
+def test_leading_nan_keeps_the_rolling_median_it_had():
+    """NaN before the first valid sample stays NaN in the orientation; the rolling median
+    of such a record is scipy's (its NaN handling is its own), as before the numpy filter."""
+    from scipy.ndimage import median_filter
+
+    acc = _still(3.0)
+    acc[: int(20 * FS)] = np.nan
+    medians = segment_medians(acc, FS, 5.0)
+    step = int(FS // 5.0)
+    work = acc[: acc.shape[0] // step * step].reshape(-1, step, 3).mean(axis=1)
+    expected = median_filter(work, size=(25, 1), mode="nearest")
+    assert np.array_equal(medians.reshape(-1, 3), expected[: medians.size // 3], equal_nan=True)

@@ -208,7 +208,12 @@ def segment_medians(acc: npt.ArrayLike, fs: float, segment_s: float) -> npt.NDAr
         idx = np.maximum.accumulate(np.where(bad, 0, np.arange(n)))
         work = work[idx]
     width = max(1, int(round(segment_s * rate)))
-    med = moving_median(work, width)
+    if np.isnan(work).any():  # a record that starts with NaN: scipy's filter, as always
+        from scipy.ndimage import median_filter
+
+        med = median_filter(work, size=(width, 1), mode="nearest")
+    else:
+        med = moving_median(work, width)
     n_seg = n // width
     return med[: n_seg * width].reshape(n_seg, width, N_AXES)
 
