@@ -161,6 +161,25 @@ def test_nan_stretches_are_excluded_with_a_warning():
     assert np.isnan(det.activity_mg).any()
 
 
+def test_nan_stretch_after_the_first_chunks_and_float32_input():
+    """A long recording is converted a chunk at a time: a NaN stretch late in it still
+    blanks exactly its working-rate blocks, and float32 samples give what float64 give."""
+    from plms.signal.accel._filters import BLOCK_CHUNK_SAMPLES
+
+    seconds = 3 * BLOCK_CHUNK_SAMPLES / FS
+    acc = _signal(seconds, [(30.0, 2.0, 20.0), (seconds - 60.0, 2.0, 20.0)])
+    lo, hi = int((seconds - 200.0) * FS), int((seconds - 190.0) * FS)   # in the last chunk
+    acc[lo:hi] = np.nan
+    det = detect_lm_accel(acc, FS)
+    assert len(det.events) == 2
+    step = 2  # 50 Hz -> 25 Hz
+    blanked = np.flatnonzero(np.isnan(det.activity_mg))
+    assert blanked.tolist() == list(range(lo // step, -(-hi // step)))
+    single = detect_lm_accel(acc.astype(np.float32), FS)
+    same = acc.astype(np.float32).astype(np.float64)
+    pd.testing.assert_frame_equal(single.events, detect_lm_accel(same, FS).events)
+
+
 def test_single_axis_input_warns():
     acc = _signal(60.0, [(30.0, 2.0, 20.0)])
     det = detect_lm_accel(acc[:, 0], FS)

@@ -242,3 +242,88 @@ def test_generated_night_total_sleep_time(seed, fs):
                               lights_off_s=hyp.lights_off_s, lights_on_s=hyp.lights_on_s)
     assert abs(est.hypnogram.tst_min - night.truth_tst_min) <= GENERATED_TST_ERROR_MIN
     assert est.sleep_onset_s is not None and est.sleep_onset_s < est.sleep_end_s
+
+
+def _anchored_still_reference(orient, threshold, span, tolerance, medians, min_back):
+    """The rule of anchored_still written plainly, one segment at a time (the specification)."""
+    def angle(a, b):
+        cos = np.sum(a * b, axis=-1) / np.maximum(
+            np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-12)
+        return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+    n = orient.shape[0]
+    still = np.zeros(n, dtype=bool)
+    still[0] = True
+    anchor = previous = orient[0]
+    i = 1
+    while i < n:
+        if angle(orient[i], anchor) < threshold:
+            still[i] = True
+            previous, anchor = anchor, orient[i]
+            i += 1
+            continue
+        stop = min(i + span, n)
+        back = ((angle(orient[i:stop], anchor) < tolerance)
+                | (angle(orient[i:stop], previous) < tolerance))
+        back |= (angle(medians[i:stop], anchor) < tolerance).sum(axis=1) >= min_back
+        if back.any():
+            j = i + int(np.argmax(back))
+            still[i: j + 1] = True
+            i = j + 1
+        else:
+            previous = anchor = orient[i]
+            i += 1
+    return still
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_anchored_still_follows_the_rule_segment_by_segment(seed):
+    """Runs of small changes are taken at once: the same result as one segment at a time."""
+    rng = np.random.default_rng(seed)
+    for _ in range(30):
+        n = int(rng.integers(1, 250))
+        steps = rng.normal(0.0, 0.02, (n, 3))
+        moves = rng.random(n) < 0.2                         # movements of 5-30 degrees
+        steps[moves] += rng.normal(0.0, 0.3, (int(moves.sum()), 3))
+        returns = rng.random(n) < 0.5                       # half of them come back
+        orient = REST + np.cumsum(steps * ~returns[:, None], axis=0) + steps * returns[:, None]
+        medians = orient[:, None, :] + rng.normal(0.0, 0.01, (n, 5, 3))
+        args = (orient, rng.uniform(1.0, 4.0), int(rng.integers(0, 5)), rng.uniform(1.0, 4.0))
+        back = int(rng.integers(1, 6))
+        assert np.array_equal(anchored_still(*args, medians=medians, min_back=back),
+                              _anchored_still_reference(*args, medians, back))
+
+
+def test_run_rules_at_the_edges():
+    from plms.signal.accel.sleepwake_rules import (
+        covered, lone_breaks, mark_brief_wake, rescore_after_wake,
+    )
+
+    assert not lone_breaks(np.ones(6, dtype=bool), 2, 1).any()          # no break at all
+    # breaks at the very start and end count the record's edges as far away
+    still = np.array([False] + [True] * 4 + [False])
+    assert lone_breaks(still, 4, 1).astype(int).tolist() == [1, 0, 0, 0, 0, 1]
+    assert lone_breaks(still, 5, 1).astype(int).tolist() == [0] * 6     # only 4 between
+    # wake from each mark to one segment after it, clipped at the end
+    marks = np.array([True, False, False, True, False])
+    assert mark_brief_wake(np.ones(5, dtype=bool), marks, 0, 1).astype(int).tolist() == [
+        0, 0, 1, 0, 0]
+    # lights off at segment 3: the first 2 segments after it are rescored (those before
+    # it are left to the hypnogram's time in bed)
+    assert rescore_after_wake(np.ones(8, dtype=bool), 3, 5, 2).astype(int).tolist() == [
+        1, 1, 1, 0, 0, 1, 1, 1]
+    assert covered(4, [], []).tolist() == [False] * 4
+
+
+def test_leading_nan_keeps_the_rolling_median_it_had():
+    """NaN before the first valid sample stays NaN in the orientation; the rolling median
+    of such a record is scipy's (its NaN handling is its own), as before the numpy filter."""
+    from scipy.ndimage import median_filter
+
+    acc = _still(3.0)
+    acc[: int(20 * FS)] = np.nan
+    medians = segment_medians(acc, FS, 5.0)
+    step = int(FS // 5.0)
+    work = acc[: acc.shape[0] // step * step].reshape(-1, step, 3).mean(axis=1)
+    expected = median_filter(work, size=(25, 1), mode="nearest")
+    assert np.array_equal(medians.reshape(-1, 3), expected[: medians.size // 3], equal_nan=True)

@@ -165,6 +165,12 @@ def plausibility_problem(data_g: npt.NDArray[np.floating], axes: Sequence[str],
             f"accelerometer reads about 1 g (gravity): it {_unit_hint(value, unit)}")
 
 
+def _abs_peak(column: npt.NDArray[np.float64]) -> float:
+    """Largest absolute value, NaN left out (0 when every sample is NaN; inf with an inf)."""
+    high, low = np.fmax.reduce(column), np.fmin.reduce(column)
+    return 0.0 if np.isnan(high) else max(float(high), -float(low))
+
+
 def clipped_at_range(data_g: npt.ArrayLike) -> tuple[float, float | None]:
     """Share of samples stuck at a standard measuring range, and that range (g).
 
@@ -190,11 +196,13 @@ def clipped_at_range(data_g: npt.ArrayLike) -> tuple[float, float | None]:
     clipped = np.zeros(data.shape[0], dtype=bool)
     found: float | None = None
     for k in range(data.shape[1]):
-        column = np.abs(data[:, k])
-        peak = float(np.nanmax(column)) if np.isfinite(column).any() else 0.0
+        column = data[:, k]
+        peak = _abs_peak(column)
         ranges = [r for r in STANDARD_RANGES_G if abs(peak - r) <= RANGE_MATCH_TOLERANCE * r]
-        at_peak = column >= peak * (1.0 - PEAK_RTOL)
-        if ranges and int(at_peak.sum()) >= MIN_CLIPPED_SAMPLES:
+        if not ranges:  # no limit to be stuck at: nothing of this axis is clipped
+            continue
+        at_peak = np.abs(column) >= peak * (1.0 - PEAK_RTOL)
+        if int(at_peak.sum()) >= MIN_CLIPPED_SAMPLES:
             clipped |= at_peak
             found = max(found or 0.0, ranges[0])
     return float(clipped.mean()), found

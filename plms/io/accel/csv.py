@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +37,7 @@ from plms.io.accel._common import (
     clipped_at_range,
     make_signal,
 )
+from plms.io.accel._fastcsv import line_start_timestamps
 from plms.io.accel.labels import assign_sides, column_axis_side, group_devices, side_from_name
 
 #: An interval longer than this many median intervals is a gap.
@@ -269,8 +271,38 @@ def _find_column(columns: list[str], names: tuple[str, ...], given: str | None,
     return None
 
 
-def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
-    """The table of ``path`` (stripped column names) and the file line of its first row."""
+def _read_columns(path: Path, sep: str, skip: int, time_column: str | None) -> pd.DataFrame:
+    """pandas' table of ``path``, or of the columns plms uses when the time comes first.
+
+    When the first column is the time, holds ISO timestamps of one width and
+    every line has all the columns, the timestamps are decoded from the bytes
+    (:func:`plms.io.accel._fastcsv.line_start_timestamps`) rather than parsed
+    from millions of strings, and pandas reads the axis columns alone (the
+    same numbers); otherwise pandas reads the whole table, as it always did.
+    """
+    options: dict[str, Any] = {"sep": sep, "skiprows": skip, "skipinitialspace": True,
+                               "encoding": "utf-8-sig", "encoding_errors": "replace"}
+    names = [str(c).strip() for c in pd.read_csv(path, nrows=0, **options).columns]
+    axes = [k for k, name in enumerate(names) if column_axis_side(name) is not None]
+    if (not axes or len(set(names)) != len(names)
+            or (time_column is not None and time_column not in names)
+            or _find_column(names, TIME_NAMES, time_column, path) != names[0]):
+        return pd.read_csv(path, **options)
+    ns = line_start_timestamps(path, header_line=skip, sep=sep, n_columns=len(names))
+    if ns is None:
+        return pd.read_csv(path, **options)
+    table = pd.read_csv(path, usecols=axes, **options)
+    if len(table) != ns.size:  # lines pandas reads otherwise (comments, quoted line ends)
+        return pd.read_csv(path, **options)
+    table.insert(0, names[0], pd.Series(ns.view("datetime64[ns]")))
+    return table
+
+
+def _read_table(path: Path, time_column: str | None = None) -> tuple[pd.DataFrame, int]:
+    """The table of ``path`` (stripped column names) and the file line of its first row.
+
+    ``time_column`` names the time column when its name is not a usual one.
+    """
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as handle:
             first = [handle.readline() for _ in range(MAX_PREAMBLE_LINES)]
@@ -286,8 +318,7 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
         # column of a long file says nothing more, and is not shown)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            table = pd.read_csv(path, sep=sep, skiprows=skip, skipinitialspace=True,
-                                encoding="utf-8-sig", encoding_errors="replace")
+            table = _read_columns(path, sep, skip, time_column)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
         problem = " ".join(str(exc).split())[:200]  # pandas ends its messages with a newline
         raise PlmsInputError(f"cannot be read as a table ({problem})", path=path) from None
@@ -366,7 +397,7 @@ def read_accel_csv(
         scale = accel_unit_scale(unit)
     except PlmsInputError as exc:
         raise exc.with_path(path) from None
-    table, first_line = _read_table(path)
+    table, first_line = _read_table(path, time_column)
     columns = list(table.columns)
     parsed = [(c, column_axis_side(c)) for c in columns]
     parsed = [(c, p) for c, p in parsed if p is not None]
@@ -383,7 +414,9 @@ def read_accel_csv(
     signals: dict[str, AccelSignal] = {}
     for leg, device in placed.items():
         values = np.stack([_numbers(table, c, first_line, path) for c in device.labels], axis=1)
-        data_g = fill_gaps(values * scale, timeline.positions)
+        if scale != 1.0:  # values in g are used as they are (x * 1.0 is x)
+            values *= scale
+        data_g = fill_gaps(values, timeline.positions)
         clipped, range_g = clipped_at_range(data_g)
         signals[leg], device_notes = make_signal(
             label=device.name or "accelerometer", side=leg, data_g=data_g, axes=device.axes,

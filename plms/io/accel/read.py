@@ -78,10 +78,10 @@ def _signal_header(header: EdfHeader, label: str) -> SignalHeader:
     return matches[0]
 
 
-def _read_axis(header: EdfHeader, sig: SignalHeader, unit: str | None,
-               source: LibraryFile) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_],
-                                            float]:
-    """One axis in g, its clipped samples, and the range in g."""
+def _read_axis(header: EdfHeader, sig: SignalHeader, unit: str | None, source: LibraryFile,
+               out: npt.NDArray[np.float32] | None = None
+               ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], float]:
+    """One axis in g (written to ``out`` when given), its clipped samples, and the range in g."""
     used = sig.unit if unit is None else unit
     if not used.strip():
         raise PlmsInputError(f"channel {sig.label!r} has no physical unit in the header; "
@@ -100,7 +100,7 @@ def _read_axis(header: EdfHeader, sig: SignalHeader, unit: str | None,
     digital = source.digital(sig)
     gain = (sig.physical_max - sig.physical_min) / (sig.digital_max - sig.digital_min)
     offset = sig.physical_min - sig.digital_min * gain
-    data = np.multiply(digital, np.float32(gain * scale), dtype=np.float32)
+    data = np.multiply(digital, np.float32(gain * scale), dtype=np.float32, out=out)
     data += np.float32(offset * scale)
     clipped = (digital <= sig.digital_min) | (digital >= sig.digital_max)
     range_g = max(abs(sig.physical_min), abs(sig.physical_max)) * scale
@@ -120,10 +120,15 @@ def _read_device(header: EdfHeader, device: DeviceChannels, side: Side, unit: st
             f"the axes of accelerometer {device.name!r} have different sampling rates ("
             + ", ".join(f"{s.label} {header.sampling_rate(s):g} Hz" for s in sigs) + ")",
             path=header.path)
-    columns = [_read_axis(header, s, unit, source) for s in sigs]
-    clipped = np.any(np.stack([c[1] for c in columns]), axis=0)
+    # the axes are written side by side into one (samples x axes) array
+    n = header.n_records * sigs[0].samples_per_record
+    data = np.empty((n, len(sigs)), dtype=np.float32)
+    columns = [_read_axis(header, s, unit, source, out=data[:, k]) for k, s in enumerate(sigs)]
+    clipped = columns[0][1].copy()
+    for column in columns[1:]:
+        clipped |= column[1]
     return make_signal(
-        label=device.name, side=side, data_g=np.stack([c[0] for c in columns], axis=1),
+        label=device.name, side=side, data_g=data,
         axes=device.axes, channel_labels=device.labels, fs=rates.pop(),
         unit=unit or sigs[0].unit, path=header.path,
         clipped_fraction=float(clipped.mean()) if clipped.size else 0.0,

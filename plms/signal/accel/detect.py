@@ -40,8 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.ndimage import median_filter, uniform_filter1d
 
+from plms.signal.accel._filters import block_means, moving_average, moving_median
 from plms.signal.accel.features import (
     add_disjoint,
     event_features,
@@ -186,13 +186,34 @@ class _Activity:
     held: npt.NDArray[np.float64]  # (n,) in mg, NaN where invalid
 
 
-def _as_axes(acc: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    x = np.asarray(acc, dtype=np.float64)
+def _as_axes(acc: npt.ArrayLike) -> npt.NDArray[np.floating]:
+    """``acc`` as samples x axes; float32 and float64 are kept (not copied), others are float64."""
+    x = np.asarray(acc)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[1] not in (1, N_AXES):
         raise ValueError(f"acc must have shape (n,) or (n, 3), got {np.shape(acc)}")
     return x
+
+
+def _working(x: npt.NDArray[np.floating], n: int, step: int
+             ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Means of blocks of ``step`` samples in mg, and the blocks that held an invalid sample.
+
+    The full-rate samples are converted to float64 mg a chunk at a time
+    (:func:`block_means`); a recording with invalid samples is converted
+    whole, as the invalid ones are replaced by the last valid sample
+    (:func:`_fill_nan`), which may lie in an earlier chunk.
+    """
+    work = block_means(x, step, MG_PER_G)
+    if np.isfinite(work).all():  # every sample was valid (a non-finite one spoils its block)
+        return work, np.zeros(n, dtype=bool)
+    full = np.multiply(x[: n * step], MG_PER_G, dtype=np.float64)
+    bad_raw = ~np.all(np.isfinite(full), axis=1)
+    full = _fill_nan(full, bad_raw)
+    return full.reshape(n, step, x.shape[1]).mean(axis=1), bad_raw.reshape(n, step).any(axis=1)
 
 
 def _fill_nan(x: npt.NDArray[np.float64], bad: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
@@ -221,30 +242,27 @@ def _block_reduce(x: npt.NDArray[np.float64], size: int, how: str) -> npt.NDArra
 def _activity(acc: npt.ArrayLike, fs: float, settings: AccelDetectorSettings) -> _Activity:
     if not (np.isfinite(fs) and fs > 0):
         raise ValueError(f"sampling rate must be positive, got {fs}")
-    x = _as_axes(acc) * MG_PER_G
+    x = _as_axes(acc)
     step = max(1, int(fs // settings.working_rate_hz))
     rate = fs / step
     n = x.shape[0] // step
     if n == 0:
         empty = np.zeros((0, x.shape[1]))
         return _Activity(empty, empty, np.zeros(0), rate, empty, np.zeros(0))
-    x = x[: n * step]
-    bad_raw = ~np.all(np.isfinite(x), axis=1)
-    x = _fill_nan(x, bad_raw)
-    work = x.reshape(n, step, x.shape[1]).mean(axis=1)
-    bad = bad_raw.reshape(n, step).any(axis=1)
+    work, bad = _working(x, n, step)
     width = max(1, int(round(settings.smoothing_s * rate)))
-    smoothed = uniform_filter1d(work, width, axis=0, mode="nearest")
+    smoothed = moving_average(work, width)
     block = max(1, int(round(settings.gravity_block_s * rate)))
     medians = _block_reduce(smoothed, block, "median")
     m = max(1, int(round(settings.gravity_window_s / (block / rate))))
     m += 1 - m % 2
     half = m // 2
-    centred = median_filter(medians, size=(m, 1), mode="nearest")
-    b = np.arange(n) // block
+    centred = moving_median(medians, m)
+    # each working-rate sample takes the estimates of its block
+    blocks = np.arange(medians.shape[0])
     last = medians.shape[0] - 1
-    before = centred[np.clip(b - 1 - half, 0, last)]
-    after = centred[np.clip(b + 1 + half, 0, last)]
+    before = np.repeat(centred[np.clip(blocks - 1 - half, 0, last)], block, axis=0)[:n]
+    after = np.repeat(centred[np.clip(blocks + 1 + half, 0, last)], block, axis=0)[:n]
     dev = nearer_distance(smoothed, before, after)
     dev[bad] = np.nan
     lowpassed = triangular_lowpass(work, int(round(settings.held_smoothing_s * rate)))

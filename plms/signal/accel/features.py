@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import uniform_filter1d
-
+from plms.signal.accel._filters import moving_average
 from plms.signal.events import hysteresis_events, quiet_run_starts
 from plms.rules import TIME_TOLERANCE_S, Rules
 
@@ -49,8 +48,7 @@ def triangular_lowpass(x: FloatArray, width: int) -> FloatArray:
     >>> float(np.abs(triangular_lowpass(x, 15)[50:200]).max()) < 0.05
     True
     """
-    once = uniform_filter1d(x, max(1, width), axis=0, mode="nearest")
-    return uniform_filter1d(once, max(1, width), axis=0, mode="nearest")
+    return moving_average(moving_average(x, max(1, width)), max(1, width))
 
 
 def nearer_distance(x: FloatArray, before: FloatArray, after: FloatArray) -> FloatArray:
@@ -61,10 +59,11 @@ def nearer_distance(x: FloatArray, before: FloatArray, after: FloatArray) -> Flo
     >>> nearer_distance(np.array([[3.0, 4.0]]), np.zeros((1, 2)), np.array([[3.0, 0.0]]))
     array([4.])
     """
-    d_before = x - before
-    d_after = x - after
-    return np.sqrt(np.minimum(np.einsum("ij,ij->i", d_before, d_before),
-                              np.einsum("ij,ij->i", d_after, d_after)))
+    d = np.subtract(x, before)
+    squared = np.einsum("ij,ij->i", d, d)
+    np.subtract(x, after, out=d)
+    np.minimum(squared, np.einsum("ij,ij->i", d, d), out=squared)
+    return np.sqrt(squared, out=squared)
 
 
 def add_disjoint(on: IntArray, off: IntArray, more_on: IntArray, more_off: IntArray

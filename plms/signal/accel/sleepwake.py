@@ -47,10 +47,10 @@ from typing import cast
 
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import median_filter
 
+from plms.signal.accel._filters import block_means, moving_median
 from plms.signal.accel.sleepwake_rules import (
-    anchored_still, angle_deg, lone_breaks, mark_brief_wake, rescore_after_wake,
+    anchored_still, angle_deg, covered, lone_breaks, mark_brief_wake, rescore_after_wake,
 )
 from plms.signal.events import true_runs
 from plms.hypnogram import DEFAULT_EPOCH_S, Hypnogram
@@ -194,19 +194,26 @@ def segment_medians(acc: npt.ArrayLike, fs: float, segment_s: float) -> npt.NDAr
     """
     if not (np.isfinite(fs) and fs > 0):
         raise ValueError(f"sampling rate must be positive, got {fs}")
-    x = np.asarray(acc, dtype=np.float64)
+    x = np.asarray(acc)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
     if x.ndim != 2 or x.shape[1] != N_AXES:
         raise ValueError(f"sleep/wake needs three axes, shape (n, 3); got {x.shape}")
     step = max(1, int(fs // WORK_RATE_HZ))
     rate = fs / step
     n = x.shape[0] // step
-    work = x[: n * step].reshape(n, step, N_AXES).mean(axis=1)
+    work = block_means(x, step)
     if np.isnan(work).any():  # NaN stretches: carry the last valid orientation
         bad = np.isnan(work).any(axis=1)
         idx = np.maximum.accumulate(np.where(bad, 0, np.arange(n)))
         work = work[idx]
     width = max(1, int(round(segment_s * rate)))
-    med = median_filter(work, size=(width, 1), mode="nearest")
+    if np.isnan(work).any():  # a record that starts with NaN: scipy's filter, as always
+        from scipy.ndimage import median_filter
+
+        med = median_filter(work, size=(width, 1), mode="nearest")
+    else:
+        med = moving_median(work, width)
     n_seg = n // width
     return med[: n_seg * width].reshape(n_seg, width, N_AXES)
 
@@ -292,10 +299,9 @@ def estimate_sleep_wake(
                         int(np.floor(settings.turn_max_s / seg + 1e-9)))
     still = still | turns
     min_run = int(np.ceil(settings.min_inactive_s / seg - 1e-9))
-    sleep = np.zeros(n_seg, dtype=bool)
-    for s, e in zip(*true_runs(still), strict=True):
-        if e - s >= min_run:
-            sleep[s:e] = True
+    starts, stops = true_runs(still)
+    long_enough = stops - starts >= min_run
+    sleep = covered(n_seg, starts[long_enough], stops[long_enough])
     first = int(np.ceil((lights_off_s or 0.0) / seg - 1e-9))
     sleep = rescore_after_wake(sleep, first, _n_segments(settings.rescore_after_s, seg),
                                _n_segments(settings.rescore_s, seg), settings.rescore_ratio)

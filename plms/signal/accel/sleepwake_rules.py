@@ -80,30 +80,72 @@ def anchored_still(orient: FloatArray, threshold_deg: float, max_excursion: int,
     still = np.zeros(n, dtype=bool)
     if n == 0:
         return still
+    # While the anchor is the segment before (it was still, or a movement that did not
+    # return left the foot there), a segment is still when its change from that segment
+    # is below the threshold: those changes are computed at once, and a run of such
+    # segments is passed in one step. Only the segments after a larger change (the
+    # movements) are looked at one by one.
+    follows = np.zeros(n, dtype=bool)
+    follows[1:] = angle_deg(orient[1:], orient[:-1]) < threshold_deg
+    changes = np.flatnonzero(~follows)
     still[0] = True
-    anchor = previous = orient[0]
+    anchor = previous = 0  # indices of the anchor and of the anchor before it
     i = 1
     while i < n:
-        if angle_deg(orient[i], anchor) < threshold_deg:
+        if anchor == i - 1:
+            k = int(np.searchsorted(changes, i))
+            stop = int(changes[k]) if k < changes.size else n
+            if stop > i:  # still segments, each the anchor of the next
+                still[i:stop] = True
+                previous, anchor = stop - 2, stop - 1
+                i = stop
+                continue
+        elif angle_deg(orient[i], orient[anchor]) < threshold_deg:
             still[i] = True
-            previous, anchor = anchor, orient[i]
+            previous, anchor = anchor, i
             i += 1
             continue
-        stop = min(i + max_excursion, n)
-        ahead = orient[i:stop]
-        back = ((angle_deg(ahead, anchor[None, :]) < tolerance_deg)
-                | (angle_deg(ahead, previous[None, :]) < tolerance_deg))
-        if medians is not None:
-            near = angle_deg(medians[i:stop], anchor[None, None, :]) < tolerance_deg
-            back |= near.sum(axis=1) >= min_back
-        if back.any():
-            j = i + int(np.argmax(back))
+        j = _return(orient, medians, i, min(i + max_excursion, n), orient[anchor],
+                    orient[previous], tolerance_deg, min_back)
+        if j >= 0:
             still[i: j + 1] = True
             i = j + 1
         else:
-            previous = anchor = orient[i]
+            previous = anchor = i
             i += 1
     return still
+
+
+def _return(orient: FloatArray, medians: FloatArray | None, start: int, stop: int,
+            anchor: FloatArray, previous: FloatArray, tolerance_deg: float,
+            min_back: int) -> int:
+    """The first segment in ``[start, stop)`` back at rest (:func:`anchored_still`), or -1."""
+    ahead = orient[start:stop]
+    back = ((angle_deg(ahead, anchor[None, :]) < tolerance_deg)
+            | (angle_deg(ahead, previous[None, :]) < tolerance_deg))
+    if medians is not None:
+        near = angle_deg(medians[start:stop], anchor[None, None, :]) < tolerance_deg
+        back |= near.sum(axis=1) >= min_back
+    return start + int(np.argmax(back)) if back.any() else -1
+
+
+def covered(n: int, starts: npt.ArrayLike, stops: npt.ArrayLike) -> BoolArray:
+    """Mask of length ``n``, True inside any of the intervals ``[starts, stops)``.
+
+    The intervals may overlap and reach beyond ``[0, n)`` (they are clipped).
+
+    Examples
+    --------
+    >>> covered(8, [1, 2, 6], [3, 4, 20]).astype(int).tolist()
+    [0, 1, 1, 1, 0, 0, 1, 1]
+    """
+    lo = np.clip(np.asarray(starts, dtype=np.int64), 0, n)
+    hi = np.clip(np.asarray(stops, dtype=np.int64), 0, n)
+    keep = hi > lo
+    edges = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(edges, lo[keep], 1)
+    np.add.at(edges, hi[keep], -1)
+    return np.cumsum(edges[:n]) > 0
 
 
 def lone_breaks(still: BoolArray, isolation: int, longest: int) -> BoolArray:
@@ -120,16 +162,16 @@ def lone_breaks(still: BoolArray, isolation: int, longest: int) -> BoolArray:
     >>> lone_breaks(still, isolation=4, longest=1).astype(int).tolist()
     [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]
     """
-    out = np.zeros_like(still, dtype=bool)
     if isolation <= 0:
-        return out
+        return np.zeros_like(still, dtype=bool)
     starts, ends = true_runs(~still)
-    for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
-        before = a - ends[k - 1] if k > 0 else isolation
-        after = starts[k + 1] - b if k + 1 < len(starts) else isolation
-        if b - a <= longest and before >= isolation and after >= isolation:
-            out[a:b] = True
-    return out
+    if starts.size == 0:
+        return np.zeros_like(still, dtype=bool)
+    gaps = starts[1:] - ends[:-1]  # still segments between successive breaks
+    before = np.concatenate([[isolation], gaps])
+    after = np.concatenate([gaps, [isolation]])
+    lone = (ends - starts <= longest) & (before >= isolation) & (after >= isolation)
+    return covered(still.size, starts[lone], ends[lone])
 
 
 def pass_isolated_breaks(still: BoolArray, isolation: int, longest: int) -> BoolArray:
@@ -149,10 +191,8 @@ def mark_brief_wake(sleep: BoolArray, marks: BoolArray, before: int, after: int)
     """
     if before < 0 or after < 0:
         raise ValueError(f"before and after must be zero or positive, got {before}, {after}")
-    out = sleep.copy()
-    for a, b in zip(*true_runs(marks), strict=True):
-        out[max(a - before, 0): b + after] = False
-    return out
+    starts, stops = true_runs(marks)
+    return sleep & ~covered(sleep.size, starts - before, stops + after)
 
 
 def rescore_after_wake(sleep: BoolArray, first: int, after: int, rescore: int,
@@ -182,10 +222,12 @@ def rescore_after_wake(sleep: BoolArray, first: int, after: int, rescore: int,
     wake = ~sleep
     wake[: max(first, 0)] = True
     starts, ends = true_runs(np.r_[True, wake])  # a leading wake bout of unlimited length
-    for a, b in zip(starts - 1, ends - 1, strict=True):
-        if a < 0:
-            out[b: b + rescore] = False
-        elif b - a >= after:
-            length = rescore if np.isinf(ratio) else min(rescore, int(round(ratio * (b - a))))
-            out[b: b + length] = False
-    return out
+    bout = ends - starts
+    if np.isinf(ratio):
+        length = np.full(bout.size, rescore, dtype=np.int64)
+    else:
+        length = np.minimum(rescore, np.rint(ratio * bout).astype(np.int64))
+    length[bout < after] = 0
+    length[starts == 0] = rescore  # the wake before lights off or the record
+    ends -= 1  # index in ``sleep``: the first segment after the bout
+    return out & ~covered(out.size, ends, ends + length)
