@@ -427,3 +427,33 @@ def first_record_onset(rows: npt.NDArray[np.uint8]) -> float | None:
     """Start of the first data record (the sub-second start), None if unreadable."""
     match = _TIMEKEEPING.match(rows[0].tobytes())
     return float(match.group(1)) if match else None
+
+
+def read_digital_range(header: EdfHeader, signal: SignalHeader, start: int, stop: int
+                       ) -> npt.NDArray[np.int32]:
+    """The integer samples ``start:stop`` of one signal, read from its data records.
+
+    Only the records holding them are read, with one seek and one read into
+    a buffer of those records (no memory map: the pages of a mapped file
+    count in the resident memory of the process); the samples are clipped to
+    the signal's length.
+    """
+    spr = signal.samples_per_record
+    start, stop = max(0, start), min(stop, header.n_records * spr)
+    if stop <= start:
+        return np.zeros(0, dtype=np.int32)
+    first, last = start // spr, -(-stop // spr)
+    width = header.sample_bytes
+    with open(header.path, "rb") as fh:
+        fh.seek(header.header_bytes + first * header.record_bytes)
+        raw = np.fromfile(fh, dtype=np.uint8, count=(last - first) * header.record_bytes)
+    if raw.size != (last - first) * header.record_bytes:
+        raise PlmsInputError(f"the file ends inside data record {last}", path=header.path)
+    cols = raw.reshape(last - first, header.record_bytes)[
+        :, signal.byte_offset: signal.byte_offset + spr * width].reshape(-1, width)
+    if width == EDF_SAMPLE_BYTES:
+        values = cols.view("<i2").reshape(-1).astype(np.int32)
+    else:   # 24-bit little-endian two's complement
+        values = (cols[:, 0].astype(np.int32) | (cols[:, 1].astype(np.int32) << 8)
+                  | (cols[:, 2].view(np.int8).astype(np.int32) << 16))
+    return values[start - first * spr: stop - first * spr]

@@ -170,7 +170,9 @@ def _read_night(
     path = Path(source)
     chosen, ann_source_found = external_annotations(path, annotations)
     try:
-        rec = read_recording(path, read_annotations=chosen is None, **channels)
+        rec = read_recording(path, read_annotations=chosen is None, left=channels.get("left"),
+                             right=channels.get("right"), ecg=channels.get("ecg"),
+                             unit=channels.get("unit"), legs=channels.get("legs"))
     except PlmsInputError as exc:
         if all(channels.get(option) is None for option in ("left", "right", "legs")):
             raise _accel_only_hint(path, exc) from None
@@ -246,7 +248,7 @@ def score_edf(
     rec, ann, ann_source, name, stem = _read_night(path, annotations, left=left, right=right,
                                                    legs=legs, ecg=ecg, unit=unit)
     warnings = list(rec.warnings)
-    signals = {side: LegSignal(ch.label, ch.data, ch.fs, ch.saturated_fraction)
+    signals = {side: LegSignal(ch.label, np.asarray(ch.data), ch.fs, ch.saturated_fraction)
                for side, ch in rec.legs.items()}
     one_channel = one_channel_warning({side: ch.label for side, ch in rec.legs.items()})
     if one_channel is not None:
@@ -255,7 +257,7 @@ def score_edf(
         warnings += [w for w in check_leg(leg, rules, name) if w not in warnings]
     ecg_label, ecg_signal = None, None
     if rec.ecg is not None:
-        ecg_label, ecg_signal = rec.ecg.label, (rec.ecg.data, rec.ecg.fs)
+        ecg_label, ecg_signal = rec.ecg.label, (np.asarray(rec.ecg.data), rec.ecg.fs)
         rec = replace(rec, ecg=None)   # the ECG samples are freed once its beats are found
     elif not settings.leg_beats.enabled:
         warnings.append("no ECG channel found: cardiac artifact in the leg channels was not "
