@@ -247,15 +247,36 @@ def leg_artifact_extent(
     >>> leg_artifact_extent(sums, counts, rate, beats, span_s=0.3, margin_uv=1.0, min_beats=20)
     (0.1, 0.13)
     """
-    beats = np.asarray(beats_s, dtype=float)
     half = int(round(span_s * rate_hz))
-    centre = np.floor(beats * rate_hz).astype(np.int64)
-    centre = centre[(centre - half >= 0) & (centre + half < sums.size)]
-    if centre.size < max(1, min_beats) or half < 1:
-        return None
+    centre = artifact_centres(beats_s, rate_hz, sums.size, half)
+    return extent_from_rows(artifact_rows(sums, counts, centre, half), half, rate_hz,
+                            margin_uv=margin_uv, min_beats=min_beats, smoothing_s=smoothing_s)
+
+
+def artifact_centres(beats_s: npt.ArrayLike, rate_hz: float, n_bins: int,
+                     half: int) -> npt.NDArray[np.int64]:
+    """The bins of the beats whose ``half`` bins on each side lie in a record of ``n_bins``."""
+    centre = np.floor(np.asarray(beats_s, dtype=float) * rate_hz).astype(np.int64)
+    return centre[(centre - half >= 0) & (centre + half < n_bins)]
+
+
+def artifact_rows(sums: npt.NDArray[np.floating], counts: npt.NDArray[np.floating],
+                  centre: npt.NDArray[np.int64], half: int) -> npt.NDArray[np.float64]:
+    """The mean rectified level within ``half`` bins of each ``centre``, one row per beat.
+
+    ``centre`` indexes ``sums`` (a stretch of the record, or all of it).
+    """
     idx = centre[:, None] + np.arange(-half, half + 1)[None, :]
     n = counts[idx]
-    level = np.divide(sums[idx], n, out=np.full(idx.shape, np.nan), where=n > 0)
+    return np.divide(sums[idx], n, out=np.full(idx.shape, np.nan), where=n > 0)
+
+
+def extent_from_rows(level: npt.NDArray[np.float64], half: int, rate_hz: float, *,
+                     margin_uv: float, min_beats: int, smoothing_s: float = 0.0
+                     ) -> tuple[float, float] | None:
+    """:func:`leg_artifact_extent` from the beats' rows (:func:`artifact_rows`)."""
+    if level.shape[0] < max(1, min_beats) or half < 1:
+        return None
     with np.errstate(all="ignore"):
         profile = np.nanmedian(level, axis=0)
     if not np.isfinite(profile).all():
@@ -276,11 +297,12 @@ def leg_artifact_extent(
 
 def qrs_valid_mask(
     n_samples: int, fs: float, beats_s: npt.ArrayLike, before_s: float | npt.ArrayLike,
-    after_s: float | npt.ArrayLike,
+    after_s: float | npt.ArrayLike, start: int = 0,
 ) -> npt.NDArray[np.bool_]:
     """False on the samples within [beat - before_s, beat + after_s] of any beat.
 
     ``before_s`` and ``after_s`` are one value for every beat or one per beat.
+    The mask covers samples ``start:start + n_samples`` of the record.
     """
     valid = np.ones(n_samples, dtype=bool)
     beats = np.asarray(beats_s, dtype=float)
@@ -288,13 +310,34 @@ def qrs_valid_mask(
         return valid
     before = np.asarray(before_s, dtype=float)
     after = np.asarray(after_s, dtype=float)
-    lo = np.clip(np.floor((beats - before) * fs).astype(np.int64), 0, n_samples)
-    hi = np.clip(np.ceil((beats + after) * fs).astype(np.int64) + 1, 0, n_samples)
+    lo = np.clip(np.floor((beats - before) * fs).astype(np.int64) - start, 0, n_samples)
+    hi = np.clip(np.ceil((beats + after) * fs).astype(np.int64) + 1 - start, 0, n_samples)
     mark = np.zeros(n_samples + 1, dtype=np.int32)
     np.add.at(mark, lo, 1)
     np.add.at(mark, hi, -1)
     valid &= np.cumsum(mark[:-1]) == 0
     return valid
+
+
+def gate_widths(heartbeats: npt.ArrayLike | Heartbeats, before_s: float, after_s: float,
+                extent: tuple[float, float] | None
+                ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64],
+                           npt.NDArray[np.float64]]:
+    """Beat times and how long before and after each one the gate reaches, s.
+
+    Beats of another shape are gated over ``extent`` (their artifact on the
+    leg, :func:`leg_artifact_extent`) where that is wider.
+    """
+    if not isinstance(heartbeats, Heartbeats):
+        times = np.asarray(heartbeats, dtype=float)
+        return times, np.full(times.size, before_s), np.full(times.size, after_s)
+    times = np.asarray(heartbeats.times_s, dtype=float)
+    other = np.asarray(heartbeats.other_shape, dtype=bool)
+    before, after = np.full(times.size, before_s), np.full(times.size, after_s)
+    if extent is not None:
+        before[other] = max(before_s, extent[0])
+        after[other] = max(after_s, extent[1])
+    return times, before, after
 
 
 def qrs_gate(
@@ -311,15 +354,11 @@ def qrs_gate(
     ``min_beats``, ``smoothing_s``; the settings of
     :class:`plms.signal.emg.detect.DetectorSettings`).
     """
-    if not isinstance(heartbeats, Heartbeats):
-        return qrs_valid_mask(sums.size, rate_hz, heartbeats, before_s, after_s)
-    times = np.asarray(heartbeats.times_s, dtype=float)
-    other = np.asarray(heartbeats.other_shape, dtype=bool)
-    before, after = np.full(times.size, before_s), np.full(times.size, after_s)
-    extent = leg_artifact_extent(sums, counts, rate_hz, times[other], span_s=span_s,
-                                 margin_uv=margin_uv, min_beats=min_beats,
-                                 smoothing_s=smoothing_s)
-    if extent is not None:
-        before[other] = max(before_s, extent[0])
-        after[other] = max(after_s, extent[1])
+    extent = None
+    if isinstance(heartbeats, Heartbeats):
+        times = np.asarray(heartbeats.times_s, dtype=float)
+        extent = leg_artifact_extent(sums, counts, rate_hz, times[heartbeats.other_shape],
+                                     span_s=span_s, margin_uv=margin_uv, min_beats=min_beats,
+                                     smoothing_s=smoothing_s)
+    times, before, after = gate_widths(heartbeats, before_s, after_s, extent)
     return qrs_valid_mask(sums.size, rate_hz, times, before, after)

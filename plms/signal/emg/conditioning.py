@@ -196,8 +196,46 @@ def binned_rectified(
     return sums, counts
 
 
+def window_sums(x: npt.NDArray[np.floating], width: int) -> npt.NDArray[np.float64]:
+    """Sums of every ``width`` consecutive values: ``out[i] = x[i:i + width].sum()``.
+
+    Each sum is built from sums of 1, 2, 4... neighbours (the binary digits of
+    ``width``) in an order that depends on the values it covers only, not on
+    where they lie in ``x``: the sums over a stretch cut out of a longer
+    signal are bit for bit those over the whole signal (unlike differences of
+    a running sum), which lets a recording be processed in chunks.
+
+    Examples
+    --------
+    >>> window_sums(np.arange(6.0), 3).tolist()
+    [3.0, 6.0, 9.0, 12.0]
+    """
+    level = np.asarray(x, dtype=np.float64)
+    n_out = level.size - width + 1
+    if width < 1 or n_out < 1:
+        return np.zeros(max(n_out, 0))
+    out: npt.NDArray[np.float64] | None = None
+    pos, size, rest = 0, 1, width
+    while rest:
+        if rest & 1:
+            part = level[pos: pos + n_out]
+            out = part.copy() if out is None else np.add(out, part, out=out)
+            pos += size
+        rest >>= 1
+        if rest:
+            level = level[:-size] + level[size:]   # sums of 2 * size neighbours
+            size *= 2
+    if out is None:  # pragma: no cover - width >= 1 has a binary digit 1
+        raise RuntimeError("no window")
+    return out
+
+
 def moving_sum(x: npt.NDArray[np.floating], width: int) -> npt.NDArray[np.float64]:
     """Centered moving sum over ``width`` bins (shorter at the ends).
+
+    Bin ``i`` sums ``x[i - width // 2: i - width // 2 + width]`` (clipped to
+    ``x``), in the order of :func:`window_sums`: the sums of a stretch cut
+    out of a longer signal equal those of the whole signal away from its cut ends.
 
     Examples
     --------
@@ -205,15 +243,10 @@ def moving_sum(x: npt.NDArray[np.floating], width: int) -> npt.NDArray[np.float6
     [2.0, 3.0, 3.0, 3.0, 2.0]
     """
     n = x.size
-    c = np.zeros(n + width + 1)
-    np.cumsum(x, out=c[1 : n + 1])
-    c[n + 1 :] = c[n]
     half = width // 2
-    # window of bin i: [i - half, i - half + width), clipped to [0, n]
-    out = c[width - half : width - half + n].copy()
-    lead = min(half, n)
-    out[lead:] -= c[: n - lead]
-    return out
+    padded = np.zeros(n + width - 1)
+    padded[half: half + n] = x
+    return window_sums(padded, width)
 
 
 def envelope(sums: FloatArray, counts: FloatArray, width: int,
