@@ -15,7 +15,7 @@ import pytest
 
 from plms.rules import get_rules
 from plms.signal.emg.cardiac import detect_heartbeats
-from plms.signal.emg.detect import condition_leg, detect_conditioned
+from plms.signal.emg.detect import DetectorSettings, condition_leg, detect_conditioned
 from plms.simulate import NightSpec, simulate_night
 
 #: Chunk sizes, bins at 100 Hz: 37 s, an odd size (rounded up to whole 1-s
@@ -95,3 +95,48 @@ def test_a_movement_longer_than_the_margins_is_not_cut():
     for chunk in (1000, 3700):
         part = detect_conditioned(leg, rules=rules, chunk_bins=chunk)
         pd.testing.assert_frame_equal(part.events, whole.events, check_exact=True)
+
+
+class _OnDemand:
+    """An array read a stretch at a time, counting the largest stretch read."""
+
+    def __init__(self, data):
+        self._data = np.asarray(data, dtype=np.float32)
+        self.size = self._data.size
+        self.largest = 0
+
+    def read(self, start, stop):
+        self.largest = max(self.largest, stop - start)
+        return self._data[start:stop].copy()
+
+
+@pytest.mark.parametrize("chunk_s", [10.0, 37.0, 600.0])
+def test_heartbeats_in_chunks_are_those_of_the_whole_ecg(night, chunk_s):
+    sim, _, beats = night
+    ecg = sim.signals[sim.spec.ecg_label]
+    source = _OnDemand(ecg.data)
+    part = detect_heartbeats(source, ecg.fs, chunk_s=chunk_s)
+    assert np.array_equal(part.times_s, beats.times_s)
+    assert np.array_equal(part.other_shape, beats.other_shape)
+    assert source.largest < ecg.data.size / 4    # never the whole ECG at once
+
+
+def test_a_leg_read_on_demand_gives_the_figures_of_the_leg_held_whole(night):
+    from plms.signal.emg.streaming import file_sink, stream_leg
+
+    sim, legs, beats = night
+    rules = get_rules("wasm2016")
+    label = sim.spec.leg_labels[0]
+    ch = sim.signals[label]
+    source = _OnDemand(ch.data)
+    streamed = stream_leg(source, ch.fs, rules=rules, settings=DetectorSettings())
+    assert source.largest < ch.data.size / 3   # 17 min of 2-s mains blocks at most
+    whole = detect_conditioned(legs[label], heartbeats_s=beats)
+    part = detect_conditioned(streamed, heartbeats_s=beats, chunk_bins=3700,
+                              sink=file_sink(streamed.bins.n_bins))
+    assert streamed.mains_hz == legs[label].mains_hz
+    assert np.array_equal(streamed.electrode_off, legs[label].electrode_off)
+    pd.testing.assert_frame_equal(part.events, whole.events, check_exact=True)
+    assert np.array_equal(np.asarray(part.envelope), whole.envelope)
+    assert np.array_equal(np.asarray(part.baseline), whole.baseline, equal_nan=True)
+    assert part.high_tone_min == whole.high_tone_min

@@ -42,6 +42,9 @@ BDF_VERSION = b"\xffBIOSEMI"
 #: Bytes per sample.
 EDF_SAMPLE_BYTES = 2
 BDF_SAMPLE_BYTES = 3
+#: Bytes read from the data records at a time (no memory map: the pages of a
+#: mapped file count in the resident memory of the process).
+READ_CHUNK_BYTES = 1 << 23
 #: Labels of EDF+/BDF+ annotation signals.
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 #: Encoding edfio is told to use for the header: latin-1 decodes every byte, so
@@ -390,13 +393,19 @@ def read_annotation_bytes(
     Only the first ``n_records`` records are read when given.
     """
     rows = header.n_records if n_records is None else min(n_records, header.n_records)
-    mm = np.memmap(
-        header.path, dtype=np.uint8, mode="r", offset=header.header_bytes,
-        shape=(rows, header.record_bytes),
-    )
     n_bytes = signal.samples_per_record * header.sample_bytes
-    cols = np.array(mm[:, signal.byte_offset: signal.byte_offset + n_bytes])
-    del mm
+    cols = np.empty((rows, n_bytes), dtype=np.uint8)
+    step = max(1, READ_CHUNK_BYTES // header.record_bytes)   # records read at a time
+    with open(header.path, "rb") as fh:
+        fh.seek(header.header_bytes)
+        for first in range(0, rows, step):
+            count = min(step, rows - first)
+            raw = np.fromfile(fh, dtype=np.uint8, count=count * header.record_bytes)
+            if raw.size != count * header.record_bytes:
+                raise PlmsInputError(f"the file ends inside data record {first + count}",
+                                     path=header.path)
+            cols[first: first + count] = raw.reshape(count, header.record_bytes)[
+                :, signal.byte_offset: signal.byte_offset + n_bytes]
     return cols
 
 

@@ -357,7 +357,7 @@ def read_recording(
     start_offset, time_notes = time_keeping(header)
     notes += time_notes
     with_annotations = read_annotations and bool(header.annotation_signals)
-    with LibraryFile(header, annotations=with_annotations) as source:
+    with LibraryFile(header, annotations=with_annotations, prefer_unmapped=lazy) as source:
         channels: dict[str, Channel] = {
             side: (_lazy_channel(header, str(choice.label(side)), sources[side], unit) if lazy
                    else _read_leg(header, str(choice.label(side)), sources[side], unit, source))

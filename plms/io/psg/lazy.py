@@ -113,7 +113,7 @@ class LazySamples:
         picked = []
         span = max(step, SCAN_CHUNK_SAMPLES // step * step)   # whole steps per read
         for a in range(start, stop, span):
-            picked.append(self.read(a, min(stop, a + span))[::step])
+            picked.append(self.read(a, min(stop, a + span))[::step].copy())   # not a view
         return np.concatenate(picked) if picked else np.zeros(0, dtype=np.float32)
 
     def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None

@@ -164,7 +164,12 @@ def _window_envelopes(ctx: _Context, lo: int, hi: int
     sums, counts = ctx.bins.read(lo, hi)
     full = None
     if ctx.gate is not None:
-        valid = qrs_valid_mask(hi - lo, ctx.rate, *ctx.gate, start=lo)
+        times, before, after = ctx.gate
+        reach = float(max(before.max(), after.max())) if times.size else 0.0
+        near = slice(int(np.searchsorted(times, (lo - 1) / ctx.rate - reach)),
+                     int(np.searchsorted(times, (hi + 1) / ctx.rate + reach)))
+        valid = qrs_valid_mask(hi - lo, ctx.rate, times[near], before[near], after[near],
+                               start=lo)
         full = counts
         sums, counts = np.where(valid, sums, 0.0), np.where(valid, counts, 0.0)
     # a window the gate left with fewer than edge_min_samples is bridged from the
@@ -210,7 +215,10 @@ def _gate(bins: BinSource, rate: float, heartbeats: npt.ArrayLike | Heartbeats |
             np.concatenate(rows), half, rate,
             margin_uv=settings.other_shape_margin_share * rules.lm_offset_above_baseline_uv,
             min_beats=settings.other_shape_min_beats, smoothing_s=settings.other_shape_smoothing_s)
-    return gate_widths(heartbeats, settings.qrs_gate_before_s, settings.qrs_gate_after_s, extent)
+    times, before, after = gate_widths(heartbeats, settings.qrs_gate_before_s,
+                                       settings.qrs_gate_after_s, extent)
+    order = np.argsort(times, kind="stable")   # a chunk then takes the beats near it
+    return times[order], before[order], after[order]
 
 
 def movement_masks(env: npt.NDArray[np.float64], base: npt.NDArray[np.float64],

@@ -26,22 +26,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from plms.signal.emg.artifacts import (
-    block_levels,
-    combine_off_intervals,
-    detached_level_intervals,
-    electrode_off_intervals,
-)
 from plms.signal.emg.cardiac import Heartbeats
+from plms.signal.emg.chunked import ArrayBins, Sink, detect_bins
+from plms.signal.emg.conditioning import ENVELOPE_RATE_HZ, count_bins, window_sums
 from plms.signal.emg.settings import DetectorSettings
-from plms.signal.emg.conditioning import (
-    ENVELOPE_RATE_HZ,
-    binned_rectified,
-    choose_band,
-    design_fir,
-    detect_mains,
-    window_sums,
-)
+from plms.signal.emg.streaming import StreamedLeg
 from plms.signal.events import hysteresis_events
 from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
 
@@ -265,6 +254,16 @@ class ConditionedLeg:
     electrode_off: npt.NDArray[np.float64]
     """(onset, offset) rows in seconds."""
 
+    @property
+    def bins(self) -> ArrayBins:
+        """The bins as a :class:`~plms.signal.emg.chunked.BinSource`."""
+        return ArrayBins(self.sums, self.counts)
+
+    @property
+    def mean_count(self) -> float:
+        """Mean samples per bin (1 when there are no bins)."""
+        return float(np.mean(self.counts, dtype=np.float64)) if self.counts.size else 1.0
+
 
 def condition_leg(
     emg_uv: npt.ArrayLike,
@@ -283,42 +282,38 @@ def condition_leg(
     x = np.asarray(emg_uv, dtype=np.float32)
     if x.ndim != 1:
         raise ValueError(f"expected a 1-D signal, got shape {x.shape}")
-    mains = detect_mains(x, fs)
-    rate = ENVELOPE_RATE_HZ
-    sums, counts = binned_rectified(x, fs, None, rate, taps=design_fir(choose_band(fs, mains)))
-    off_iv = np.zeros((0, 2))
-    if settings.exclude_electrode_off:
-        off_iv = electrode_off_intervals(x, fs)
-        if settings.detached.enabled:
-            bins = max(1, int(round(settings.detached.block_s * rate)))
-            level_iv = detached_level_intervals(block_levels(sums, counts, bins),
-                                                settings.detached, rules)
-            off_iv = combine_off_intervals(off_iv, level_iv)
-    return ConditionedLeg(sums, counts, rate, mains, off_iv)
+    from plms.signal.emg.streaming import condition_signal
+
+    n_bins = count_bins(x.size, fs, ENVELOPE_RATE_HZ)
+    sums, counts = np.empty(n_bins, np.float32), np.empty(n_bins, np.float32)
+
+    def keep(k0: int, part_sums: npt.NDArray[np.float32],
+             part_counts: npt.NDArray[np.float32]) -> None:
+        sums[k0: k0 + part_sums.size], counts[k0: k0 + part_sums.size] = part_sums, part_counts
+
+    found = condition_signal(x, fs, rules=get_rules(rules), settings=settings, keep=keep)
+    return ConditionedLeg(sums, counts, found.rate_hz, found.mains_hz, found.electrode_off)
 
 
 def detect_conditioned(
-    leg: ConditionedLeg,
+    leg: ConditionedLeg | StreamedLeg,
     *,
     rules: str | Rules = "wasm2016",
     heartbeats_s: npt.ArrayLike | Heartbeats | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
     chunk_bins: int | None = None,
+    sink: Sink | None = None,
 ) -> LegDetection:
     """Gate the heart beats out of a conditioned leg and apply the LM rules (RULES.md section 1).
 
     The 100-Hz stage is :func:`plms.signal.emg.chunked.detect_bins`, here on
     the whole record at once (``chunk_bins`` bins at a time when given: the
-    same result in less memory).
+    same result in less memory; ``sink`` receives the envelope and baseline).
     """
-    from plms.signal.emg.chunked import ArrayBins, detect_bins
-
     rules = get_rules(rules)
-    counts = leg.counts
     found = detect_bins(
-        ArrayBins(leg.sums, counts), leg.rate_hz, rules=rules, settings=settings,
-        electrode_off=leg.electrode_off, heartbeats_s=heartbeats_s, chunk_bins=chunk_bins,
-        mean_count=float(np.mean(counts, dtype=np.float64)) if counts.size else 1.0)
+        leg.bins, leg.rate_hz, rules=rules, settings=settings, electrode_off=leg.electrode_off,
+        heartbeats_s=heartbeats_s, chunk_bins=chunk_bins, mean_count=leg.mean_count, sink=sink)
     off_iv = leg.electrode_off
     excluded_df = pd.DataFrame({"onset": off_iv[:, 0], "duration": off_iv[:, 1] - off_iv[:, 0]})
     # kept for plots and review: float32 halves their memory (2 x 11 MB per 8-h leg)
