@@ -27,9 +27,10 @@ margin widens the window until it ends.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import IO, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +48,8 @@ from plms.signal.events import hysteresis_events
 
 #: Seconds in a minute (the minutes of raised tone are reported).
 SECONDS_PER_MINUTE = 60.0
+#: Bytes of a float64.
+FLOAT64_BYTES = 8
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -129,8 +132,6 @@ class _Context:
     gate: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64],
                 npt.NDArray[np.float64]] | None
     electrode_off: npt.NDArray[np.float64]
-    #: The envelopes of the one window of a record processed whole (computed once).
-    cache: dict[tuple[int, int], tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]
 
 
 def context_bins(rate_hz: float, rules: Rules, settings: DetectorSettings,
@@ -159,8 +160,6 @@ def _cores(n: int, chunk: int) -> Iterator[tuple[int, int]]:
 def _window_envelopes(ctx: _Context, lo: int, hi: int
                       ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """The gated envelope and light envelope of bins ``lo:hi`` (exact away from the cut ends)."""
-    if (lo, hi) in ctx.cache:
-        return ctx.cache[(lo, hi)]
     sums, counts = ctx.bins.read(lo, hi)
     full = None
     if ctx.gate is not None:
@@ -175,11 +174,45 @@ def _window_envelopes(ctx: _Context, lo: int, hi: int
     # a window the gate left with fewer than edge_min_samples is bridged from the
     # nearest windows that hold enough; the light envelope keeps the few samples
     # beside a gate (they place edges in it)
-    found = (envelope(sums, counts, ctx.width, full, ctx.settings.edge_min_samples),
-             envelope(sums, counts, ctx.fine_width))
-    if lo == 0 and hi == ctx.bins.n_bins:
-        ctx.cache[(lo, hi)] = found
-    return found
+    return (envelope(sums, counts, ctx.width, full, ctx.settings.edge_min_samples),
+            envelope(sums, counts, ctx.fine_width))
+
+
+def scratch_file() -> IO[bytes]:
+    """A temporary file, deleted when closed (or when the process ends); it lives as long
+    as what holds it (the bins of a leg, a memory map of its envelope)."""
+    return tempfile.TemporaryFile()
+
+
+class _Envelopes:
+    """The envelope and light envelope of every bin, computed once (in chunks), read by stretch.
+
+    Held in memory for a record processed whole, else in two temporary files
+    (float64, read back with a seek and a read).
+    """
+
+    def __init__(self, whole: bool) -> None:
+        self._held: list[npt.NDArray[np.float64]] = []
+        self._files = None if whole else (scratch_file(), scratch_file())
+
+    def add(self, env: npt.NDArray[np.float64], fine: npt.NDArray[np.float64]) -> None:
+        """The next stretch of both."""
+        if self._files is None:
+            self._held = [env, fine]
+            return
+        env.astype(np.float64, copy=False).tofile(self._files[0])
+        fine.astype(np.float64, copy=False).tofile(self._files[1])
+
+    def read(self, lo: int, hi: int
+             ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Both for bins ``lo:hi``."""
+        if self._files is None:
+            return self._held[0][lo:hi], self._held[1][lo:hi]
+        out = []
+        for fh in self._files:
+            fh.seek(lo * FLOAT64_BYTES)
+            out.append(np.fromfile(fh, dtype=np.float64, count=hi - lo))
+        return out[0], out[1]
 
 
 def _excluded(ctx: _Context, lo: int, hi: int) -> npt.NDArray[np.bool_]:
@@ -231,8 +264,9 @@ def movement_masks(env: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
     return env >= base + onset_uv, quiet_from(level, base, rate_hz, rules, offset_uv)
 
 
-def _chunk_events(ctx: _Context, blocks: BlockBaseline, core: tuple[int, int], margin: int,
-                  sink: Sink) -> tuple[list[npt.NDArray[np.float64]], int]:
+def _chunk_events(ctx: _Context, envelopes: _Envelopes, blocks: BlockBaseline,
+                  core: tuple[int, int], margin: int, sink: Sink
+                  ) -> tuple[list[npt.NDArray[np.float64]], int]:
     """The movements with their onset in ``core`` (global bins) and the raised-tone bins there."""
     from plms.signal.emg.detect import refine_onsets
 
@@ -241,7 +275,7 @@ def _chunk_events(ctx: _Context, blocks: BlockBaseline, core: tuple[int, int], m
     lo, hi = max(0, a - margin), min(n, b + margin)
     on = off = np.zeros(0, dtype=np.int64)
     while True:
-        env, fine = _window_envelopes(ctx, lo, hi)
+        env, fine = envelopes.read(lo, hi)
         base = blocks.baseline(lo, hi)
         onset_uv, offset_uv = noise_thresholds(blocks.noise(lo, hi), rules,
                                                ctx.settings.noise_onset_sd,
@@ -322,14 +356,16 @@ def detect_bins(
     chunk = max(1, n) if chunk_bins is None else max(block, -(-int(chunk_bins) // block) * block)
     ctx = _Context(bins, rate_hz, rules, settings, width, fine_width,
                    _gate(bins, rate_hz, heartbeats_s, rules, settings, chunk),
-                   np.asarray(electrode_off, dtype=np.float64).reshape(-1, 2), {})
+                   np.asarray(electrode_off, dtype=np.float64).reshape(-1, 2))
     margin = context_bins(rate_hz, rules, settings, fine_width)
+    envelopes = _Envelopes(whole=chunk >= n)
     parts = []
     for a, b in _cores(n, chunk):
         lo, hi = max(0, a - margin), min(n, b + margin)
-        env, _ = _window_envelopes(ctx, lo, hi)
-        env = np.where(_excluded(ctx, lo, hi), np.nan, env)
-        parts.append(resting_blocks(env[a - lo: b - lo], rate_hz, settings.baseline))
+        env, fine = _window_envelopes(ctx, lo, hi)
+        envelopes.add(env[a - lo: b - lo], fine[a - lo: b - lo])
+        env = np.where(_excluded(ctx, a, b), np.nan, env[a - lo: b - lo])
+        parts.append(resting_blocks(env, rate_hz, settings.baseline))
     resting = RestingBlocks.join(parts) if parts else RestingBlocks(np.zeros(0), np.zeros(0),
                                                                     block)
     blocks = BlockBaseline.from_blocks(resting, rules.lm_offset_above_baseline_uv,
@@ -338,7 +374,7 @@ def detect_bins(
     columns: list[list[npt.NDArray[np.float64]]] = [[], [], [], []]
     raised = 0
     for core in _cores(n, chunk):
-        rows, up = _chunk_events(ctx, blocks, core, margin, sink)
+        rows, up = _chunk_events(ctx, envelopes, blocks, core, margin, sink)
         raised += up
         for col, part in zip(columns, rows, strict=True):
             col.append(part)

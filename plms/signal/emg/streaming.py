@@ -14,7 +14,6 @@ held at a time when the signal is read on demand
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
@@ -29,7 +28,7 @@ from plms.signal.emg.artifacts import (
     detached_level_intervals,
     electrode_off_intervals,
 )
-from plms.signal.emg.chunked import Sink
+from plms.signal.emg.chunked import Sink, scratch_file
 from plms.signal.emg.conditioning import (
     ENVELOPE_RATE_HZ,
     Signal,
@@ -93,12 +92,6 @@ def condition_signal(x: Signal, fs: float, *, rules: Rules, settings: DetectorSe
                 np.concatenate(levels) if levels else np.zeros(0), settings.detached, rules)
             off_iv = combine_off_intervals(off_iv, level_iv)
     return Conditioning(n_bins, rate, mains, off_iv, total / n_bins if n_bins else 1.0)
-
-
-def scratch_file() -> IO[bytes]:
-    """A temporary file, deleted when closed (or when the process ends); it lives as long
-    as what holds it (the bins of a leg, a memory map of its envelope)."""
-    return tempfile.TemporaryFile()
 
 
 @dataclass(frozen=True, eq=False)
