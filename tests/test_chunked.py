@@ -140,3 +140,22 @@ def test_a_leg_read_on_demand_gives_the_figures_of_the_leg_held_whole(night):
     assert np.array_equal(np.asarray(part.envelope), whole.envelope)
     assert np.array_equal(np.asarray(part.baseline), whole.baseline, equal_nan=True)
     assert part.high_tone_min == whole.high_tone_min
+
+
+def test_the_mains_test_in_the_filtering_pass_finds_the_stretches_of_the_whole_signal(night):
+    """The 2-s mains amplitudes taken chunk by chunk during the filtering give the
+    detached stretches :func:`electrode_off_intervals` finds on the whole signal."""
+    from plms.signal.emg.artifacts import DetachedSettings, electrode_off_intervals
+    from plms.signal.emg.streaming import stream_leg
+
+    sim, _, _ = night
+    settings = DetectorSettings(detached=DetachedSettings(enabled=False))
+    found = []
+    for label in sim.spec.leg_labels:
+        ch = sim.signals[label]
+        expected = electrode_off_intervals(ch.data, ch.fs)
+        streamed = stream_leg(_OnDemand(ch.data), ch.fs, rules=get_rules("wasm2016"),
+                              settings=settings)
+        assert np.array_equal(streamed.electrode_off, expected)
+        found.append(expected.shape[0])
+    assert sum(found) > 0
