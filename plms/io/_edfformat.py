@@ -42,6 +42,9 @@ BDF_VERSION = b"\xffBIOSEMI"
 #: Bytes per sample.
 EDF_SAMPLE_BYTES = 2
 BDF_SAMPLE_BYTES = 3
+#: Bytes read from the data records at a time (no memory map: the pages of a
+#: mapped file count in the resident memory of the process).
+READ_CHUNK_BYTES = 1 << 23
 #: Labels of EDF+/BDF+ annotation signals.
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 #: Encoding edfio is told to use for the header: latin-1 decodes every byte, so
@@ -390,13 +393,19 @@ def read_annotation_bytes(
     Only the first ``n_records`` records are read when given.
     """
     rows = header.n_records if n_records is None else min(n_records, header.n_records)
-    mm = np.memmap(
-        header.path, dtype=np.uint8, mode="r", offset=header.header_bytes,
-        shape=(rows, header.record_bytes),
-    )
     n_bytes = signal.samples_per_record * header.sample_bytes
-    cols = np.array(mm[:, signal.byte_offset: signal.byte_offset + n_bytes])
-    del mm
+    cols = np.empty((rows, n_bytes), dtype=np.uint8)
+    step = max(1, READ_CHUNK_BYTES // header.record_bytes)   # records read at a time
+    with open(header.path, "rb") as fh:
+        fh.seek(header.header_bytes)
+        for first in range(0, rows, step):
+            count = min(step, rows - first)
+            raw = np.fromfile(fh, dtype=np.uint8, count=count * header.record_bytes)
+            if raw.size != count * header.record_bytes:
+                raise PlmsInputError(f"the file ends inside data record {first + count}",
+                                     path=header.path)
+            cols[first: first + count] = raw.reshape(count, header.record_bytes)[
+                :, signal.byte_offset: signal.byte_offset + n_bytes]
     return cols
 
 
@@ -427,3 +436,33 @@ def first_record_onset(rows: npt.NDArray[np.uint8]) -> float | None:
     """Start of the first data record (the sub-second start), None if unreadable."""
     match = _TIMEKEEPING.match(rows[0].tobytes())
     return float(match.group(1)) if match else None
+
+
+def read_digital_range(header: EdfHeader, signal: SignalHeader, start: int, stop: int
+                       ) -> npt.NDArray[np.int32]:
+    """The integer samples ``start:stop`` of one signal, read from its data records.
+
+    Only the records holding them are read, with one seek and one read into
+    a buffer of those records (no memory map: the pages of a mapped file
+    count in the resident memory of the process); the samples are clipped to
+    the signal's length.
+    """
+    spr = signal.samples_per_record
+    start, stop = max(0, start), min(stop, header.n_records * spr)
+    if stop <= start:
+        return np.zeros(0, dtype=np.int32)
+    first, last = start // spr, -(-stop // spr)
+    width = header.sample_bytes
+    with open(header.path, "rb") as fh:
+        fh.seek(header.header_bytes + first * header.record_bytes)
+        raw = np.fromfile(fh, dtype=np.uint8, count=(last - first) * header.record_bytes)
+    if raw.size != (last - first) * header.record_bytes:
+        raise PlmsInputError(f"the file ends inside data record {last}", path=header.path)
+    cols = raw.reshape(last - first, header.record_bytes)[
+        :, signal.byte_offset: signal.byte_offset + spr * width].reshape(-1, width)
+    if width == EDF_SAMPLE_BYTES:
+        values = cols.view("<i2").reshape(-1).astype(np.int32)
+    else:   # 24-bit little-endian two's complement
+        values = (cols[:, 0].astype(np.int32) | (cols[:, 1].astype(np.int32) << 8)
+                  | (cols[:, 2].view(np.int8).astype(np.int32) << 16))
+    return values[start - first * spr: stop - first * spr]

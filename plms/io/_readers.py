@@ -133,16 +133,21 @@ def _failure(exc: BaseException) -> str:
 class LibraryFile:
     """An EDF/BDF file opened through the libraries, the preferred one first.
 
+    ``prefer_unmapped`` prefers pyedflib for EDF too: it reads the file (edfio
+    maps it in memory, and every page it touches, e.g. for the annotations
+    spread over all data records, counts in the process's resident memory).
+
     Use as a context manager. Each read is tried with the preferred library
     and, if that one fails, with the other; only when both fail is it a
     :class:`PlmsInputError` (quoting the preferred library's complaint).
     """
 
-    def __init__(self, header: EdfHeader, *, annotations: bool = False) -> None:
+    def __init__(self, header: EdfHeader, *, annotations: bool = False,
+                 prefer_unmapped: bool = False) -> None:
         self.header = header
         self._with_annotations = annotations
-        kinds = (_EdfioReader, _PyedflibReader) if header.fmt == "EDF" else (
-            _PyedflibReader, _EdfioReader)
+        kinds = (_EdfioReader, _PyedflibReader) if header.fmt == "EDF" and not prefer_unmapped \
+            else (_PyedflibReader, _EdfioReader)
         self._kinds: list[_ReaderKind] = list(kinds)
         self._open: dict[_ReaderKind, _Reader | BaseException] = {}
 

@@ -20,6 +20,7 @@ from plms._version import __version__
 from plms.annotations import COMBINED, Annotations
 from plms.errors import PlmsInputError
 from plms.hypnogram import Hypnogram
+from plms.io.psg.lazy import LazySamples
 from plms.scoring.indices import compute_summary
 from plms.result import ScoreResult
 from plms.rules import Rules, get_rules
@@ -40,7 +41,8 @@ class LegSignal:
     """One leg's EMG, ready for detection."""
 
     label: str
-    data_uv: np.ndarray
+    data_uv: np.ndarray | LazySamples
+    """The samples in µV: an array, or read on demand (a night read from a file)."""
     fs: float
     saturated_fraction: float = 0.0
 

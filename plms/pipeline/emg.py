@@ -20,9 +20,11 @@ from plms.pipeline.core import (
 from plms.pipeline.excerpt import emg_excerpt
 from plms.result import ScoreResult
 from plms.rules import Rules, get_rules
+from plms.io.psg.lazy import LazySamples
 from plms.signal.emg.detect import (
     ConditionedLeg, DetectorSettings, LegDetection, condition_leg, detect_conditioned,
 )
+from plms.signal.emg.streaming import StreamedLeg, file_sink, stream_leg
 from plms.summary import SLEEP_FROM_HYPNOGRAM, summary_header
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,6 +33,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from plms.io.psg.edf import Recording
     from plms.signal.emg.cardiac import Heartbeats
 
+
+#: A night read from a file is scored this long a chunk at a time (10 min of
+#: 100-Hz bins: a few MB, whatever the length of the recording).
+STREAM_CHUNK_S = 600.0
 
 #: A leg whose onset threshold the resting noise raised for at least this many
 #: minutes (``LegDetection.high_tone_min``) gets a warning: a stretch of high
@@ -46,7 +52,7 @@ def detect_legs(
     heartbeats_s: Heartbeats | None,
     settings: DetectorSettings,
     threads: int | None = None,
-    ecg: tuple[npt.NDArray[np.float32], float] | None = None,
+    ecg: tuple[npt.NDArray[np.float32] | LazySamples, float] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, LegDetection], list[str]]:
     """Detect on each leg; return the per-leg table, the detections and warnings.
 
@@ -67,17 +73,17 @@ def detect_legs(
     tables: list[pd.DataFrame] = []
     detections: dict[str, LegDetection] = {}
     warnings: list[str] = []
+    chunk_s = STREAM_CHUNK_S if ecg is not None and isinstance(ecg[0], LazySamples) else None
     if threads is not None and threads <= 1:
-        conditioned = {side: condition_leg(leg.data_uv, leg.fs, rules=rules, settings=settings)
-                       for side, leg in legs.items()}
+        conditioned = {side: _condition(leg, rules, settings) for side, leg in legs.items()}
         if ecg is not None:
-            heartbeats_s = detect_heartbeats(*ecg)
+            heartbeats_s = detect_heartbeats(*ecg, chunk_s=chunk_s)
     else:
         workers = max(1, min(len(legs), threads or len(legs)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            beats_job = pool.submit(detect_heartbeats, *ecg) if ecg is not None else None
-            futures = {side: pool.submit(condition_leg, leg.data_uv, leg.fs, rules=rules,
-                                          settings=settings)
+            beats_job = (pool.submit(detect_heartbeats, *ecg, chunk_s=chunk_s)
+                         if ecg is not None else None)
+            futures = {side: pool.submit(_condition, leg, rules, settings)
                        for side, leg in legs.items()}
             conditioned = {side: job.result() for side, job in futures.items()}
             if beats_job is not None:
@@ -86,8 +92,14 @@ def detect_legs(
     if heartbeats_s is None and settings.leg_beats.enabled:
         heartbeats_s = _beats_from_legs(legs, conditioned, settings, warnings)
     for side, leg in legs.items():
-        det = detect_conditioned(conditioned.pop(side), rules=rules, heartbeats_s=heartbeats_s,
-                                 settings=settings)
+        cond = conditioned.pop(side)
+        chunk = None
+        sink = None
+        if isinstance(cond, StreamedLeg):
+            chunk = int(round(STREAM_CHUNK_S * cond.rate_hz))
+            sink = file_sink(cond.bins.n_bins)
+        det = detect_conditioned(cond, rules=rules, heartbeats_s=heartbeats_s,
+                                 settings=settings, chunk_bins=chunk, sink=sink)
         detections[side] = det
         tables.append(det.events.assign(side=side))
         excluded_min = float(det.excluded["duration"].sum()) / 60.0
@@ -105,14 +117,31 @@ def detect_legs(
     return lms.reset_index(drop=True), detections, warnings
 
 
-def _beats_from_legs(legs: dict[str, LegSignal], conditioned: dict[str, ConditionedLeg],
+def _condition(leg: LegSignal, rules: Rules, settings: DetectorSettings
+               ) -> ConditionedLeg | StreamedLeg:
+    """A leg conditioned: its bins in memory, or in a temporary file when read on demand."""
+    if isinstance(leg.data_uv, LazySamples):
+        return stream_leg(leg.data_uv, leg.fs, rules=rules, settings=settings)
+    return condition_leg(leg.data_uv, leg.fs, rules=rules, settings=settings)
+
+
+def _beats_from_legs(legs: dict[str, LegSignal],
+                     conditioned: dict[str, ConditionedLeg | StreamedLeg],
                      settings: DetectorSettings, warnings: list[str]) -> Heartbeats | None:
-    """The heart beats found in the legs' cardiac artifact (None: none), with a warning."""
+    """The heart beats found in the legs' cardiac artifact (None: none), with a warning.
+
+    The search takes every bin and sample of the legs at once (a night read
+    on demand is read whole here: recordings without an ECG channel are not
+    yet scored in bounded memory).
+    """
     from plms.signal.emg.leg_beats import LegTrace, heartbeats_from_legs
 
-    found = heartbeats_from_legs(
-        {side: LegTrace(c.sums, c.counts, c.rate_hz, legs[side].data_uv, legs[side].fs)
-         for side, c in conditioned.items()}, settings.leg_beats)
+    traces = {}
+    for side, c in conditioned.items():
+        sums, counts = c.bins.read(0, c.bins.n_bins)
+        traces[side] = LegTrace(sums, counts, c.rate_hz, np.asarray(legs[side].data_uv),
+                                legs[side].fs)
+    found = heartbeats_from_legs(traces, settings.leg_beats)
     if found.heartbeats is None:
         warnings.append("no ECG channel found, and no cardiac artifact found in the leg "
                         "channels: nothing was gated out (name an ECG channel with --ecg)")
@@ -170,7 +199,9 @@ def _read_night(
     path = Path(source)
     chosen, ann_source_found = external_annotations(path, annotations)
     try:
-        rec = read_recording(path, read_annotations=chosen is None, **channels)
+        rec = read_recording(path, read_annotations=chosen is None, left=channels.get("left"),
+                             right=channels.get("right"), ecg=channels.get("ecg"),
+                             unit=channels.get("unit"), legs=channels.get("legs"), lazy=True)
     except PlmsInputError as exc:
         if all(channels.get(option) is None for option in ("left", "right", "legs")):
             raise _accel_only_hint(path, exc) from None

@@ -7,10 +7,13 @@ numpy and pandas only (no matplotlib): the pipelines keep an excerpt when asked
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from plms.io.psg.lazy import LazySamples
 
 #: Length of the EMG excerpt kept by :func:`plms.score_edf` and drawn, seconds.
 DEFAULT_EXCERPT_S = 90.0
@@ -86,7 +89,8 @@ def excerpt_window(events: pd.DataFrame, *, series: int | None = None,
     return start, end, chosen
 
 
-def emg_excerpt(signals: dict[str, tuple[np.ndarray, float]], events: pd.DataFrame, *,
+def emg_excerpt(signals: Mapping[str, tuple[np.ndarray | LazySamples, float]],
+                events: pd.DataFrame, *,
                 window_s: float | None = None, duration_s: float | None = None,
                 labels: dict[str, str] | None = None) -> dict[str, Any]:
     """A short copy of the raw leg EMG around the night's most telling PLM series.

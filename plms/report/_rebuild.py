@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from plms.annotations import COMBINED
@@ -90,7 +91,7 @@ def _reload_emg(summary: Mapping[str, Any], events: pd.DataFrame, notes: list[st
     except (PlmsError, OSError, ValueError) as exc:
         notes.append(f"the recording could not be re-read ({exc}): no EMG excerpt")
         return None
-    signals = {side: (leg.data, leg.fs) for side, leg in rec.legs.items()}
+    signals = {side: (np.asarray(leg.data), leg.fs) for side, leg in rec.legs.items()}
     return emg_excerpt(signals, events, duration_s=rec.duration_s,
                        labels={side: leg.label for side, leg in rec.legs.items()})
 

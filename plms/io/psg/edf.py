@@ -30,6 +30,7 @@ from plms.io._edfformat import (
 from plms.io._readers import LibraryFile
 from plms.io.channels import ChannelChoice, choose_leg_channels
 from plms.io.ecg_channel import choose_ecg_channel
+from plms.io.psg.lazy import LazySamples
 from plms.io.annotations.edf_annotations import annotations_from_tal
 
 #: Below this rate a channel cannot hold the 10-100 Hz EMG band at all.
@@ -64,8 +65,9 @@ class Channel:
     Attributes
     ----------
     label : str
-    data : ndarray of float32
-        Samples in µV (read-only).
+    data : ndarray of float32 or LazySamples
+        Samples in µV (read-only; read on demand when the recording was read
+        with ``lazy=True``).
     fs : float
         Sampling rate in Hz.
     unit : str
@@ -80,7 +82,7 @@ class Channel:
     """
 
     label: str
-    data: npt.NDArray[np.float32]
+    data: npt.NDArray[np.float32] | LazySamples
     fs: float
     unit: str
     physical_min: float
@@ -301,6 +303,7 @@ def read_recording(
     unit: str | None = None,
     read_annotations: bool = True,
     legs: str | None = None,
+    lazy: bool = False,
 ) -> Recording:
     """Read the two leg EMG channels (and the ECG, if any) of a PSG file.
 
@@ -316,6 +319,10 @@ def read_recording(
         Also read the EDF+ annotation signal into ``Recording.annotations``.
     legs : str, optional
         The one channel of both legs (``Recording.legs`` holds ``combined``).
+    lazy : bool
+        Hold no samples: each channel's ``data`` is a
+        :class:`~plms.io.psg.lazy.LazySamples` that reads a stretch when asked
+        (same values; for scoring long recordings in bounded memory).
 
     Raises
     ------
@@ -350,12 +357,13 @@ def read_recording(
     start_offset, time_notes = time_keeping(header)
     notes += time_notes
     with_annotations = read_annotations and bool(header.annotation_signals)
-    with LibraryFile(header, annotations=with_annotations) as source:
+    with LibraryFile(header, annotations=with_annotations, prefer_unmapped=lazy) as source:
         channels: dict[str, Channel] = {
-            side: _read_leg(header, str(choice.label(side)), sources[side], unit, source)
+            side: (_lazy_channel(header, str(choice.label(side)), sources[side], unit) if lazy
+                   else _read_leg(header, str(choice.label(side)), sources[side], unit, source))
             for side in choice.sides}
         notes += _unit_override_notes(leg_signals, unit)
-        ecg_ch, ecg_notes = _read_ecg(header, ecg_label, source)
+        ecg_ch, ecg_notes = _read_ecg(header, ecg_label, source, lazy)
         notes += ecg_notes
         annotations = Annotations(source=str(path))
         if with_annotations:
@@ -422,10 +430,43 @@ def _read_leg(
     )
 
 
+def _lazy_channel(header: EdfHeader, label: str, sigs: list[SignalHeader],
+                  unit: str | None) -> Channel:
+    """A channel (one signal or the difference of two) whose samples are read when asked."""
+    for sig in sigs:
+        _check_calibration(header, sig)
+    if unit is not None and unit.strip().lower() not in _TO_MICROVOLT:
+        raise PlmsInputError(
+            f"the unit {unit!r} given by --unit is not a voltage plms knows ({KNOWN_UNITS})",
+            path=header.path,
+        )
+    used_unit = sigs[0].unit if unit is None else unit
+    scale = _scale_for(used_unit, sigs[0].label, header.path)
+    data = LazySamples(header, tuple(sigs), scale)
+    ranges = []
+    for sig in sigs:
+        low, high = sorted((sig.physical_min * scale, sig.physical_max * scale))
+        step = abs((sig.physical_max - sig.physical_min)
+                   / (sig.digital_max - sig.digital_min)) * scale
+        ranges.append((low, high, step))
+    if len(ranges) == 1:
+        low, high, step = ranges[0]
+    else:
+        low, high = ranges[0][0] - ranges[1][1], ranges[0][1] - ranges[1][0]
+        step = max(ranges[0][2], ranges[1][2])
+    return Channel(
+        label=label, data=data, fs=header.sampling_rate(sigs[0]), unit=used_unit,
+        physical_min=low, physical_max=high,
+        saturated_fraction=data.clipped_count() / data.size if data.size else 0.0,
+        digital_resolution_uv=step,
+    )
+
+
 def _at_limits(ch: Channel) -> npt.NDArray[np.bool_]:
     """Samples of ``ch`` at its physical minimum or maximum (within half a digital step)."""
     half_step = (ch.digital_resolution_uv or 0.0) / 2
-    return (ch.data <= ch.physical_min + half_step) | (ch.data >= ch.physical_max - half_step)
+    data = np.asarray(ch.data)
+    return (data <= ch.physical_min + half_step) | (data >= ch.physical_max - half_step)
 
 
 def _unit_override_notes(legs: list[SignalHeader], unit: str | None) -> list[str]:
@@ -444,12 +485,14 @@ def _unit_override_notes(legs: list[SignalHeader], unit: str | None) -> list[str
 
 
 def _read_ecg(
-    header: EdfHeader, label: str | None, source: LibraryFile
+    header: EdfHeader, label: str | None, source: LibraryFile, lazy: bool = False
 ) -> tuple[Channel | None, list[str]]:
     """The ECG channel; an unusable one is skipped with a warning, not an error."""
     if label is None:
         return None, []
     try:
+        if lazy:
+            return _lazy_channel(header, label, [_signal(header, label)], None), []
         return read_channel(header, _signal(header, label), source=source), []
     except PlmsInputError as exc:
         return None, [f"the ECG channel was not used: {exc.problem}"]

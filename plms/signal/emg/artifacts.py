@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plms.rules import Rules, get_rules
-from plms.signal.emg.conditioning import MAINS_CANDIDATES_HZ
+from plms.signal.emg.conditioning import MAINS_CANDIDATES_HZ, Samples, Signal, take
 from plms.signal.events import true_runs
 
 #: Length of the blocks the mains amplitude is measured on.
@@ -45,6 +45,10 @@ ELECTRODE_OFF_LINE_RATIO = 5.0
 NEIGHBOUR_OFFSETS_HZ = (-8.0, -7.0, -6.0, -5.0, -4.0, -3.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
 #: Flagged stretches are widened by this much on each side.
 ARTIFACT_MARGIN_S = 2.0
+#: Blocks whose mains amplitude is measured at a time (about 17 min of 2-s
+#: blocks: a few MB at any rate; the groups start at fixed blocks, so a
+#: signal read a stretch at a time gives the figures of one held whole).
+MAINS_ROW_GROUP = 512
 
 
 def _line_amplitudes(frames: npt.NDArray[np.float32], fs: float,
@@ -62,7 +66,7 @@ def _line_amplitudes(frames: npt.NDArray[np.float32], fs: float,
     return 2.0 * np.hypot(proj[:, :k], proj[:, k:]) / frames.shape[1]
 
 
-def mains_amplitude(x_uv: npt.ArrayLike, fs: float, block_s: float = ARTIFACT_BLOCK_S
+def mains_amplitude(x_uv: npt.ArrayLike | Signal, fs: float, block_s: float = ARTIFACT_BLOCK_S
                     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per block: the largest mains (50 or 60 Hz) sine amplitude, and the
     amplitude around that line, both in µV.
@@ -80,12 +84,11 @@ def mains_amplitude(x_uv: npt.ArrayLike, fs: float, block_s: float = ARTIFACT_BL
     >>> np.round(amp, 1).tolist(), bool(np.all(around < 5))
     ([100.0, 100.0], True)
     """
-    x = np.asarray(x_uv, dtype=np.float32)
+    x = x_uv if isinstance(x_uv, Samples) else np.asarray(x_uv, dtype=np.float32)
     n = max(1, int(round(block_s * fs)))
     n_blocks = x.size // n
     if n_blocks == 0:
         return np.zeros(0), np.zeros(0)
-    frames = x[: n_blocks * n].reshape(n_blocks, n)
     # near Nyquist (60 Hz at 128 Hz) only the neighbours below a line are compared
     lines = [(f0, [f0 + d for d in NEIGHBOUR_OFFSETS_HZ if f0 + d < fs / 2])
              for f0 in MAINS_CANDIDATES_HZ if f0 < fs / 2]
@@ -94,20 +97,26 @@ def mains_amplitude(x_uv: npt.ArrayLike, fs: float, block_s: float = ARTIFACT_BL
     if not lines:
         return amp, around
     freqs = np.array([f for f0, near in lines for f in (f0, *near)])
-    amps = _line_amplitudes(frames, fs, freqs)
-    col = 0
-    for f0, near in lines:
-        line = amps[:, col]
-        near_amps = amps[:, col + 1 : col + 1 + len(near)]
-        sides = [near_amps[:, [f < f0 for f in near]], near_amps[:, [f > f0 for f in near]]]
-        near_mean = np.max([side.mean(axis=1) for side in sides if side.shape[1]], axis=0)
-        col += 1 + len(near)
-        better = line > amp
-        amp[better], around[better] = line[better], near_mean[better]
+    for g in range(0, n_blocks, MAINS_ROW_GROUP):
+        rows = min(MAINS_ROW_GROUP, n_blocks - g)
+        frames = take(x, g * n, (g + rows) * n).reshape(rows, n)
+        amps = _line_amplitudes(frames, fs, freqs)
+        col = 0
+        for f0, near in lines:
+            line = amps[:, col]
+            near_amps = amps[:, col + 1 : col + 1 + len(near)]
+            sides = [near_amps[:, [f < f0 for f in near]],
+                     near_amps[:, [f > f0 for f in near]]]
+            near_mean = np.max([side.mean(axis=1) for side in sides if side.shape[1]], axis=0)
+            col += 1 + len(near)
+            better = line > amp[g: g + rows]
+            amp[g: g + rows][better] = line[better]
+            around[g: g + rows][better] = near_mean[better]
     return amp, around
 
 
-def electrode_off_intervals(x_uv: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
+def electrode_off_intervals(x_uv: npt.ArrayLike | Signal, fs: float
+                            ) -> npt.NDArray[np.float64]:
     """Intervals (onset, offset in s) where the electrode looks detached.
 
     Examples
@@ -127,7 +136,7 @@ def electrode_off_intervals(x_uv: npt.ArrayLike, fs: float) -> npt.NDArray[np.fl
     first, stop = true_runs(bad)
     starts = first * ARTIFACT_BLOCK_S - ARTIFACT_MARGIN_S
     ends = stop * ARTIFACT_BLOCK_S + ARTIFACT_MARGIN_S
-    duration = np.asarray(x_uv).size / fs
+    duration = (x_uv.size if isinstance(x_uv, Samples) else np.asarray(x_uv).size) / fs
     return np.column_stack([np.clip(starts, 0, duration), np.clip(ends, 0, duration)])
 
 
@@ -232,6 +241,20 @@ def _running_median(x: npt.NDArray[np.float64], width: int) -> npt.NDArray[np.fl
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
 
 
+#: Windows whose median is taken at a time (rows are independent: the same
+#: figures, with temporaries of a few MB on a 72-h record).
+MEDIAN_ROW_GROUP = 1 << 14
+
+
+def _window_medians(x: npt.NDArray[np.float64], width: int) -> npt.NDArray[np.float64]:
+    """Median of every ``width`` consecutive values of ``x``."""
+    windows = np.lib.stride_tricks.sliding_window_view(x, width)
+    out = np.empty(windows.shape[0])
+    for a in range(0, out.size, MEDIAN_ROW_GROUP):
+        out[a: a + MEDIAN_ROW_GROUP] = np.median(windows[a: a + MEDIAN_ROW_GROUP], axis=1)
+    return out
+
+
 def detached_level_intervals(levels: npt.ArrayLike,
                              settings: DetachedSettings = DetachedSettings(),  # noqa: B008
                              rules: str | Rules = "wasm2016") -> npt.NDArray[np.float64]:
@@ -270,9 +293,8 @@ def detached_level_intervals(levels: npt.ArrayLike,
     min_len = int(np.ceil(cfg.min_duration_s / blk))
     if n < w + 2 * g + min_len:
         return np.zeros((0, 2))
-    windows = np.lib.stride_tricks.sliding_window_view
-    rest = np.median(windows(lv, w), axis=1)            # rest[j]: median of lv[j:j + w]
-    ahead = np.median(windows(lv, min_len), axis=1)     # ahead[j]: median of lv[j:j + min_len]
+    rest = _window_medians(lv, w)              # rest[j]: median of lv[j:j + w]
+    ahead = _window_medians(lv, min_len)       # ahead[j]: median of lv[j:j + min_len]
     starts = np.arange(w + g, n - g - min_len + 1)
     pre = rest[starts - g - w]
     level = ahead[starts + g]

@@ -62,6 +62,9 @@ class BaselineSettings:
 #: A window holding fewer usable blocks than this share of its length (at the
 #: ends of the record, around excluded stretches) does not vote.
 MIN_WINDOW_SHARE = 0.5
+#: Blocks whose windows are ordered at a time (the temporaries of a 72-h
+#: record stay a few MB; every row is computed alone, so the result is the same).
+ROW_GROUP = 1 << 14
 
 
 def _windows(levels: npt.NDArray[np.float64], width: int, forward: bool
@@ -91,9 +94,20 @@ def window_rest_level(levels: npt.NDArray[np.float64], width: int, forward: bool
     >>> float(r[45]), float(np.median(lv[15:45]))
     (3.0, 40.0)
     """
-    ordered = np.sort(_windows(levels, width, forward), axis=1)   # NaN last
-    count = (~np.isnan(ordered)).sum(axis=1)
+    windows = _windows(levels, width, forward)
     out = np.full(levels.size, np.nan)
+    for a in range(0, levels.size, ROW_GROUP):   # rows are independent: bounded temporaries
+        out[a: a + ROW_GROUP] = _rest_level_rows(windows[a: a + ROW_GROUP], width,
+                                                 quiet_margin_uv, settings)
+    return out
+
+
+def _rest_level_rows(windows: npt.NDArray[np.float64], width: int, quiet_margin_uv: float,
+                     settings: BaselineSettings) -> npt.NDArray[np.float64]:
+    """:func:`window_rest_level` of some rows of windows."""
+    ordered = np.sort(windows, axis=1)   # NaN last
+    count = (~np.isnan(ordered)).sum(axis=1)
+    out = np.full(windows.shape[0], np.nan)
     ok = count >= max(1, int(MIN_WINDOW_SHARE * width))
     if not ok.any():
         return out
@@ -155,64 +169,149 @@ def _baseline_and_noise(
     e = np.asarray(env, dtype=np.float64)
     if excluded is not None:
         e = np.where(excluded, np.nan, e)
-    block = max(1, int(round(settings.block_s * rate_hz)))
-    n_blocks = -(-e.size // block)
-    if n_blocks == 0:
+    if e.size == 0:
         return np.zeros(0), (np.zeros(0) if noise else None)
+    blocks = resting_blocks(e, rate_hz, settings)
+    base = BlockBaseline.from_blocks(blocks, quiet_margin_uv, settings, noise=noise)
+    return base.baseline(0, e.size), (base.noise(0, e.size) if noise else None)
+
+
+def block_bins(rate_hz: float, settings: BaselineSettings) -> int:
+    """Envelope bins per baseline block."""
+    return max(1, int(round(settings.block_s * rate_hz)))
+
+
+@dataclass(frozen=True, eq=False)
+class RestingBlocks:
+    """Per baseline block of an envelope: its level (NaN: too few usable bins) and spread.
+
+    What the baseline needs of the envelope: one number or two per block of
+    ``settings.block_s``, so that a long record's blocks fit in little memory
+    while its envelope is computed a chunk at a time (:func:`resting_blocks`
+    on stretches of whole blocks, joined with :meth:`join`).
+    """
+
+    level: npt.NDArray[np.float64]
+    spread: npt.NDArray[np.float64]
+    block: int
+    """Bins per block."""
+
+    @staticmethod
+    def join(parts: list[RestingBlocks]) -> RestingBlocks:
+        """The blocks of consecutive stretches, in order."""
+        return RestingBlocks(np.concatenate([p.level for p in parts]),
+                             np.concatenate([p.spread for p in parts]), parts[0].block)
+
+
+def resting_blocks(env: npt.NDArray[np.float64], rate_hz: float,
+                     settings: BaselineSettings) -> RestingBlocks:
+    """The level and spread of every block of ``env`` (NaN where excluded).
+
+    ``env`` starts at a block boundary; a trailing partial block is padded with
+    NaN (the last block of a record). Every block is computed on its own bins only.
+    """
+    block = block_bins(rate_hz, settings)
+    n_blocks = -(-env.size // block)
     padded = np.full(n_blocks * block, np.nan)
-    padded[: e.size] = e
+    padded[: env.size] = env
     frames = padded.reshape(n_blocks, block)
     level = np.full(n_blocks, np.nan)
+    spread = np.full(n_blocks, np.nan)
     usable = (~np.isnan(frames)).sum(axis=1) >= block // 2
-    if not usable.any():
-        return np.full(e.size, np.nan), (np.full(e.size, np.nan) if noise else None)
-    level[usable] = row_nanquantile(frames[usable], settings.block_quantile)
-    width = max(1, int(round(settings.window_s / settings.block_s)))
-    past = window_rest_level(level, width, False, quiet_margin_uv, settings)
-    future = window_rest_level(level, width, True, quiet_margin_uv, settings)
-    # Both windows vote: median of the three. One window only (ends of the
-    # record): that window. Neither: the block's own level.
-    base = np.where(np.isnan(past), future, np.where(np.isnan(future), past, np.nan))
-    both = ~np.isnan(past) & ~np.isnan(future)
-    base[both] = np.nanmedian(np.stack([past, future, level])[:, both], axis=0)
-    base = np.where(np.isnan(base), level, base)
-    ok = ~np.isnan(base)
-    centers = (np.arange(n_blocks) + 0.5) * block
-    per_bin = np.interp(np.arange(e.size), centers[ok], base[ok])
-    if not noise:
-        return per_bin, None
-    base_block = np.interp(np.arange(n_blocks), np.flatnonzero(ok), base[ok])
-    sd = resting_noise_blocks(frames, usable, level, base_block, quiet_margin_uv, settings)
-    has = ~np.isnan(sd)
-    if not has.any():
-        return per_bin, np.full(e.size, np.nan)
-    # blocks with no rest near take the nearest value; constant over a block
-    # (the window median moves slowly), so no interpolation per bin
-    if not has.all():
-        known = np.flatnonzero(has)
-        after = np.clip(np.searchsorted(known, np.arange(n_blocks)), 1, known.size - 1) \
-            if known.size > 1 else np.zeros(n_blocks, dtype=np.int64)
-        before = np.maximum(after - 1, 0)
-        nearer = np.where(np.abs(known[before] - np.arange(n_blocks))
-                          <= np.abs(known[after] - np.arange(n_blocks)), before, after)
-        sd = sd[known[nearer]]
-    return per_bin, np.repeat(sd, block)[: e.size]
+    if usable.any():
+        level[usable] = row_nanquantile(frames[usable], settings.block_quantile)
+        spread[usable] = _block_spread(frames, usable)
+    return RestingBlocks(level, spread, block)
 
+
+@dataclass(frozen=True, eq=False)
+class BlockBaseline:
+    """The resting baseline and noise of every block of a record, from its :class:`RestingBlocks`.
+
+    :meth:`baseline` and :meth:`noise` give them per bin for any stretch of
+    the record (the same figures whichever stretch is asked for).
+    """
+
+    centers: npt.NDArray[np.float64]
+    """Centre (bins) of the blocks with a baseline ..."""
+    values: npt.NDArray[np.float64]
+    """... and their baseline (empty: no block usable, NaN everywhere)."""
+    sd: npt.NDArray[np.float64] | None
+    """Resting noise per block (None: not computed)."""
+    block: int
+
+    @staticmethod
+    def from_blocks(blocks: RestingBlocks, quiet_margin_uv: float, settings: BaselineSettings,
+                    *, noise: bool = True) -> BlockBaseline:
+        """Baseline (and noise) of every block: the windows before and after it vote."""
+        level, block = blocks.level, blocks.block
+        n_blocks = level.size
+        usable = ~np.isnan(level)
+        if not usable.any():
+            return BlockBaseline(np.zeros(0), np.zeros(0),
+                                 np.full(n_blocks, np.nan) if noise else None, block)
+        width = max(1, int(round(settings.window_s / settings.block_s)))
+        past = window_rest_level(level, width, False, quiet_margin_uv, settings)
+        future = window_rest_level(level, width, True, quiet_margin_uv, settings)
+        # Both windows vote: median of the three. One window only (ends of the
+        # record): that window. Neither: the block's own level.
+        base = np.where(np.isnan(past), future, np.where(np.isnan(future), past, np.nan))
+        both = ~np.isnan(past) & ~np.isnan(future)
+        base[both] = np.nanmedian(np.stack([past, future, level])[:, both], axis=0)
+        base = np.where(np.isnan(base), level, base)
+        ok = ~np.isnan(base)
+        centers = (np.flatnonzero(ok) + 0.5).astype(np.float64) * block
+        if not noise:
+            return BlockBaseline(centers, base[ok], None, block)
+        base_block = np.interp(np.arange(n_blocks), np.flatnonzero(ok), base[ok])
+        sd = resting_noise_blocks(blocks.spread, usable, level, base_block, quiet_margin_uv,
+                                  settings)
+        has = ~np.isnan(sd)
+        # blocks with no rest near take the nearest value; constant over a block
+        # (the window median moves slowly), so no interpolation per bin
+        if has.any() and not has.all():
+            known = np.flatnonzero(has)
+            after = np.clip(np.searchsorted(known, np.arange(n_blocks)), 1, known.size - 1) \
+                if known.size > 1 else np.zeros(n_blocks, dtype=np.int64)
+            before = np.maximum(after - 1, 0)
+            nearer = np.where(np.abs(known[before] - np.arange(n_blocks))
+                              <= np.abs(known[after] - np.arange(n_blocks)), before, after)
+            sd = sd[known[nearer]]
+        return BlockBaseline(centers, base[ok], sd, block)
+
+    def baseline(self, start: int, stop: int) -> npt.NDArray[np.float64]:
+        """The baseline of bins ``start:stop``."""
+        if self.values.size == 0:
+            return np.full(stop - start, np.nan)
+        return np.interp(np.arange(start, stop), self.centers, self.values)
+
+    def noise(self, start: int, stop: int) -> npt.NDArray[np.float64]:
+        """The resting noise (sd) of bins ``start:stop``."""
+        if self.sd is None:
+            raise ValueError("the noise was not computed (from_blocks(..., noise=False))")
+        return self.sd[np.arange(start, stop) // self.block]
 
 
 def _block_spread(frames: npt.NDArray[np.float64], usable: npt.NDArray[np.bool_]
                   ) -> npt.NDArray[np.float64]:
-    """Standard deviation of every usable block (rows of ``frames``, NaN ignored)."""
+    """Standard deviation of every usable block (rows of ``frames``, NaN ignored).
+
+    Each row is computed alone (rows with NaN by the NaN-ignoring formula), so
+    a block's figure does not depend on the other rows given.
+    """
     rows = frames[usable]
-    if not np.isnan(rows).any():
-        return np.asarray(rows.std(axis=1), dtype=np.float64)
-    mean = np.nanmean(rows, axis=1)
-    return np.asarray(np.sqrt(np.nanmean((rows - mean[:, None]) ** 2, axis=1)),
-                      dtype=np.float64)
+    out = np.empty(rows.shape[0])
+    gaps = np.isnan(rows).any(axis=1)
+    out[~gaps] = rows[~gaps].std(axis=1)
+    if gaps.any():
+        part = rows[gaps]
+        mean = np.nanmean(part, axis=1)
+        out[gaps] = np.sqrt(np.nanmean((part - mean[:, None]) ** 2, axis=1))
+    return out
 
 
 def resting_noise_blocks(
-    frames: npt.NDArray[np.float64],
+    spread: npt.NDArray[np.float64],
     usable: npt.NDArray[np.bool_],
     level: npt.NDArray[np.float64],
     base_block: npt.NDArray[np.float64],
@@ -221,26 +320,30 @@ def resting_noise_blocks(
 ) -> npt.NDArray[np.float64]:
     """The resting envelope's standard deviation per block (NaN: no rest near).
 
-    ``frames`` holds the envelope one block a row (NaN where excluded),
-    ``usable`` the blocks with enough samples, ``level`` their levels and
-    ``base_block`` their baseline. A block is at rest when its level is
-    within the quiet margin of the baseline (``quiet_margin_uv`` plus
-    ``settings.rest_scatter`` times the baseline, as for the resting level);
-    each block takes the median standard deviation of the resting blocks of
-    the windows of ``settings.window_s`` before and after it (itself included).
+    ``spread`` holds the envelope's standard deviation in every block
+    (:class:`RestingBlocks`), ``usable`` the blocks with enough samples,
+    ``level`` their levels and ``base_block`` their baseline. A block is at
+    rest when its level is within the quiet margin of the baseline
+    (``quiet_margin_uv`` plus ``settings.rest_scatter`` times the baseline,
+    as for the resting level); each block takes the median standard deviation
+    of the resting blocks of the windows of ``settings.window_s`` before and
+    after it (itself included).
     """
-    n_blocks = frames.shape[0]
-    spread = np.full(n_blocks, np.nan)
+    n_blocks = spread.size
+    rest_sd = np.full(n_blocks, np.nan)
     idx = np.flatnonzero(usable)
     if idx.size:
         rest = level[idx] <= (base_block[idx] + quiet_margin_uv
                               + settings.rest_scatter * np.abs(base_block[idx]))
-        spread[idx[rest]] = _block_spread(frames, usable)[rest]
+        rest_sd[idx[rest]] = spread[idx[rest]]
     width = max(1, int(round(settings.window_s / settings.block_s)))
     pad = np.full(width, np.nan)
     windows = np.lib.stride_tricks.sliding_window_view(
-        np.concatenate([pad, spread, pad]), 2 * width + 1)
-    return row_nanquantile(windows, 0.5)
+        np.concatenate([pad, rest_sd, pad]), 2 * width + 1)
+    out = np.empty(n_blocks)
+    for a in range(0, n_blocks, ROW_GROUP):   # rows are independent: bounded temporaries
+        out[a: a + ROW_GROUP] = row_nanquantile(windows[a: a + ROW_GROUP], 0.5)
+    return out
 
 
 def resting_baseline_and_noise(

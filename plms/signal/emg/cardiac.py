@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from plms.signal.emg.conditioning import moving_sum, row_nanquantile
-from plms.signal.events import true_runs
+from plms.signal.emg.conditioning import Samples, moving_sum
+from plms.signal.emg.rpeaks import RPeakSettings, find_heartbeats
 
 #: Integration window of the squared ECG slope (about one QRS width).
 QRS_INTEGRATION_S = 0.08
@@ -46,6 +46,13 @@ QRS_SHAPE_NARROW_S = 0.08
 #: shape (a normal beat's ratio lies within 3 % of the median, an ectopic beat
 #: with a QRS three times as wide at +45 % or more on generated nights).
 OTHER_SHAPE_RATIO = 1.25
+#: All of them, for :func:`plms.signal.emg.rpeaks.find_heartbeats`.
+R_PEAK_SETTINGS = RPeakSettings(
+    integration_s=QRS_INTEGRATION_S, threshold_fraction=R_THRESHOLD_FRACTION,
+    block_s=R_THRESHOLD_BLOCK_S, percentile=R_THRESHOLD_PERCENTILE,
+    refractory_s=R_REFRACTORY_S, detection_rate_hz=R_DETECTION_RATE_HZ,
+    shape_wide_s=QRS_SHAPE_WIDE_S, shape_narrow_s=QRS_SHAPE_NARROW_S,
+    other_shape_ratio=OTHER_SHAPE_RATIO)
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,7 +96,8 @@ def detect_r_peaks(ecg: npt.ArrayLike, fs: float) -> npt.NDArray[np.float64]:
     return detect_heartbeats(ecg, fs).times_s
 
 
-def detect_heartbeats(ecg: npt.ArrayLike, fs: float) -> Heartbeats:
+def detect_heartbeats(ecg: npt.ArrayLike | Samples, fs: float,
+                      chunk_s: float | None = None) -> Heartbeats:
     """The heart beats of an ECG, with the beats of another shape marked.
 
     Beats are the peaks of the squared ECG slope integrated over
@@ -101,10 +109,14 @@ def detect_heartbeats(ecg: npt.ArrayLike, fs: float) -> Heartbeats:
 
     Parameters
     ----------
-    ecg : array
-        The ECG samples (any unit; the polarity does not matter).
+    ecg : array or Samples
+        The ECG samples (any unit; the polarity does not matter), held or
+        read a stretch at a time.
     fs : float
         Sampling rate, Hz.
+    chunk_s : float, optional
+        Work on this long at a time (whole 10-s blocks; the same beats in less
+        memory); None: the whole record at once.
 
     Returns
     -------
@@ -129,75 +141,8 @@ def detect_heartbeats(ecg: npt.ArrayLike, fs: float) -> Heartbeats:
     """
     if not fs > 0:
         raise ValueError(f"sampling rate must be positive, got {fs}")
-    x, factor = _decimated(np.asarray(ecg, dtype=np.float32), fs)
-    fs = fs / factor
-    if x.size < 3:
-        return Heartbeats(np.zeros(0), np.zeros(0, dtype=bool))
-    energy = np.diff(x, prepend=x[:1]) ** 2
-    width = max(1, int(round(QRS_INTEGRATION_S * fs)))
-    smooth = moving_sum(energy, width).astype(np.float32)
-    peaks = _energy_peaks(smooth, fs)
-    other = _other_shape(energy, peaks, fs)
-    # the centre of a decimation block is (factor - 1) / 2 samples after its start
-    times = (peaks.astype(np.float64) + 0.5 * (factor - 1) / factor) / fs
-    return Heartbeats(times, other)
-
-
-def _decimated(x: npt.NDArray[np.float32], fs: float) -> tuple[npt.NDArray[np.float32], int]:
-    """``x`` averaged over blocks of ``factor`` samples, to at least :data:`R_DETECTION_RATE_HZ`."""
-    factor = max(1, int(fs // R_DETECTION_RATE_HZ))
-    if factor == 1:
-        return x, 1
-    frames = x[: x.size // factor * factor].reshape(-1, factor)
-    summed = frames[:, 0].copy()
-    for j in range(1, factor):   # column by column: far faster than .mean(axis=1)
-        summed += frames[:, j]
-    return summed / factor, factor
-
-
-def _energy_peaks(smooth: npt.NDArray[np.float32], fs: float) -> npt.NDArray[np.int64]:
-    """Indices of the beats: the highest point of each supra-threshold stretch, refractory."""
-    block = max(1, int(R_THRESHOLD_BLOCK_S * fs))
-    n_blocks = -(-smooth.size // block)
-    padded = np.full(n_blocks * block, np.nan, dtype=np.float32)
-    padded[: smooth.size] = smooth
-    frames = padded.reshape(n_blocks, block)
-    level = row_nanquantile(frames, R_THRESHOLD_PERCENTILE / 100.0).astype(np.float32)
-    above = (frames > R_THRESHOLD_FRACTION * level[:, None]).reshape(-1)[: smooth.size]
-    del padded, frames
-    starts, _ = true_runs(above)
-    if starts.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    seg_max = np.maximum.reduceat(smooth, starts)
-    run_start = np.zeros(above.size, dtype=bool)
-    run_start[starts] = True
-    seg_id = np.cumsum(run_start) - 1
-    at_max = above & (smooth == seg_max[np.clip(seg_id, 0, None)])
-    peaks = np.flatnonzero(at_max)
-    peaks = peaks[np.r_[True, seg_id[peaks[1:]] != seg_id[peaks[:-1]]]]
-    keep = [0]
-    for i in range(1, peaks.size):
-        if peaks[i] - peaks[keep[-1]] >= R_REFRACTORY_S * fs:
-            keep.append(i)
-        elif smooth[peaks[i]] > smooth[peaks[keep[-1]]]:
-            keep[-1] = i
-    return peaks[keep].astype(np.int64)
-
-
-def _other_shape(energy: npt.NDArray[np.floating], peaks: npt.NDArray[np.int64],
-                 fs: float) -> npt.NDArray[np.bool_]:
-    """Which beats spread their slope energy far wider than the night's usual beat."""
-    if peaks.size == 0:
-        return np.zeros(0, dtype=bool)
-    wide = max(1, int(round(QRS_SHAPE_WIDE_S / 2 * fs)))
-    narrow = min(wide, max(1, int(round(QRS_SHAPE_NARROW_S / 2 * fs))))
-    idx = peaks[:, None] + np.arange(-wide, wide + 1)[None, :]
-    inside = (idx >= 0) & (idx < energy.size)
-    around = np.where(inside, energy[np.clip(idx, 0, energy.size - 1)], 0.0)
-    within = around[:, wide - narrow: wide + narrow + 1].sum(axis=1, dtype=np.float64)
-    ratio = np.divide(around.sum(axis=1, dtype=np.float64), within, out=np.ones(peaks.size),
-                      where=within > 0)
-    return ratio >= OTHER_SHAPE_RATIO * float(np.median(ratio))
+    x = ecg if isinstance(ecg, Samples) else np.asarray(ecg, dtype=np.float32)
+    return Heartbeats(*find_heartbeats(x, fs, R_PEAK_SETTINGS, chunk_s))
 
 
 def leg_artifact_extent(
@@ -247,15 +192,36 @@ def leg_artifact_extent(
     >>> leg_artifact_extent(sums, counts, rate, beats, span_s=0.3, margin_uv=1.0, min_beats=20)
     (0.1, 0.13)
     """
-    beats = np.asarray(beats_s, dtype=float)
     half = int(round(span_s * rate_hz))
-    centre = np.floor(beats * rate_hz).astype(np.int64)
-    centre = centre[(centre - half >= 0) & (centre + half < sums.size)]
-    if centre.size < max(1, min_beats) or half < 1:
-        return None
+    centre = artifact_centres(beats_s, rate_hz, sums.size, half)
+    return extent_from_rows(artifact_rows(sums, counts, centre, half), half, rate_hz,
+                            margin_uv=margin_uv, min_beats=min_beats, smoothing_s=smoothing_s)
+
+
+def artifact_centres(beats_s: npt.ArrayLike, rate_hz: float, n_bins: int,
+                     half: int) -> npt.NDArray[np.int64]:
+    """The bins of the beats whose ``half`` bins on each side lie in a record of ``n_bins``."""
+    centre = np.floor(np.asarray(beats_s, dtype=float) * rate_hz).astype(np.int64)
+    return centre[(centre - half >= 0) & (centre + half < n_bins)]
+
+
+def artifact_rows(sums: npt.NDArray[np.floating], counts: npt.NDArray[np.floating],
+                  centre: npt.NDArray[np.int64], half: int) -> npt.NDArray[np.float64]:
+    """The mean rectified level within ``half`` bins of each ``centre``, one row per beat.
+
+    ``centre`` indexes ``sums`` (a stretch of the record, or all of it).
+    """
     idx = centre[:, None] + np.arange(-half, half + 1)[None, :]
     n = counts[idx]
-    level = np.divide(sums[idx], n, out=np.full(idx.shape, np.nan), where=n > 0)
+    return np.divide(sums[idx], n, out=np.full(idx.shape, np.nan), where=n > 0)
+
+
+def extent_from_rows(level: npt.NDArray[np.float64], half: int, rate_hz: float, *,
+                     margin_uv: float, min_beats: int, smoothing_s: float = 0.0
+                     ) -> tuple[float, float] | None:
+    """:func:`leg_artifact_extent` from the beats' rows (:func:`artifact_rows`)."""
+    if level.shape[0] < max(1, min_beats) or half < 1:
+        return None
     with np.errstate(all="ignore"):
         profile = np.nanmedian(level, axis=0)
     if not np.isfinite(profile).all():
@@ -276,11 +242,12 @@ def leg_artifact_extent(
 
 def qrs_valid_mask(
     n_samples: int, fs: float, beats_s: npt.ArrayLike, before_s: float | npt.ArrayLike,
-    after_s: float | npt.ArrayLike,
+    after_s: float | npt.ArrayLike, start: int = 0,
 ) -> npt.NDArray[np.bool_]:
     """False on the samples within [beat - before_s, beat + after_s] of any beat.
 
     ``before_s`` and ``after_s`` are one value for every beat or one per beat.
+    The mask covers samples ``start:start + n_samples`` of the record.
     """
     valid = np.ones(n_samples, dtype=bool)
     beats = np.asarray(beats_s, dtype=float)
@@ -288,13 +255,34 @@ def qrs_valid_mask(
         return valid
     before = np.asarray(before_s, dtype=float)
     after = np.asarray(after_s, dtype=float)
-    lo = np.clip(np.floor((beats - before) * fs).astype(np.int64), 0, n_samples)
-    hi = np.clip(np.ceil((beats + after) * fs).astype(np.int64) + 1, 0, n_samples)
+    lo = np.clip(np.floor((beats - before) * fs).astype(np.int64) - start, 0, n_samples)
+    hi = np.clip(np.ceil((beats + after) * fs).astype(np.int64) + 1 - start, 0, n_samples)
     mark = np.zeros(n_samples + 1, dtype=np.int32)
     np.add.at(mark, lo, 1)
     np.add.at(mark, hi, -1)
     valid &= np.cumsum(mark[:-1]) == 0
     return valid
+
+
+def gate_widths(heartbeats: npt.ArrayLike | Heartbeats, before_s: float, after_s: float,
+                extent: tuple[float, float] | None
+                ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64],
+                           npt.NDArray[np.float64]]:
+    """Beat times and how long before and after each one the gate reaches, s.
+
+    Beats of another shape are gated over ``extent`` (their artifact on the
+    leg, :func:`leg_artifact_extent`) where that is wider.
+    """
+    if not isinstance(heartbeats, Heartbeats):
+        times = np.asarray(heartbeats, dtype=float)
+        return times, np.full(times.size, before_s), np.full(times.size, after_s)
+    times = np.asarray(heartbeats.times_s, dtype=float)
+    other = np.asarray(heartbeats.other_shape, dtype=bool)
+    before, after = np.full(times.size, before_s), np.full(times.size, after_s)
+    if extent is not None:
+        before[other] = max(before_s, extent[0])
+        after[other] = max(after_s, extent[1])
+    return times, before, after
 
 
 def qrs_gate(
@@ -311,15 +299,11 @@ def qrs_gate(
     ``min_beats``, ``smoothing_s``; the settings of
     :class:`plms.signal.emg.detect.DetectorSettings`).
     """
-    if not isinstance(heartbeats, Heartbeats):
-        return qrs_valid_mask(sums.size, rate_hz, heartbeats, before_s, after_s)
-    times = np.asarray(heartbeats.times_s, dtype=float)
-    other = np.asarray(heartbeats.other_shape, dtype=bool)
-    before, after = np.full(times.size, before_s), np.full(times.size, after_s)
-    extent = leg_artifact_extent(sums, counts, rate_hz, times[other], span_s=span_s,
-                                 margin_uv=margin_uv, min_beats=min_beats,
-                                 smoothing_s=smoothing_s)
-    if extent is not None:
-        before[other] = max(before_s, extent[0])
-        after[other] = max(after_s, extent[1])
+    extent = None
+    if isinstance(heartbeats, Heartbeats):
+        times = np.asarray(heartbeats.times_s, dtype=float)
+        extent = leg_artifact_extent(sums, counts, rate_hz, times[heartbeats.other_shape],
+                                     span_s=span_s, margin_uv=margin_uv, min_beats=min_beats,
+                                     smoothing_s=smoothing_s)
+    times, before, after = gate_widths(heartbeats, before_s, after_s, extent)
     return qrs_valid_mask(sums.size, rate_hz, times, before, after)

@@ -9,12 +9,39 @@ FFT overlap-save, zero phase, in float32.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.floating]
+
+
+@runtime_checkable
+class Samples(Protocol):
+    """A channel's samples read a stretch at a time (e.g. :class:`plms.io.psg.lazy.LazySamples`)."""
+
+    @property
+    def size(self) -> int:
+        """Number of samples."""
+        ...
+
+    def read(self, start: int, stop: int) -> npt.NDArray[np.float32]:
+        """Samples ``start:stop``, float32."""
+        ...
+
+
+#: A signal held in memory or read a stretch at a time.
+Signal = FloatArray | Samples
+
+
+def take(x: Signal, start: int, stop: int) -> npt.NDArray[np.float32]:
+    """Samples ``start:stop`` of ``x`` (clipped to it), float32."""
+    if isinstance(x, Samples):
+        return x.read(max(0, start), min(x.size, stop))
+    return np.asarray(x[max(0, start): max(0, stop)], dtype=np.float32)
 
 #: AASM pass band for leg EMG (RULES.md section 1).
 EMG_BAND_HZ = (10.0, 100.0)
@@ -115,7 +142,7 @@ def fir_filter(x: FloatArray, taps: npt.NDArray[np.float32]) -> npt.NDArray[np.f
     return out.reshape(-1)[half : half + n].astype(np.float32, copy=False)
 
 
-def detect_mains(x: FloatArray, fs: float, *, n_segments: int = 64) -> float | None:
+def detect_mains(x: Signal, fs: float, *, n_segments: int = 64) -> float | None:
     """The mains frequency (50 or 60 Hz) present in ``x``, or None.
 
     Averages the power spectrum of up to ``n_segments`` one-second segments
@@ -126,7 +153,7 @@ def detect_mains(x: FloatArray, fs: float, *, n_segments: int = 64) -> float | N
     if x.size < seg or fs / 2 <= min(MAINS_CANDIDATES_HZ) + 2:
         return None
     starts = np.linspace(0, x.size - seg, min(n_segments, x.size // seg)).astype(int)
-    frames = np.stack([x[s : s + seg] for s in starts]).astype(np.float64)
+    frames = np.stack([take(x, int(s), int(s) + seg) for s in starts]).astype(np.float64)
     frames -= frames.mean(axis=1, keepdims=True)
     power = (np.abs(np.fft.rfft(frames * np.hanning(seg), axis=1)) ** 2).mean(axis=0)
     freqs = np.fft.rfftfreq(seg, 1.0 / fs)
@@ -183,21 +210,91 @@ def binned_rectified(
     end = int(np.floor(n_bins * fs / rate_hz))
     if taps is None:
         return _sum_bins(y, starts, end, valid)
-    half = taps.size // 2
     # float32: a bin sums a handful of samples; exact counts up to 2**24
     sums, counts = np.empty(n_bins, np.float32), np.empty(n_bins, np.float32)
+    for k0, part_sums, part_counts in iter_binned(y, fs, taps, rate_hz, chunk_bins, valid):
+        sums[k0: k0 + part_sums.size], counts[k0: k0 + part_sums.size] = part_sums, part_counts
+    return sums, counts
+
+
+def iter_binned(
+    y: Signal, fs: float, taps: npt.NDArray[np.float32], rate_hz: float = ENVELOPE_RATE_HZ,
+    chunk_bins: int = CHUNK_BINS, valid: npt.NDArray[np.bool_] | None = None,
+) -> Iterator[tuple[int, npt.NDArray[np.float32], npt.NDArray[np.float32]]]:
+    """``(first bin, sums, counts)`` of :func:`binned_rectified` (with ``taps``), chunk by chunk.
+
+    ``y`` may be read a stretch at a time (:class:`Samples`): the chunks are
+    filtered with margins of half the filter, so the figures are those of
+    filtering the whole signal, while only a chunk is held.
+    """
+    n_bins = count_bins(y.size, fs, rate_hz)
+    end = int(np.floor(n_bins * fs / rate_hz))
+    half = taps.size // 2
     for k0 in range(0, n_bins, chunk_bins):
         k1 = min(n_bins, k0 + chunk_bins)
-        a, b = int(starts[k0]), (int(starts[k1]) if k1 < n_bins else end)
+        # the edges of these bins only, as bin_edges gives them (a night's would be 100s of MB)
+        starts = np.floor(np.arange(k0, k1) * fs / rate_hz).astype(np.int64)
+        a = int(starts[0])
+        b = int(np.floor(np.arange(k1, k1 + 1) * fs / rate_hz)[0]) if k1 < n_bins else end
         lo, hi = max(0, a - half), min(y.size, b + half)
-        seg = fir_filter(y[lo:hi], taps)[a - lo : b - lo]
-        sums[k0:k1], counts[k0:k1] = _sum_bins(
-            seg, starts[k0:k1] - a, b - a, None if valid is None else valid[a:b])
-    return sums, counts
+        seg = fir_filter(take(y, lo, hi), taps)[a - lo : b - lo]
+        part_sums, part_counts = _sum_bins(
+            seg, starts - a, b - a, None if valid is None else valid[a:b])
+        yield k0, part_sums, part_counts
+
+
+def count_bins(n_samples: int, fs: float, rate_hz: float = ENVELOPE_RATE_HZ) -> int:
+    """Number of envelope bins of ``n_samples`` samples (:func:`bin_edges`)."""
+    return int(np.floor(n_samples * rate_hz / fs))
+
+
+def bin_counts(start: int, stop: int, fs: float,
+               rate_hz: float = ENVELOPE_RATE_HZ) -> npt.NDArray[np.float32]:
+    """Samples in bins ``start:stop`` (:func:`bin_edges`), as :func:`binned_rectified` has them."""
+    edges = np.floor(np.arange(start, stop + 1) * fs / rate_hz).astype(np.int64)
+    return np.diff(edges).astype(np.float32)
+
+
+def window_sums(x: npt.NDArray[np.floating], width: int) -> npt.NDArray[np.float64]:
+    """Sums of every ``width`` consecutive values: ``out[i] = x[i:i + width].sum()``.
+
+    Each sum is built from sums of 1, 2, 4... neighbours (the binary digits of
+    ``width``) in an order that depends on the values it covers only, not on
+    where they lie in ``x``: the sums over a stretch cut out of a longer
+    signal are bit for bit those over the whole signal (unlike differences of
+    a running sum), which lets a recording be processed in chunks.
+
+    Examples
+    --------
+    >>> window_sums(np.arange(6.0), 3).tolist()
+    [3.0, 6.0, 9.0, 12.0]
+    """
+    level = np.asarray(x, dtype=np.float64)
+    n_out = level.size - width + 1
+    if width < 1 or n_out < 1:
+        return np.zeros(max(n_out, 0))
+    out: npt.NDArray[np.float64] | None = None
+    pos, size, rest = 0, 1, width
+    while rest:
+        if rest & 1:
+            part = level[pos: pos + n_out]
+            out = part.copy() if out is None else np.add(out, part, out=out)
+            pos += size
+        rest >>= 1
+        if rest:
+            level = level[:-size] + level[size:]   # sums of 2 * size neighbours
+            size *= 2
+    if out is None:  # pragma: no cover - width >= 1 has a binary digit 1
+        raise RuntimeError("no window")
+    return out
 
 
 def moving_sum(x: npt.NDArray[np.floating], width: int) -> npt.NDArray[np.float64]:
     """Centered moving sum over ``width`` bins (shorter at the ends).
+
+    Bin ``i`` sums ``x[i - width // 2: i - width // 2 + width]`` (clipped to
+    ``x``), in the order of :func:`window_sums`: the sums of a stretch cut
+    out of a longer signal equal those of the whole signal away from its cut ends.
 
     Examples
     --------
@@ -205,15 +302,10 @@ def moving_sum(x: npt.NDArray[np.floating], width: int) -> npt.NDArray[np.float6
     [2.0, 3.0, 3.0, 3.0, 2.0]
     """
     n = x.size
-    c = np.zeros(n + width + 1)
-    np.cumsum(x, out=c[1 : n + 1])
-    c[n + 1 :] = c[n]
     half = width // 2
-    # window of bin i: [i - half, i - half + width), clipped to [0, n]
-    out = c[width - half : width - half + n].copy()
-    lead = min(half, n)
-    out[lead:] -= c[: n - lead]
-    return out
+    padded = np.zeros(n + width - 1)
+    padded[half: half + n] = x
+    return window_sums(padded, width)
 
 
 def envelope(sums: FloatArray, counts: FloatArray, width: int,

@@ -26,24 +26,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from plms.signal.emg.artifacts import (
-    block_levels,
-    combine_off_intervals,
-    detached_level_intervals,
-    electrode_off_intervals,
-)
-from plms.signal.emg.baseline import resting_baseline_and_noise
-from plms.signal.emg.cardiac import Heartbeats, qrs_gate
+from plms.signal.emg.cardiac import Heartbeats
+from plms.signal.emg.chunked import ArrayBins, Sink, detect_bins
+from plms.signal.emg.conditioning import ENVELOPE_RATE_HZ, count_bins, window_sums
 from plms.signal.emg.settings import DetectorSettings
-from plms.signal.emg.conditioning import (
-    ENVELOPE_RATE_HZ,
-    binned_rectified,
-    choose_band,
-    design_fir,
-    detect_mains,
-    envelope,
-)
-from plms.signal.emg.thresholds import noise_thresholds, passes_morphology
+from plms.signal.emg.streaming import StreamedLeg
 from plms.signal.events import hysteresis_events
 from plms.rules import TIME_TOLERANCE_S, Rules, get_rules
 
@@ -156,8 +143,8 @@ class LegDetection:
     """
 
     events: pd.DataFrame
-    envelope: npt.NDArray[np.float64]
-    baseline: npt.NDArray[np.float64]
+    envelope: npt.NDArray[np.floating]
+    baseline: npt.NDArray[np.floating]
     rate_hz: float
     excluded: pd.DataFrame
     mains_hz: float | None
@@ -182,13 +169,12 @@ def quiet_from(level: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
     n = level.size
     if n == 0:
         return np.zeros(0, dtype=bool)
-    c = np.zeros(n + 1)
-    np.cumsum(np.clip(level - base, 0.0, None), out=c[1:])
     q = min(q, n)
     # mean over [i, i + q), and over the shorter windows that reach the end
-    total = np.empty(n)
-    total[: n - q + 1] = c[q:] - c[: n - q + 1]
-    total[n - q + 1 :] = c[n] - c[n - q + 1 : n]
+    # (window_sums: the same figures on a stretch cut out of a longer record)
+    excess = np.zeros(n + q - 1)
+    np.clip(level - base, 0.0, None, out=excess[:n])
+    total = window_sums(excess, q)
     length = np.full(n, float(q))
     length[n - q + 1 :] = np.arange(q - 1, 0, -1)
     limit = rules.lm_offset_above_baseline_uv if offset_uv is None else offset_uv
@@ -268,6 +254,16 @@ class ConditionedLeg:
     electrode_off: npt.NDArray[np.float64]
     """(onset, offset) rows in seconds."""
 
+    @property
+    def bins(self) -> ArrayBins:
+        """The bins as a :class:`~plms.signal.emg.chunked.BinSource`."""
+        return ArrayBins(self.sums, self.counts)
+
+    @property
+    def mean_count(self) -> float:
+        """Mean samples per bin (1 when there are no bins)."""
+        return float(np.mean(self.counts, dtype=np.float64)) if self.counts.size else 1.0
+
 
 def condition_leg(
     emg_uv: npt.ArrayLike,
@@ -286,85 +282,43 @@ def condition_leg(
     x = np.asarray(emg_uv, dtype=np.float32)
     if x.ndim != 1:
         raise ValueError(f"expected a 1-D signal, got shape {x.shape}")
-    mains = detect_mains(x, fs)
-    rate = ENVELOPE_RATE_HZ
-    sums, counts = binned_rectified(x, fs, None, rate, taps=design_fir(choose_band(fs, mains)))
-    off_iv = np.zeros((0, 2))
-    if settings.exclude_electrode_off:
-        off_iv = electrode_off_intervals(x, fs)
-        if settings.detached.enabled:
-            bins = max(1, int(round(settings.detached.block_s * rate)))
-            level_iv = detached_level_intervals(block_levels(sums, counts, bins),
-                                                settings.detached, rules)
-            off_iv = combine_off_intervals(off_iv, level_iv)
-    return ConditionedLeg(sums, counts, rate, mains, off_iv)
+    from plms.signal.emg.streaming import condition_signal
+
+    n_bins = count_bins(x.size, fs, ENVELOPE_RATE_HZ)
+    sums, counts = np.empty(n_bins, np.float32), np.empty(n_bins, np.float32)
+
+    def keep(k0: int, part_sums: npt.NDArray[np.float32],
+             part_counts: npt.NDArray[np.float32]) -> None:
+        sums[k0: k0 + part_sums.size], counts[k0: k0 + part_sums.size] = part_sums, part_counts
+
+    found = condition_signal(x, fs, rules=get_rules(rules), settings=settings, keep=keep)
+    return ConditionedLeg(sums, counts, found.rate_hz, found.mains_hz, found.electrode_off)
 
 
 def detect_conditioned(
-    leg: ConditionedLeg,
+    leg: ConditionedLeg | StreamedLeg,
     *,
     rules: str | Rules = "wasm2016",
     heartbeats_s: npt.ArrayLike | Heartbeats | None = None,
     settings: DetectorSettings = DetectorSettings(),  # noqa: B008 - frozen, immutable
+    chunk_bins: int | None = None,
+    sink: Sink | None = None,
 ) -> LegDetection:
-    """Gate the heart beats out of a conditioned leg and apply the LM rules (RULES.md section 1)."""
+    """Gate the heart beats out of a conditioned leg and apply the LM rules (RULES.md section 1).
+
+    The 100-Hz stage is :func:`plms.signal.emg.chunked.detect_bins`, here on
+    the whole record at once (``chunk_bins`` bins at a time when given: the
+    same result in less memory; ``sink`` receives the envelope and baseline).
+    """
     rules = get_rules(rules)
-    rate = leg.rate_hz
-    sums, counts = leg.sums, leg.counts
-    if heartbeats_s is not None:
-        # The gate works on the 10-ms bins: every bin touching a QRS window is
-        # left out (the gate is at most one bin wider on each side).
-        valid = qrs_gate(sums, counts, rate, heartbeats_s,
-                         before_s=settings.qrs_gate_before_s, after_s=settings.qrs_gate_after_s,
-                         span_s=settings.other_shape_span_s,
-                         margin_uv=(settings.other_shape_margin_share
-                                    * rules.lm_offset_above_baseline_uv),
-                         min_beats=settings.other_shape_min_beats,
-                         smoothing_s=settings.other_shape_smoothing_s)
-        sums, counts = np.where(valid, sums, 0.0), np.where(valid, counts, 0.0)
-    width = max(1, int(round(settings.envelope_smoothing_s * rate)))
-    # a window the gate left with fewer samples than edge_min_samples is
-    # bridged from the nearest windows that hold enough
-    full = leg.counts if heartbeats_s is not None else None
-    env = envelope(sums, counts, width, full, settings.edge_min_samples)
-    per_bin = max(float(np.mean(leg.counts)), 1.0) if leg.counts.size else 1.0  # samples
-    fine_width = max(settings.edge_smoothing_s * rate, settings.edge_min_samples / per_bin)
-    # (the light one keeps the few samples beside a gate: they place edges in it)
-    fine = envelope(sums, counts, max(1, int(round(fine_width))))
-    del sums, counts
-    excluded = np.zeros(env.size, dtype=bool)
-    for a, b in leg.electrode_off:
-        excluded[int(a * rate): int(np.ceil(b * rate))] = True
-    base, noise = resting_baseline_and_noise(
-        env, rate, quiet_margin_uv=rules.lm_offset_above_baseline_uv, excluded=excluded,
-        settings=settings.baseline)
-    onset_uv, offset_uv = noise_thresholds(noise, rules, settings.noise_onset_sd,
-                                           settings.noise_offset_sd)
-    del noise
-    raised = (onset_uv > rules.lm_onset_above_baseline_uv) & ~excluded
-    high_tone_min = float(np.count_nonzero(raised)) / rate / SECONDS_PER_MINUTE
-    on, off = find_movements(env, base, rate, rules, level=fine, onset_uv=onset_uv,
-                             offset_uv=offset_uv)
-    on = refine_onsets(on, off, fine, base, width, rules, onset_uv)
-    del fine
-    long_enough = (off - on) >= rules.lm_min_duration_s * rate - TIME_TOLERANCE_S
-    on, off = on[long_enough], off[long_enough]
-    keep = np.array([not excluded[a:b].any() for a, b in zip(on, off, strict=True)], dtype=bool)
-    if rules.apply_morphology:
-        keep &= np.array([passes_morphology(env, base, a, b, rate, rules, offset_uv)
-                          for a, b in zip(on, off, strict=True)], dtype=bool)
-    on, off = on[keep], off[keep]
-    peak = np.array([float(np.max(env[a:b] - base[a:b])) for a, b in zip(on, off, strict=True)])
-    events = pd.DataFrame({
-        "onset": on / rate, "duration": (off - on) / rate,
-        "peak_uv": peak if peak.size else np.zeros(0),
-        "baseline_uv": base[on] if on.size else np.zeros(0),
-    })
+    found = detect_bins(
+        leg.bins, leg.rate_hz, rules=rules, settings=settings, electrode_off=leg.electrode_off,
+        heartbeats_s=heartbeats_s, chunk_bins=chunk_bins, mean_count=leg.mean_count, sink=sink)
     off_iv = leg.electrode_off
     excluded_df = pd.DataFrame({"onset": off_iv[:, 0], "duration": off_iv[:, 1] - off_iv[:, 0]})
     # kept for plots and review: float32 halves their memory (2 x 11 MB per 8-h leg)
-    return LegDetection(events, env.astype(np.float32), base.astype(np.float32), rate,
-                        excluded_df, leg.mains_hz, high_tone_min)
+    return LegDetection(found.events, found.envelope, found.baseline, leg.rate_hz,
+                        excluded_df, leg.mains_hz, found.high_tone_min)
 
 
 def detect_leg(

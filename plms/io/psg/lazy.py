@@ -1,0 +1,145 @@
+"""A PSG channel read on demand, a stretch at a time, in bounded memory.
+
+:class:`LazySamples` stands for the samples of one channel (µV, float32) as
+:func:`plms.io.psg.edf.read_channel` would give them, without holding them:
+``read(start, stop)`` reads just the data records that hold that stretch
+(:func:`plms.io._edfformat.read_digital_range`) and scales them exactly as
+the whole-channel reader does (the same float32 operations, so the values
+are identical). Slicing (``samples[a:b]``, ``samples[::k]``) reads too.
+A leg derived from two electrodes is the difference of two such channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from plms.io._edfformat import EdfHeader, SignalHeader, read_digital_range
+
+#: Samples read at a time when a whole channel is scanned (4 MB of float32).
+SCAN_CHUNK_SAMPLES = 1 << 20
+
+
+@dataclass(frozen=True)
+class _Scaled:
+    """One signal of a file and the factors that turn its integers into µV."""
+
+    header: EdfHeader
+    signal: SignalHeader
+    scale: float
+    gain: np.float32
+    offset: np.float32
+
+    def read(self, start: int, stop: int) -> npt.NDArray[np.float32]:
+        digital = read_digital_range(self.header, self.signal, start, stop)
+        data = np.multiply(digital, self.gain, dtype=np.float32)
+        data += self.offset
+        return data
+
+    def at_limits(self, data: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
+        """Samples (µV) within half a digital step of the physical minimum or maximum."""
+        sig, scale = self.signal, self.scale
+        low = min(sig.physical_min, sig.physical_max) * scale
+        high = max(sig.physical_min, sig.physical_max) * scale
+        gain = (sig.physical_max - sig.physical_min) / (sig.digital_max - sig.digital_min)
+        half_step = abs(gain) * scale / 2
+        return (data <= low + half_step) | (data >= high - half_step)
+
+
+class LazySamples:
+    """The samples of one channel (µV, float32), read from the file when asked for.
+
+    Parameters
+    ----------
+    header : EdfHeader
+    signals : sequence of SignalHeader
+        One signal, or two whose difference (first minus second) is the channel.
+    scale : float
+        Factor from the signals' physical unit to µV.
+    """
+
+    dtype = np.dtype(np.float32)
+    ndim = 1
+
+    def __init__(self, header: EdfHeader, signals: tuple[SignalHeader, ...],
+                 scale: float) -> None:
+        if len(signals) not in (1, 2):
+            raise ValueError(f"a channel is one signal or the difference of two, "
+                             f"got {len(signals)}")
+        parts = []
+        for sig in signals:
+            gain = (sig.physical_max - sig.physical_min) / (sig.digital_max - sig.digital_min)
+            offset = sig.physical_min - sig.digital_min * gain
+            parts.append(_Scaled(header, sig, scale, np.float32(gain * scale),
+                                 np.float32(offset * scale)))
+        self._parts = tuple(parts)
+        self.size = header.n_records * signals[0].samples_per_record
+
+    @property
+    def shape(self) -> tuple[int]:
+        """``(size,)``, as an array's."""
+        return (self.size,)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def read(self, start: int, stop: int) -> npt.NDArray[np.float32]:
+        """Samples ``start:stop`` (clipped to the channel), µV."""
+        start, stop = max(0, int(start)), min(self.size, int(stop))
+        if stop <= start:
+            return np.zeros(0, dtype=np.float32)
+        data = self._parts[0].read(start, stop)
+        if len(self._parts) == 2:
+            data = np.subtract(data, self._parts[1].read(start, stop), dtype=np.float32)
+        return data
+
+    def chunks(self, size: int = SCAN_CHUNK_SAMPLES
+               ) -> Iterator[tuple[int, npt.NDArray[np.float32]]]:
+        """``(first sample, samples)`` of consecutive stretches covering the channel."""
+        for a in range(0, self.size, size):
+            yield a, self.read(a, a + size)
+
+    def __getitem__(self, key: slice) -> npt.NDArray[np.float32]:
+        if not isinstance(key, slice):
+            raise TypeError("LazySamples takes slices only")
+        start, stop, step = key.indices(self.size)
+        if step == 1:
+            return self.read(start, stop)
+        if step < 1:
+            raise ValueError("LazySamples takes forward slices only")
+        picked = []
+        span = max(step, SCAN_CHUNK_SAMPLES // step * step)   # whole steps per read
+        for a in range(start, stop, span):
+            picked.append(self.read(a, min(stop, a + span))[::step].copy())   # not a view
+        return np.concatenate(picked) if picked else np.zeros(0, dtype=np.float32)
+
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None
+                  ) -> npt.NDArray[np.float32]:
+        """All the samples at once (what the whole-recording functions take)."""
+        data = self.read(0, self.size)
+        return data if dtype is None else data.astype(dtype)
+
+    def clipped_count(self) -> int:
+        """Samples at the physical limits (read in chunks), as the whole-channel reader counts them.
+
+        One signal: its integers at the digital minimum or maximum. Two: the
+        samples where either electrode is within half a digital step of its
+        physical minimum or maximum.
+        """
+        total = 0
+        for a in range(0, self.size, SCAN_CHUNK_SAMPLES):
+            b = min(self.size, a + SCAN_CHUNK_SAMPLES)
+            if len(self._parts) == 1:
+                part = self._parts[0]
+                d = read_digital_range(part.header, part.signal, a, b)
+                total += int(np.count_nonzero((d <= part.signal.digital_min)
+                                              | (d >= part.signal.digital_max)))
+            else:
+                hit = np.zeros(b - a, dtype=bool)
+                for part in self._parts:
+                    hit |= part.at_limits(part.read(a, b))
+                total += int(np.count_nonzero(hit))
+        return total
