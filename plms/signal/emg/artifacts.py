@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 from plms.rules import Rules, get_rules
 from plms.signal.emg.conditioning import MAINS_CANDIDATES_HZ, Samples, Signal, take
@@ -97,6 +98,18 @@ def mains_amplitude(x_uv: npt.ArrayLike | Signal, fs: float, block_s: float = AR
     if not lines:
         return amp, around
     freqs = np.array([f for f0, near in lines for f in (f0, *near)])
+    # one BLAS thread: the product is small per group, and BLAS threads that
+    # wait for work spin (a night's CPU time grew by a third with them), while
+    # the legs already run in threads of their own
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _mains_groups(x, n, n_blocks, fs, lines, freqs)
+
+
+def _mains_groups(x: npt.NDArray[np.float32] | Samples, n: int, n_blocks: int, fs: float,
+                  lines: list[tuple[float, list[float]]], freqs: npt.NDArray[np.float64]
+                  ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """:func:`mains_amplitude` over groups of ``MAINS_ROW_GROUP`` blocks of ``n`` samples."""
+    amp, around = np.zeros(n_blocks), np.ones(n_blocks)
     for g in range(0, n_blocks, MAINS_ROW_GROUP):
         rows = min(MAINS_ROW_GROUP, n_blocks - g)
         frames = take(x, g * n, (g + rows) * n).reshape(rows, n)
