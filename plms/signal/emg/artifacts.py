@@ -14,11 +14,13 @@ the band-passed, rectified EMG (see docs/DETECTION.md).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from plms.rules import Rules, get_rules
 from plms.signal.emg.conditioning import MAINS_CANDIDATES_HZ, Samples, Signal, take
@@ -87,10 +89,29 @@ def mains_amplitude(x_uv: npt.ArrayLike | Signal, fs: float, block_s: float = AR
     """
     x = x_uv if isinstance(x_uv, Samples) else np.asarray(x_uv, dtype=np.float32)
     blocks = MainsBlocks(x.size, fs, block_s)
-    step = blocks.group_samples
-    for a in range(0, blocks.n_blocks * blocks.block_samples, step):
-        blocks.feed(take(x, a, min(a + step, blocks.n_blocks * blocks.block_samples)))
+    step, end = blocks.group_samples, blocks.n_blocks * blocks.block_samples
+    with one_blas_thread():
+        for a in range(0, end, step):
+            blocks.feed(take(x, a, min(a + step, end)))
     return blocks.result()
+
+
+@cache
+def _blas_controller() -> ThreadpoolController:
+    """The thread pools of the loaded libraries, inspected once (that takes a while)."""
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> AbstractContextManager[object]:
+    """A context in which BLAS runs on one thread, for :class:`MainsBlocks`.
+
+    Its matrix products are small per group, and BLAS threads that wait for
+    work spin (a night's CPU time grew by a third with them), while the legs
+    already run in threads of their own. Enter it once around all the feeding
+    of a signal, not per group: with two legs in threads, each leaving the
+    context restores the BLAS threads under the other leg's products.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 class MainsBlocks:
@@ -98,7 +119,8 @@ class MainsBlocks:
 
     The samples are fed consecutively (any lengths); the blocks are measured
     in groups of ``MAINS_ROW_GROUP`` that start at fixed blocks, so the
-    figures do not depend on how the signal was cut.
+    figures do not depend on how the signal was cut. Feed it inside
+    :func:`one_blas_thread`.
 
     Parameters
     ----------
@@ -152,11 +174,7 @@ class MainsBlocks:
 
     def _measure(self, g: int, frames: npt.NDArray[np.float32]) -> None:
         """The largest line of blocks ``g:g + len(frames)``, and the amplitude around it."""
-        # one BLAS thread: the product is small per group, and BLAS threads that
-        # wait for work spin (a night's CPU time grew by a third with them), while
-        # the legs already run in threads of their own
-        with threadpool_limits(limits=1, user_api="blas"):
-            amps = _line_amplitudes(frames, self.fs, self._freqs)
+        amps = _line_amplitudes(frames, self.fs, self._freqs)
         rows = frames.shape[0]
         amp, around = self._amp[g: g + rows], self._around[g: g + rows]
         col = 0

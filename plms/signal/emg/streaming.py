@@ -15,6 +15,7 @@ held at a time when the signal is read on demand
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import IO
 
@@ -28,6 +29,7 @@ from plms.signal.emg.artifacts import (
     combine_off_intervals,
     detached_level_intervals,
     mains_off_intervals,
+    one_blas_thread,
 )
 from plms.signal.emg.chunked import Sink, scratch_file
 from plms.signal.emg.conditioning import (
@@ -81,17 +83,20 @@ def condition_signal(x: Signal, fs: float, *, rules: Rules, settings: DetectorSe
     # the mains test measures the samples the filtering reads, as they are read (one pass)
     blocks = MainsBlocks(x.size, fs) if settings.exclude_electrode_off else None
     passed = x if blocks is None else _Tee(x, blocks)
-    for k0, sums, counts in iter_binned(passed, fs, design_fir(choose_band(fs, mains)), rate):
-        keep(k0, sums, counts)
-        total += float(np.sum(counts, dtype=np.float64))   # whole numbers: exact
-        if levels_wanted:
-            s, c = np.concatenate([carry[0], sums]), np.concatenate([carry[1], counts])
-            whole = s.size // per_block * per_block
-            levels.append(block_levels(s[:whole], c[:whole], per_block))
-            carry = (s[whole:], c[whole:])
+    taps = design_fir(choose_band(fs, mains))
+    with nullcontext() if blocks is None else one_blas_thread():
+        for k0, sums, counts in iter_binned(passed, fs, taps, rate):
+            keep(k0, sums, counts)
+            total += float(np.sum(counts, dtype=np.float64))   # whole numbers: exact
+            if levels_wanted:
+                s, c = np.concatenate([carry[0], sums]), np.concatenate([carry[1], counts])
+                whole = s.size // per_block * per_block
+                levels.append(block_levels(s[:whole], c[:whole], per_block))
+                carry = (s[whole:], c[whole:])
+        if blocks is not None:
+            blocks.feed(take(x, blocks.fed, x.size))   # what the filtering did not read, if any
     off_iv = np.zeros((0, 2))
     if blocks is not None:
-        blocks.feed(take(x, blocks.fed, x.size))   # what the filtering did not read, if any
         off_iv = mains_off_intervals(*blocks.result(), x.size / fs)
         if levels_wanted:
             level_iv = detached_level_intervals(
