@@ -141,30 +141,29 @@ class MainsBlocks:
         self._lines = [(f0, near) for f0, near in lines if near]
         self._freqs = np.array([f for f0, near in self._lines for f in (f0, *near)])
         self._amp, self._around = np.zeros(self.n_blocks), np.ones(self.n_blocks)
-        self._pending: list[npt.NDArray[np.float32]] = []
-        self._pending_size = 0
-        self._next = 0   # first block not yet measured
+        self._group = np.empty(0 if not self._lines else
+                               min(self.n_blocks, MAINS_ROW_GROUP) * self.block_samples,
+                               dtype=np.float32)   # the samples of the group being filled
+        self._filled = 0
+        self._next = 0   # first block of that group
         self.fed = 0
         """Samples fed so far."""
 
     def feed(self, samples: npt.NDArray[np.float32]) -> None:
         """Take the next ``samples`` of the signal; measure every group they complete."""
         self.fed += samples.size
-        wanted = self.n_blocks * self.block_samples - (self._next * self.block_samples
-                                                       + self._pending_size)
-        if not self._lines or wanted <= 0:
-            return
-        self._pending.append(samples[:wanted])
-        self._pending_size += min(wanted, samples.size)
-        while self._next < self.n_blocks:
+        done = 0
+        while self._lines and self._next < self.n_blocks and done < samples.size:
             rows = min(MAINS_ROW_GROUP, self.n_blocks - self._next)
-            if self._pending_size < rows * self.block_samples:
-                return
-            data = np.concatenate(self._pending)
-            self._measure(self._next, data[: rows * self.block_samples].reshape(rows, -1))
-            rest = data[rows * self.block_samples:]
-            self._pending, self._pending_size = [rest], rest.size
-            self._next += rows
+            size = rows * self.block_samples
+            piece = samples[done: done + size - self._filled]
+            self._group[self._filled: self._filled + piece.size] = piece
+            self._filled += piece.size
+            done += piece.size
+            if self._filled == size:
+                self._measure(self._next, self._group[:size].reshape(rows, -1))
+                self._next += rows
+                self._filled = 0
 
     def result(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """``(amp, around)`` of every block (all of them must have been fed)."""
