@@ -20,7 +20,7 @@ from plms._version import __version__
 from plms.annotations import COMBINED, Annotations
 from plms.errors import PlmsInputError
 from plms.hypnogram import Hypnogram
-from plms.io.psg.lazy import LazySamples
+from plms.io.psg.lazy import LazySamples, thinning_step
 from plms.scoring.indices import compute_summary
 from plms.result import ScoreResult
 from plms.rules import Rules, get_rules
@@ -166,7 +166,7 @@ def check_leg(leg: LegSignal, rules: Rules, path: str | None) -> list[str]:
     x = leg.data_uv
     if x.size == 0:
         raise PlmsInputError(f"leg channel '{leg.label}' holds no samples", path=path)
-    spread = float(np.subtract(*np.percentile(x[:: max(1, x.size // 200_000)], [75, 25])))
+    spread = float(np.subtract(*np.percentile(x[:: thinning_step(x.size)], [75, 25])))
     if spread < FLAT_CHANNEL_UV:
         raise PlmsInputError(f"leg channel '{leg.label}' is flat (no signal): cannot score it",
                              path=path)

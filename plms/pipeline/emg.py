@@ -21,6 +21,7 @@ from plms.pipeline.excerpt import emg_excerpt
 from plms.result import ScoreResult
 from plms.rules import Rules, get_rules
 from plms.io.psg.lazy import LazySamples
+from plms.signal.emg.artifacts import one_blas_thread
 from plms.signal.emg.detect import (
     ConditionedLeg, DetectorSettings, LegDetection, condition_leg, detect_conditioned,
 )
@@ -80,7 +81,9 @@ def detect_legs(
             heartbeats_s = detect_heartbeats(*ecg, chunk_s=chunk_s)
     else:
         workers = max(1, min(len(legs), threads or len(legs)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        # BLAS on one thread while the legs' threads run: a leg leaving its own limit
+        # (one_blas_thread) would otherwise restore BLAS threads under the other's products
+        with one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
             beats_job = (pool.submit(detect_heartbeats, *ecg, chunk_s=chunk_s)
                          if ecg is not None else None)
             futures = {side: pool.submit(_condition, leg, rules, settings)

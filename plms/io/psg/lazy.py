@@ -21,6 +21,14 @@ from plms.io._edfformat import EdfHeader, SignalHeader, read_digital_range
 
 #: Samples read at a time when a whole channel is scanned (4 MB of float32).
 SCAN_CHUNK_SAMPLES = 1 << 20
+#: A quick look at a whole channel (the flat-channel check) takes about this
+#: many samples, evenly spaced (:func:`thinning_step`).
+THINNED_SAMPLES = 200_000
+
+
+def thinning_step(size: int) -> int:
+    """The step of ``samples[::step]``, a quick look at a channel of ``size`` samples."""
+    return max(1, size // THINNED_SAMPLES)
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,10 @@ class _Scaled:
     offset: np.float32
 
     def read(self, start: int, stop: int) -> npt.NDArray[np.float32]:
-        digital = read_digital_range(self.header, self.signal, start, stop)
+        return self.scaled(read_digital_range(self.header, self.signal, start, stop))
+
+    def scaled(self, digital: npt.NDArray[np.int32]) -> npt.NDArray[np.float32]:
+        """Integers of this signal in µV (elementwise: any selection of them scales alike)."""
         data = np.multiply(digital, self.gain, dtype=np.float32)
         data += self.offset
         return data
@@ -77,6 +88,7 @@ class LazySamples:
                                  np.float32(offset * scale)))
         self._parts = tuple(parts)
         self.size = header.n_records * signals[0].samples_per_record
+        self._thinned: npt.NDArray[np.float32] | None = None   # kept by clipped_count
 
     @property
     def shape(self) -> tuple[int]:
@@ -108,6 +120,10 @@ class LazySamples:
         start, stop, step = key.indices(self.size)
         if step == 1:
             return self.read(start, stop)
+        thinned, self._thinned = self._thinned, None   # handed out once, then freed
+        if thinned is not None and (start, stop, step) == (0, self.size,
+                                                            thinning_step(self.size)):
+            return thinned
         if step < 1:
             raise ValueError("LazySamples takes forward slices only")
         picked = []
@@ -127,19 +143,30 @@ class LazySamples:
 
         One signal: its integers at the digital minimum or maximum. Two: the
         samples where either electrode is within half a digital step of its
-        physical minimum or maximum.
+        physical minimum or maximum. The same pass keeps the quick look at
+        the channel, ``samples[::thinning_step(size)]``, for the next such
+        slice to take without reading the channel again.
         """
         total = 0
+        step = thinning_step(self.size)
+        picked = []
         for a in range(0, self.size, SCAN_CHUNK_SAMPLES):
             b = min(self.size, a + SCAN_CHUNK_SAMPLES)
+            first = -a % step   # of this chunk's samples on the step
             if len(self._parts) == 1:
                 part = self._parts[0]
                 d = read_digital_range(part.header, part.signal, a, b)
                 total += int(np.count_nonzero((d <= part.signal.digital_min)
                                               | (d >= part.signal.digital_max)))
+                picked.append(part.scaled(d[first::step]))
             else:
                 hit = np.zeros(b - a, dtype=bool)
+                data = []
                 for part in self._parts:
-                    hit |= part.at_limits(part.read(a, b))
+                    data.append(part.read(a, b))
+                    hit |= part.at_limits(data[-1])
                 total += int(np.count_nonzero(hit))
+                picked.append(np.subtract(data[0][first::step], data[1][first::step],
+                                          dtype=np.float32))
+        self._thinned = np.concatenate(picked) if picked else None
         return total

@@ -14,11 +14,13 @@ the band-passed, rectified EMG (see docs/DETECTION.md).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from plms.rules import Rules, get_rules
 from plms.signal.emg.conditioning import MAINS_CANDIDATES_HZ, Samples, Signal, take
@@ -86,46 +88,105 @@ def mains_amplitude(x_uv: npt.ArrayLike | Signal, fs: float, block_s: float = AR
     ([100.0, 100.0], True)
     """
     x = x_uv if isinstance(x_uv, Samples) else np.asarray(x_uv, dtype=np.float32)
-    n = max(1, int(round(block_s * fs)))
-    n_blocks = x.size // n
-    if n_blocks == 0:
-        return np.zeros(0), np.zeros(0)
-    # near Nyquist (60 Hz at 128 Hz) only the neighbours below a line are compared
-    lines = [(f0, [f0 + d for d in NEIGHBOUR_OFFSETS_HZ if f0 + d < fs / 2])
-             for f0 in MAINS_CANDIDATES_HZ if f0 < fs / 2]
-    lines = [(f0, near) for f0, near in lines if near]
-    amp, around = np.zeros(n_blocks), np.ones(n_blocks)
-    if not lines:
-        return amp, around
-    freqs = np.array([f for f0, near in lines for f in (f0, *near)])
-    # one BLAS thread: the product is small per group, and BLAS threads that
-    # wait for work spin (a night's CPU time grew by a third with them), while
-    # the legs already run in threads of their own
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _mains_groups(x, n, n_blocks, fs, lines, freqs)
+    blocks = MainsBlocks(x.size, fs, block_s)
+    step, end = blocks.group_samples, blocks.n_blocks * blocks.block_samples
+    with one_blas_thread():
+        for a in range(0, end, step):
+            blocks.feed(take(x, a, min(a + step, end)))
+    return blocks.result()
 
 
-def _mains_groups(x: npt.NDArray[np.float32] | Samples, n: int, n_blocks: int, fs: float,
-                  lines: list[tuple[float, list[float]]], freqs: npt.NDArray[np.float64]
-                  ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """:func:`mains_amplitude` over groups of ``MAINS_ROW_GROUP`` blocks of ``n`` samples."""
-    amp, around = np.zeros(n_blocks), np.ones(n_blocks)
-    for g in range(0, n_blocks, MAINS_ROW_GROUP):
-        rows = min(MAINS_ROW_GROUP, n_blocks - g)
-        frames = take(x, g * n, (g + rows) * n).reshape(rows, n)
-        amps = _line_amplitudes(frames, fs, freqs)
+@cache
+def _blas_controller() -> ThreadpoolController:
+    """The thread pools of the loaded libraries, inspected once (that takes a while)."""
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> AbstractContextManager[object]:
+    """A context in which BLAS runs on one thread, for :class:`MainsBlocks`.
+
+    Its matrix products are small per group, and BLAS threads that wait for
+    work spin (a night's CPU time grew by a third with them), while the legs
+    already run in threads of their own. Enter it once around all the feeding
+    of a signal, not per group: with two legs in threads, each leaving the
+    context restores the BLAS threads under the other leg's products.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+class MainsBlocks:
+    """:func:`mains_amplitude` of a signal fed a stretch at a time, in order.
+
+    The samples are fed consecutively (any lengths); the blocks are measured
+    in groups of ``MAINS_ROW_GROUP`` that start at fixed blocks, so the
+    figures do not depend on how the signal was cut. Feed it inside
+    :func:`one_blas_thread`.
+
+    Parameters
+    ----------
+    n_samples : int
+        Samples of the whole signal.
+    fs : float
+    block_s : float
+    """
+
+    def __init__(self, n_samples: int, fs: float, block_s: float = ARTIFACT_BLOCK_S) -> None:
+        self.fs = fs
+        self.block_samples = max(1, int(round(block_s * fs)))
+        self.n_blocks = n_samples // self.block_samples
+        self.group_samples = MAINS_ROW_GROUP * self.block_samples
+        # near Nyquist (60 Hz at 128 Hz) only the neighbours below a line are compared
+        lines = [(f0, [f0 + d for d in NEIGHBOUR_OFFSETS_HZ if f0 + d < fs / 2])
+                 for f0 in MAINS_CANDIDATES_HZ if f0 < fs / 2]
+        self._lines = [(f0, near) for f0, near in lines if near]
+        self._freqs = np.array([f for f0, near in self._lines for f in (f0, *near)])
+        self._amp, self._around = np.zeros(self.n_blocks), np.ones(self.n_blocks)
+        self._group = np.empty(0 if not self._lines else
+                               min(self.n_blocks, MAINS_ROW_GROUP) * self.block_samples,
+                               dtype=np.float32)   # the samples of the group being filled
+        self._filled = 0
+        self._next = 0   # first block of that group
+        self.fed = 0
+        """Samples fed so far."""
+
+    def feed(self, samples: npt.NDArray[np.float32]) -> None:
+        """Take the next ``samples`` of the signal; measure every group they complete."""
+        self.fed += samples.size
+        done = 0
+        while self._lines and self._next < self.n_blocks and done < samples.size:
+            rows = min(MAINS_ROW_GROUP, self.n_blocks - self._next)
+            size = rows * self.block_samples
+            piece = samples[done: done + size - self._filled]
+            self._group[self._filled: self._filled + piece.size] = piece
+            self._filled += piece.size
+            done += piece.size
+            if self._filled == size:
+                self._measure(self._next, self._group[:size].reshape(rows, -1))
+                self._next += rows
+                self._filled = 0
+
+    def result(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """``(amp, around)`` of every block (all of them must have been fed)."""
+        if self._lines and self._next < self.n_blocks:
+            raise ValueError(f"{self.n_blocks - self._next} blocks of the signal were not fed")
+        return self._amp, self._around
+
+    def _measure(self, g: int, frames: npt.NDArray[np.float32]) -> None:
+        """The largest line of blocks ``g:g + len(frames)``, and the amplitude around it."""
+        amps = _line_amplitudes(frames, self.fs, self._freqs)
+        rows = frames.shape[0]
+        amp, around = self._amp[g: g + rows], self._around[g: g + rows]
         col = 0
-        for f0, near in lines:
+        for f0, near in self._lines:
             line = amps[:, col]
             near_amps = amps[:, col + 1 : col + 1 + len(near)]
             sides = [near_amps[:, [f < f0 for f in near]],
                      near_amps[:, [f > f0 for f in near]]]
             near_mean = np.max([side.mean(axis=1) for side in sides if side.shape[1]], axis=0)
             col += 1 + len(near)
-            better = line > amp[g: g + rows]
-            amp[g: g + rows][better] = line[better]
-            around[g: g + rows][better] = near_mean[better]
-    return amp, around
+            better = line > amp
+            amp[better] = line[better]
+            around[better] = near_mean[better]
 
 
 def electrode_off_intervals(x_uv: npt.ArrayLike | Signal, fs: float
@@ -142,6 +203,13 @@ def electrode_off_intervals(x_uv: npt.ArrayLike | Signal, fs: float
     [[18.0, 42.0]]
     """
     amp, around = mains_amplitude(x_uv, fs)
+    size = x_uv.size if isinstance(x_uv, Samples) else np.asarray(x_uv).size
+    return mains_off_intervals(amp, around, size / fs)
+
+
+def mains_off_intervals(amp: npt.NDArray[np.float64], around: npt.NDArray[np.float64],
+                        duration_s: float) -> npt.NDArray[np.float64]:
+    """:func:`electrode_off_intervals` from the blocks' :func:`mains_amplitude`."""
     if amp.size == 0:
         return np.zeros((0, 2))
     limit = max(ELECTRODE_OFF_MAINS_UV, ELECTRODE_OFF_RATIO * float(np.median(amp)))
@@ -149,8 +217,7 @@ def electrode_off_intervals(x_uv: npt.ArrayLike | Signal, fs: float
     first, stop = true_runs(bad)
     starts = first * ARTIFACT_BLOCK_S - ARTIFACT_MARGIN_S
     ends = stop * ARTIFACT_BLOCK_S + ARTIFACT_MARGIN_S
-    duration = (x_uv.size if isinstance(x_uv, Samples) else np.asarray(x_uv).size) / fs
-    return np.column_stack([np.clip(starts, 0, duration), np.clip(ends, 0, duration)])
+    return np.column_stack([np.clip(starts, 0, duration_s), np.clip(ends, 0, duration_s)])
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ held at a time when the signal is read on demand
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import IO
 
@@ -24,9 +25,11 @@ import numpy.typing as npt
 from plms.rules import Rules
 from plms.signal.emg.artifacts import (
     block_levels,
+    MainsBlocks,
     combine_off_intervals,
     detached_level_intervals,
-    electrode_off_intervals,
+    mains_off_intervals,
+    one_blas_thread,
 )
 from plms.signal.emg.chunked import Sink, scratch_file
 from plms.signal.emg.conditioning import (
@@ -38,6 +41,7 @@ from plms.signal.emg.conditioning import (
     design_fir,
     detect_mains,
     iter_binned,
+    take,
 )
 from plms.signal.emg.settings import DetectorSettings
 
@@ -76,22 +80,53 @@ def condition_signal(x: Signal, fs: float, *, rules: Rules, settings: DetectorSe
     levels: list[npt.NDArray[np.float64]] = []
     carry = (np.zeros(0, np.float32), np.zeros(0, np.float32))
     total = 0.0
-    for k0, sums, counts in iter_binned(x, fs, design_fir(choose_band(fs, mains)), rate):
-        keep(k0, sums, counts)
-        total += float(np.sum(counts, dtype=np.float64))   # whole numbers: exact
-        if levels_wanted:
-            s, c = np.concatenate([carry[0], sums]), np.concatenate([carry[1], counts])
-            whole = s.size // per_block * per_block
-            levels.append(block_levels(s[:whole], c[:whole], per_block))
-            carry = (s[whole:], c[whole:])
+    # the mains test measures the samples the filtering reads, as they are read (one pass)
+    blocks = MainsBlocks(x.size, fs) if settings.exclude_electrode_off else None
+    passed = x if blocks is None else _Tee(x, blocks)
+    taps = design_fir(choose_band(fs, mains))
+    with nullcontext() if blocks is None else one_blas_thread():
+        for k0, sums, counts in iter_binned(passed, fs, taps, rate):
+            keep(k0, sums, counts)
+            total += float(np.sum(counts, dtype=np.float64))   # whole numbers: exact
+            if levels_wanted:
+                s, c = np.concatenate([carry[0], sums]), np.concatenate([carry[1], counts])
+                whole = s.size // per_block * per_block
+                levels.append(block_levels(s[:whole], c[:whole], per_block))
+                carry = (s[whole:], c[whole:])
+        if blocks is not None:
+            blocks.feed(take(x, blocks.fed, x.size))   # what the filtering did not read, if any
     off_iv = np.zeros((0, 2))
-    if settings.exclude_electrode_off:
-        off_iv = electrode_off_intervals(x, fs)
+    if blocks is not None:
+        off_iv = mains_off_intervals(*blocks.result(), x.size / fs)
         if levels_wanted:
             level_iv = detached_level_intervals(
                 np.concatenate(levels) if levels else np.zeros(0), settings.detached, rules)
             off_iv = combine_off_intervals(off_iv, level_iv)
     return Conditioning(n_bins, rate, mains, off_iv, total / n_bins if n_bins else 1.0)
+
+
+class _Tee:
+    """A signal (a ``Samples``) whose samples are also handed to a :class:`MainsBlocks`.
+
+    Reads must move forward (each starting at or before the end of the last
+    one), as :func:`~plms.signal.emg.conditioning.iter_binned` reads; the
+    samples beyond those fed so far go to ``blocks``, each once, in order.
+    """
+
+    def __init__(self, x: Signal, blocks: MainsBlocks) -> None:
+        self._x = x
+        self._blocks = blocks
+        self.size = int(x.size)
+
+    def read(self, start: int, stop: int) -> npt.NDArray[np.float32]:
+        """Samples ``start:stop``, float32 (the unseen ones fed to the mains test)."""
+        fed = self._blocks.fed
+        if start > fed:
+            raise ValueError(f"read from sample {start} skips samples {fed}:{start}")
+        data = take(self._x, start, stop)
+        if start + data.size > fed:
+            self._blocks.feed(data[fed - start:])
+        return data
 
 
 @dataclass(frozen=True, eq=False)
