@@ -17,6 +17,7 @@ from plms.summary import SummaryFigures
 
 SECONDS_PER_HOUR = 3600.0
 MINUTES_PER_HOUR = 60.0
+SECONDS_PER_MINUTE = SECONDS_PER_HOUR / MINUTES_PER_HOUR
 #: Width of the bins of the IMI histogram (IMIs up to ``imi_max_s``), seconds.
 IMI_HIST_BIN_S = 2.0
 #: Width and range of the bins of the ln(IMI) histogram.
@@ -39,7 +40,7 @@ def _recording_min(duration_s: float | None) -> float | None:
     value = float(duration_s)
     if not np.isfinite(value) or value <= 0:
         return None
-    return value / 60.0
+    return value / SECONDS_PER_MINUTE
 
 
 def _in_sleep(events: pd.DataFrame, hypnogram: Hypnogram | None) -> npt.NDArray[np.bool_]:

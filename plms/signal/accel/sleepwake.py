@@ -58,6 +58,8 @@ from plms.hypnogram import DEFAULT_EPOCH_S, Hypnogram
 #: Stage label for estimated sleep ("sleep, stage unknown", plms.hypnogram.UNSTAGED_SLEEP).
 SLEEP_LABEL = "S"
 WAKE_LABEL = "W"
+#: An epoch is sleep when at least this share of its segments is sleep.
+SLEEP_EPOCH_SHARE = 0.5
 #: Name of the method, recorded with every estimate.
 METHOD = ("van Hees 2015 sustained inactivity, ankle adaptation with LM chains"
           " and brief awakenings (plms)")
@@ -310,7 +312,7 @@ def estimate_sleep_wake(
     per_epoch = max(1, _n_segments(epoch_s, seg))
     n_ep = n_seg // per_epoch
     share = sleep[: n_ep * per_epoch].reshape(n_ep, per_epoch).mean(axis=1)
-    stages = np.where(share >= 0.5, SLEEP_LABEL, WAKE_LABEL)
+    stages = np.where(share >= SLEEP_EPOCH_SHARE, SLEEP_LABEL, WAKE_LABEL)
     hyp = Hypnogram(stages, epoch_s=per_epoch * seg, source=METHOD,
                     lights_off_s=lights_off_s, lights_on_s=lights_on_s)
     idx = np.flatnonzero((stages == SLEEP_LABEL) & hyp.tib_mask())

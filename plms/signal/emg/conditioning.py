@@ -60,6 +60,10 @@ MAINS_CANDIDATES_HZ = (50.0, 60.0)
 MAX_MAINS_HARMONIC = 2
 #: Mains is "present" when its spectral peak stands this far above its neighbourhood.
 MAINS_PEAK_RATIO = 4.0
+#: The peak is the largest power within this of the candidate, Hz; its
+#: neighbourhood the median power between the two offsets from it, Hz.
+MAINS_PEAK_HALF_WIDTH_HZ = 1.0
+MAINS_AROUND_HZ = (2.0, 6.0)
 #: Length of the FFT blocks of overlap-save filtering (samples, power of two).
 OLA_BLOCK = 8192
 #: Rate of the amplitude envelope every rule is applied on.
@@ -161,8 +165,9 @@ def detect_mains(x: Signal, fs: float, *, n_segments: int = 64) -> float | None:
     for f0 in MAINS_CANDIDATES_HZ:
         if f0 >= fs / 2 - 2:
             continue
-        peak = power[np.abs(freqs - f0) <= 1.0].max()
-        around = power[(np.abs(freqs - f0) > 2.0) & (np.abs(freqs - f0) <= 6.0)]
+        off = np.abs(freqs - f0)
+        peak = power[off <= MAINS_PEAK_HALF_WIDTH_HZ].max()
+        around = power[(off > MAINS_AROUND_HZ[0]) & (off <= MAINS_AROUND_HZ[1])]
         ratio = peak / max(float(np.median(around)), np.finfo(float).tiny)
         if ratio > best_ratio:
             best, best_ratio = f0, ratio

@@ -51,6 +51,9 @@ _EMG_UNITS_SHOWN = "'uV', '\u00b5V', 'mV', 'V'"
 #: a few µV, a movement tens to hundreds. Below the lower bound the signal is
 #: most likely in volts (or mV) read as µV; above the upper one, in nV or raw counts.
 PLAUSIBLE_EMG_P99_UV = (0.05, 1e5)
+#: The plausibility check looks at about this many evenly spaced samples (every
+#: ``size // AMPLITUDE_CHECK_SAMPLES``-th), not the whole night.
+AMPLITUDE_CHECK_SAMPLES = 200_000
 
 
 class AmplitudeWarning(UserWarning):
@@ -96,7 +99,7 @@ def emg_to_microvolts(emg: npt.ArrayLike, unit: str = "uV") -> npt.NDArray[np.fl
     if scale != 1.0:
         x = np.multiply(x, scale, dtype=np.float64)
     if x.ndim == 1 and x.size:
-        step = max(1, x.size // 200_000)
+        step = max(1, x.size // AMPLITUDE_CHECK_SAMPLES)
         a = np.abs(x[::step].astype(np.float64, copy=False))
         a = a[np.isfinite(a)]
         p99 = float(np.percentile(a, 99)) if a.size else 0.0
@@ -108,7 +111,8 @@ def emg_to_microvolts(emg: npt.ArrayLike, unit: str = "uV") -> npt.NDArray[np.fl
                 f"the EMG given in {unit} has tiny amplitudes (99th percentile of |EMG| "
                 f"{p99:.3g} \u00b5V, leg EMG is a few \u00b5V at rest): is it in volts "
                 "(MNE's get_data() returns V)? Then pass unit='V'; as it is, no movement "
-                "can reach the 8-\u00b5V onset threshold", AmplitudeWarning, stacklevel=3)
+                f"can reach the {Rules.lm_onset_above_baseline_uv:g}-\u00b5V onset threshold",
+                AmplitudeWarning, stacklevel=3)
         elif p99 > high:
             import warnings
 
