@@ -313,3 +313,23 @@ def test_without_mne_bids_a_bids_root_asks_for_the_extra(tmp_path, monkeypatch, 
     assert main(["score", str(root), "--out", str(tmp_path / "out")]) == 2
     assert "pip install 'plms[bids]'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_channels_tsv_naming_a_channel_the_recording_lacks_says_so(tmp_path, capsys):
+    """The error names channels.tsv, not --left (which the user never gave)."""
+    root = tmp_path / "raw"
+    make_dataset(root)
+    folder = root / "sub-01/ses-2/eeg"
+    (folder / "sub-01_ses-2_task-sleep_channels.tsv").write_text(
+        "name\ttype\tunits\tdescription\n"
+        "NOPE1\tEMG\tuV\tleft leg\nEMG2\tEMG\tuV\tright leg\n")
+    code = main(["score", str(root), "--out", str(tmp_path / "out"), "--jobs", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    table = pd.read_csv(tmp_path / "out/summary.csv")
+    row = table.set_index("night").loc["sub-01_ses-2_task-sleep"]
+    assert row["status"] == "error"
+    assert row["error"].startswith(str(folder / "sub-01_ses-2_task-sleep_channels.tsv"))
+    assert "'NOPE1' (left leg)" in row["error"] and "--left" not in row["error"]
+    assert not (tmp_path / "out/sub-01/ses-2").exists() or not any(
+        p.is_file() for p in (tmp_path / "out/sub-01/ses-2").rglob("*"))

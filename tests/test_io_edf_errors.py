@@ -148,3 +148,21 @@ def test_unparseable_annotation_record_in_edf_plus_c(tmp_path):
     path.write_bytes(bytes(raw))
     _expect(path, r"the EDF\+C annotations cannot be read \(edfio says ValueError")
     assert read_recording(path, read_annotations=False).file_type == "EDF+C"
+
+
+@pytest.mark.parametrize("damage", ["cut", "deleted"])
+def test_a_file_cut_or_gone_after_its_header_was_read_lazily(tmp_path, damage):
+    """The legs read on demand meet the damage only when read: still one clear sentence."""
+    path = tmp_path / "night.edf"
+    write_fixture(path, legs_fixture(n_records=N_RECORDS, spr=SPR))
+    leg = read_recording(path, read_annotations=False, lazy=True).legs["left"].data
+    raw = path.read_bytes()
+    if damage == "cut":
+        path.write_bytes(raw[:len(raw) - LEG_BYTES_PER_RECORD * 3 // 2])   # mid record 9
+        pattern = "ends inside data record 9 "
+    else:
+        path.unlink()
+        pattern = "the data records cannot be read"
+    with pytest.raises(PlmsInputError, match=pattern) as info:
+        leg[0:leg.size]
+    assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from plms.batch.worker import FAULTS, NightTask, error_row
 from plms.errors import PlmsInputError
 from plms.io.bids import (
+    absent_channels,
     find_bids_recordings,
     is_bids_root,
     leg_unit,
@@ -124,6 +125,15 @@ def bids_options(recording: Path, options: ScoreOptions) -> tuple[ScoreOptions, 
     if channels_tsv is not None:
         found = read_channels_tsv(channels_tsv)
         given = options.channels
+        named = {role: label for role, label in (("left leg", found.left),
+                                                 ("right leg", found.right), ("ECG", found.ecg))
+                 if label is not None and getattr(given, role.split()[0].lower()) is None}
+        absent = set(absent_channels(recording, list(named.values())))
+        if absent:
+            which = ", ".join(f"{label!r} ({role})" for role, label in named.items()
+                              if label in absent)
+            raise PlmsInputError(f"names channels the recording does not hold: {which}; "
+                                 f"the recording is {recording.name}", path=channels_tsv)
         chosen = Channels(left=given.left or found.left, right=given.right or found.right,
                           ecg=given.ecg or found.ecg)
         options = replace(options, channels=chosen)

@@ -453,11 +453,17 @@ def read_digital_range(header: EdfHeader, signal: SignalHeader, start: int, stop
         return np.zeros(0, dtype=np.int32)
     first, last = start // spr, -(-stop // spr)
     width = header.sample_bytes
-    with open(header.path, "rb") as fh:
-        fh.seek(header.header_bytes + first * header.record_bytes)
-        raw = np.fromfile(fh, dtype=np.uint8, count=(last - first) * header.record_bytes)
+    try:
+        with open(header.path, "rb") as fh:
+            fh.seek(header.header_bytes + first * header.record_bytes)
+            raw = np.fromfile(fh, dtype=np.uint8, count=(last - first) * header.record_bytes)
+    except OSError as exc:   # moved or deleted since its header was read
+        raise PlmsInputError(f"the data records cannot be read ({exc.strerror or exc})",
+                             path=header.path) from exc
     if raw.size != (last - first) * header.record_bytes:
-        raise PlmsInputError(f"the file ends inside data record {last}", path=header.path)
+        raise PlmsInputError(
+            f"the file ends inside data record {first + raw.size // header.record_bytes + 1} "
+            "(it was cut after its header was read)", path=header.path)
     cols = raw.reshape(last - first, header.record_bytes)[
         :, signal.byte_offset: signal.byte_offset + spr * width].reshape(-1, width)
     if width == EDF_SAMPLE_BYTES:

@@ -238,6 +238,14 @@ def _voltage_scale(unit: str) -> float | None:
         return None
 
 
+def absent_channels(recording: str | os.PathLike[str], labels: list[str]) -> list[str]:
+    """The ``labels`` the recording does not hold (compared ignoring case and outer blanks)."""
+    from plms.io._edfformat import read_header
+
+    held = {s.label.strip().casefold() for s in read_header(recording).signals}
+    return [label for label in labels if label.strip().casefold() not in held]
+
+
 def leg_unit(recording: str | os.PathLike[str], channels: ChannelSidecar,
              left: str | None = None, right: str | None = None) -> tuple[str | None, list[str]]:
     """The unit ``channels.tsv`` gives the leg channels when it differs from the EDF header's.
