@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from plms.signal.emg.conditioning import row_nanquantile
+from plms.signal.emg.conditioning import nan_padded_blocks, row_nanquantile
 
 
 @dataclass(frozen=True)
@@ -229,12 +229,9 @@ def resting_blocks(env: npt.NDArray[np.float64], rate_hz: float,
     NaN (the last block of a record). Every block is computed on its own bins only.
     """
     block = block_bins(rate_hz, settings)
-    n_blocks = -(-env.size // block)
-    padded = np.full(n_blocks * block, np.nan)
-    padded[: env.size] = env
-    frames = padded.reshape(n_blocks, block)
-    level = np.full(n_blocks, np.nan)
-    spread = np.full(n_blocks, np.nan)
+    frames = nan_padded_blocks(env, block, np.float64)
+    level = np.full(frames.shape[0], np.nan)
+    spread = np.full(frames.shape[0], np.nan)
     usable = (~np.isnan(frames)).sum(axis=1) >= block // 2
     if usable.any():
         level[usable] = row_nanquantile(frames[usable], settings.block_quantile)
