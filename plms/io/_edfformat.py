@@ -105,6 +105,16 @@ class SignalHeader:
         """Whether this is an EDF+/BDF+ annotation signal."""
         return self.label in ANNOTATION_LABELS
 
+    @property
+    def gain(self) -> float:
+        """Physical units per digital step (the header's calibration)."""
+        return (self.physical_max - self.physical_min) / (self.digital_max - self.digital_min)
+
+    @property
+    def offset(self) -> float:
+        """The physical value of digital 0: ``physical = digital * gain + offset``."""
+        return self.physical_min - self.digital_min * self.gain
+
 
 @dataclass(frozen=True)
 class EdfHeader:

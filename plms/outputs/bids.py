@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +46,7 @@ from plms.outputs.files import (
     events_to_tsv,
     summary_to_json,
     write_all_or_nothing,
+    write_staged,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -155,16 +154,7 @@ def write_bids_night(result: ScoreResult, out_dir: str | os.PathLike[str],
         The events table and the summary first, then the extras, sorted
         (the events' ``.json`` sidecar is written but not listed).
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{result.stem}.", suffix=".tmp", dir=out))
-    try:
-        if formats:
-            import plms.outputs
-
-            plms.outputs.write_extras(result, staging, list(formats),
-                                      source_edf=None if source_edf is None
-                                      else Path(source_edf))
+    def write_main(staging: Path) -> tuple[Path, Path, Path]:
         files = night_files(staging, result.stem, "bids")
         table = bids_events_table(result.events)
         write_all_or_nothing({
@@ -172,11 +162,6 @@ def write_bids_night(result: ScoreResult, out_dir: str | os.PathLike[str],
             files.events_json: bids_events_sidecar(list(table.columns)),
             files.summary_json: summary_to_json(result.summary),
         })
-        staged = [p for p in staging.rglob("*") if p.is_file()]
-        for path in staged:
-            os.replace(path, out / path.relative_to(staging))
-        firsts = [files.events_tsv, files.summary_json]
-        rest = sorted(p for p in staged if p not in firsts and p != files.events_json)
-        return [out / p.relative_to(staging) for p in firsts + rest]
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        return files.events_tsv, files.summary_json, files.events_json
+
+    return write_staged(out_dir, result, write_main, formats, source_edf=source_edf)

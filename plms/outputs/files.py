@@ -150,22 +150,45 @@ def write_night(result: ScoreResult, out_dir: str | os.PathLike[str],
     if not formats:
         paths = result.write(Path(out_dir))
         return [paths["events"], paths["summary"]]
-    import plms.outputs   # the package's write_extras (lazy; tests may stand in for it)
 
+    def write_main(staging: Path) -> tuple[Path, Path, Path]:
+        paths = result.write(staging)
+        return paths["events"], paths["summary"], paths["events_json"]
+
+    return write_staged(out_dir, result, write_main, formats, source_edf=source_edf)
+
+
+def write_staged(out_dir: str | os.PathLike[str], result: ScoreResult,
+                 write_main: Callable[[Path], tuple[Path, Path, Path]],
+                 formats: Sequence[str] = (), *,
+                 source_edf: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Write a night into a hidden staging folder ``.STEM.*.tmp`` in ``out_dir``, then move it.
+
+    The extras ``formats`` are written first, then ``write_main(staging)``
+    writes the main files and returns the events table, the summary and the
+    events' ``.json`` sidecar. Only when every file is complete are they moved
+    into place, so an error leaves no file of the night behind. Returns the
+    events table and the summary first, then the extras, sorted (the sidecar
+    is moved but not listed).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{result.stem}.", suffix=".tmp", dir=out))
     try:
-        plms.outputs.write_extras(result, staging, list(formats),
-                                  source_edf=None if source_edf is None else Path(source_edf))
-        main_paths = result.write(staging)
+        if formats:
+            import plms.outputs   # the package's write_extras (lazy; tests may stand in for it)
+
+            plms.outputs.write_extras(result, staging, list(formats),
+                                      source_edf=None if source_edf is None
+                                      else Path(source_edf))
+        events, summary, events_json = write_main(staging)
         staged = [p for p in staging.rglob("*") if p.is_file()]
         for path in staged:
             final = out / path.relative_to(staging)
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, final)
-        firsts = [main_paths["events"], main_paths["summary"]]
-        rest = [p for p in staged if p not in firsts and p != main_paths["events_json"]]
+        firsts = [events, summary]
+        rest = [p for p in staged if p not in firsts and p != events_json]
         return [out / p.relative_to(staging) for p in firsts + sorted(rest)]
     finally:
         shutil.rmtree(staging, ignore_errors=True)

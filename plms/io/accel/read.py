@@ -98,8 +98,7 @@ def _read_axis(header: EdfHeader, sig: SignalHeader, unit: str | None, source: L
                              f"{sig.digital_min}..{sig.digital_max}, physical "
                              f"{sig.physical_min:g}..{sig.physical_max:g})", path=header.path)
     digital = source.digital(sig)
-    gain = (sig.physical_max - sig.physical_min) / (sig.digital_max - sig.digital_min)
-    offset = sig.physical_min - sig.digital_min * gain
+    gain, offset = sig.gain, sig.offset
     data = np.multiply(digital, np.float32(gain * scale), dtype=np.float32, out=out)
     data += np.float32(offset * scale)
     clipped = (digital <= sig.digital_min) | (digital >= sig.digital_max)

@@ -11,13 +11,16 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException, EntitiesForbidden
 
+from plms.annotations import Annotations
 from plms.errors import PlmsInputError
 from plms.hypnogram import DEFAULT_EPOCH_S
+from plms.io.annotations._build import Event, annotations_from_events
 
 #: Root element of a native Compumedics Profusion export.
 PROFUSION_ROOT = "CMPStudyConfig"
@@ -101,3 +104,29 @@ def epoch_length(root: ET.Element, path: Path) -> float:
     if not epoch_s > 0:
         raise PlmsInputError(f"the <EpochLength> {text!r} is not a positive number", path=path)
     return epoch_s
+
+
+def scored_psg_annotations(events: list[Event], *, epoch_s: float, path: Path,
+                           notes: Sequence[str], no_stages: str,
+                           duration_s: float | None) -> Annotations:
+    """The :class:`Annotations` of a Compumedics XML file's classified ``events``.
+
+    A file holding stage events is a scored PSG: respiratory events and
+    arousals count as scored (an empty table means none occurred); without
+    stages they are scored only when some exist, and the warning
+    ``no_stages`` says the stages are missing. ``notes`` (the reader's own
+    warnings) come after those of :func:`annotations_from_events`, and the
+    events are cropped to ``duration_s`` when it is given.
+    """
+    has_stages = any(e.kind == "stage" for e in events)
+    ann = annotations_from_events(
+        events,
+        epoch_s=epoch_s,
+        respiratory_scored=has_stages or any(e.kind == "respiratory" for e in events),
+        arousals_scored=has_stages or any(e.kind == "arousal" for e in events),
+        source=str(path),
+        path=path,
+    )
+    warnings = [*notes] if has_stages else [*notes, no_stages]
+    ann = ann.with_warnings(*warnings) if warnings else ann
+    return ann if duration_s is None else ann.cropped(duration_s)

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from plms.annotations import Annotations
 from plms.errors import PlmsInputError
-from plms.io.annotations._xml import PROFUSION_ROOT, epoch_length, field, parse_xml, seconds
-from plms.io.annotations._build import Event, annotations_from_events, plms_marker
+from plms.io.annotations._xml import (
+    PROFUSION_ROOT, epoch_length, field, parse_xml, scored_psg_annotations, seconds,
+)
+from plms.io.annotations._build import Event, plms_marker
 from plms.io.channels import leg_side
 from plms.io.annotations.labels import classify_annotation
 from plms.stages import NSRR_STAGE_CODES
@@ -108,15 +110,6 @@ def read_nsrr_xml(path: str | PathLike[str], *, duration_s: float | None = None)
         ev for number, node in enumerate(scored.iter("ScoredEvent"), start=1)
         if (ev := _classify(node, number, path)) is not None
     ]
-    has_stages = any(e.kind == "stage" for e in events)
-    ann = annotations_from_events(
-        events,
-        epoch_s=epoch_s,
-        respiratory_scored=has_stages or any(e.kind == "respiratory" for e in events),
-        arousals_scored=has_stages or any(e.kind == "arousal" for e in events),
-        source=str(path),
-        path=path,
-    )
-    if not has_stages:
-        ann = ann.with_warnings("the file holds no sleep-stage events")
-    return ann if duration_s is None else ann.cropped(duration_s)
+    return scored_psg_annotations(events, epoch_s=epoch_s, path=path, notes=(),
+                                  no_stages="the file holds no sleep-stage events",
+                                  duration_s=duration_s)

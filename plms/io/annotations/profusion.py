@@ -37,8 +37,10 @@ from typing import Final
 
 from plms.annotations import Annotations
 from plms.errors import PlmsInputError
-from plms.io.annotations._build import MAX_QUOTED_TEXTS, Event, annotations_from_events, plms_marker
-from plms.io.annotations._xml import PROFUSION_ROOT, epoch_length, field, parse_xml, seconds
+from plms.io.annotations._build import MAX_QUOTED_TEXTS, Event, plms_marker
+from plms.io.annotations._xml import (
+    PROFUSION_ROOT, epoch_length, field, parse_xml, scored_psg_annotations, seconds,
+)
 from plms.io.channels import leg_side
 from plms.stages import RK_DIGITS
 
@@ -178,21 +180,11 @@ def read_profusion_xml(
         event = _event(node, number, path, unknown)
         if event is not None:
             events.append(event)
-    has_stages = any(e.kind == "stage" for e in events)
-    ann = annotations_from_events(
-        events,
-        epoch_s=epoch_s,
-        respiratory_scored=has_stages or any(e.kind == "respiratory" for e in events),
-        arousals_scored=has_stages or any(e.kind == "arousal" for e in events),
-        source=str(path),
-        path=path,
-    )
     if unknown:
         distinct = list(dict.fromkeys(unknown))
         quoted = ", ".join(repr(t) for t in distinct[:MAX_QUOTED_TEXTS])
         notes.append(f"{len(unknown)} scored event(s) with a name plms does not know were "
                      f"ignored: {quoted}" + (" ..." if len(distinct) > MAX_QUOTED_TEXTS else ""))
-    if not has_stages:
-        notes.append("the file holds no sleep stages")
-    ann = ann.with_warnings(*notes) if notes else ann
-    return ann if duration_s is None else ann.cropped(duration_s)
+    return scored_psg_annotations(events, epoch_s=epoch_s, path=path, notes=notes,
+                                  no_stages="the file holds no sleep stages",
+                                  duration_s=duration_s)

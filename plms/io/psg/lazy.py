@@ -55,8 +55,7 @@ class _Scaled:
         sig, scale = self.signal, self.scale
         low = min(sig.physical_min, sig.physical_max) * scale
         high = max(sig.physical_min, sig.physical_max) * scale
-        gain = (sig.physical_max - sig.physical_min) / (sig.digital_max - sig.digital_min)
-        half_step = abs(gain) * scale / 2
+        half_step = abs(sig.gain) * scale / 2
         return (data <= low + half_step) | (data >= high - half_step)
 
 
@@ -82,8 +81,7 @@ class LazySamples:
                              f"got {len(signals)}")
         parts = []
         for sig in signals:
-            gain = (sig.physical_max - sig.physical_min) / (sig.digital_max - sig.digital_min)
-            offset = sig.physical_min - sig.digital_min * gain
+            gain, offset = sig.gain, sig.offset
             parts.append(_Scaled(header, sig, scale, np.float32(gain * scale),
                                  np.float32(offset * scale)))
         self._parts = tuple(parts)

@@ -19,12 +19,13 @@ lies on wins at once, with no lag.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from plms.signal.emg.conditioning import row_nanquantile
+from plms.signal.emg.conditioning import nan_padded_blocks, row_nanquantile
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ class BaselineSettings:
             raise ValueError(f"rest_scatter must not be negative, got {self.rest_scatter}")
         if self.window_s < self.block_s:
             raise ValueError(f"window_s ({self.window_s}) is shorter than block_s ({self.block_s})")
+
+    def quiet_limit(self, level: npt.NDArray[np.float64], quiet_margin_uv: float
+                    ) -> npt.NDArray[np.float64]:
+        """The highest level still at rest above ``level``: the quiet margin, widened
+        by :attr:`rest_scatter` times the level."""
+        return level + quiet_margin_uv + self.rest_scatter * np.abs(level)
 
 
 #: A window holding fewer usable blocks than this share of its length (at the
@@ -94,11 +101,22 @@ def window_rest_level(levels: npt.NDArray[np.float64], width: int, forward: bool
     >>> float(r[45]), float(np.median(lv[15:45]))
     (3.0, 40.0)
     """
-    windows = _windows(levels, width, forward)
-    out = np.full(levels.size, np.nan)
-    for a in range(0, levels.size, ROW_GROUP):   # rows are independent: bounded temporaries
-        out[a: a + ROW_GROUP] = _rest_level_rows(windows[a: a + ROW_GROUP], width,
-                                                 quiet_margin_uv, settings)
+    return _by_row_groups(
+        _windows(levels, width, forward),
+        lambda rows: _rest_level_rows(rows, width, quiet_margin_uv, settings))
+
+
+def _by_row_groups(windows: npt.NDArray[np.float64],
+                   per_rows: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]]
+                   ) -> npt.NDArray[np.float64]:
+    """``per_rows`` of ``windows``, :data:`ROW_GROUP` rows at a time.
+
+    Every row is computed alone, so the temporaries stay bounded and the
+    result is that of one call on all the rows.
+    """
+    out = np.empty(windows.shape[0])
+    for a in range(0, windows.shape[0], ROW_GROUP):
+        out[a: a + ROW_GROUP] = per_rows(windows[a: a + ROW_GROUP])
     return out
 
 
@@ -114,7 +132,7 @@ def _rest_level_rows(windows: npt.NDArray[np.float64], width: int, quiet_margin_
     ordered, count = ordered[ok], count[ok]
     rows = np.arange(ordered.shape[0])
     floor = ordered[rows, np.floor(settings.floor_quantile * (count - 1)).astype(np.int64)]
-    limit = floor + quiet_margin_uv + settings.rest_scatter * np.abs(floor)
+    limit = settings.quiet_limit(floor, quiet_margin_uv)
     n_quiet = (ordered <= limit[:, None]).sum(axis=1)   # NaN compares False; >= 1
     out[ok] = 0.5 * (ordered[rows, (n_quiet - 1) // 2] + ordered[rows, n_quiet // 2])
     return out
@@ -211,12 +229,9 @@ def resting_blocks(env: npt.NDArray[np.float64], rate_hz: float,
     NaN (the last block of a record). Every block is computed on its own bins only.
     """
     block = block_bins(rate_hz, settings)
-    n_blocks = -(-env.size // block)
-    padded = np.full(n_blocks * block, np.nan)
-    padded[: env.size] = env
-    frames = padded.reshape(n_blocks, block)
-    level = np.full(n_blocks, np.nan)
-    spread = np.full(n_blocks, np.nan)
+    frames = nan_padded_blocks(env, block, np.float64)
+    level = np.full(frames.shape[0], np.nan)
+    spread = np.full(frames.shape[0], np.nan)
     usable = (~np.isnan(frames)).sum(axis=1) >= block // 2
     if usable.any():
         level[usable] = row_nanquantile(frames[usable], settings.block_quantile)
@@ -333,17 +348,13 @@ def resting_noise_blocks(
     rest_sd = np.full(n_blocks, np.nan)
     idx = np.flatnonzero(usable)
     if idx.size:
-        rest = level[idx] <= (base_block[idx] + quiet_margin_uv
-                              + settings.rest_scatter * np.abs(base_block[idx]))
+        rest = level[idx] <= settings.quiet_limit(base_block[idx], quiet_margin_uv)
         rest_sd[idx[rest]] = spread[idx[rest]]
     width = max(1, int(round(settings.window_s / settings.block_s)))
     pad = np.full(width, np.nan)
     windows = np.lib.stride_tricks.sliding_window_view(
         np.concatenate([pad, rest_sd, pad]), 2 * width + 1)
-    out = np.empty(n_blocks)
-    for a in range(0, n_blocks, ROW_GROUP):   # rows are independent: bounded temporaries
-        out[a: a + ROW_GROUP] = row_nanquantile(windows[a: a + ROW_GROUP], 0.5)
-    return out
+    return _by_row_groups(windows, lambda rows: row_nanquantile(rows, 0.5))
 
 
 def resting_baseline_and_noise(

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.floating]
+_Float = TypeVar("_Float", bound=np.floating)
 
 
 @runtime_checkable
@@ -378,6 +379,21 @@ def starved_windows(den: npt.NDArray[np.float64], full_counts: FloatArray, width
     first = few - width // 2
     ungated = cum[np.clip(first + width, 0, n)] - cum[np.clip(first, 0, n)]
     return few[den[few] < ungated - WHOLE_COUNT_TOLERANCE]
+
+
+def nan_padded_blocks(x: npt.NDArray[np.floating], block: int,
+                      dtype: type[_Float]) -> npt.NDArray[_Float]:
+    """``x`` as rows of ``block`` values, the last partial row padded with NaN.
+
+    Examples
+    --------
+    >>> nan_padded_blocks(np.arange(5.0), 2, np.float64).tolist()
+    [[0.0, 1.0], [2.0, 3.0], [4.0, nan]]
+    """
+    n_blocks = -(-x.size // block)
+    padded = np.full(n_blocks * block, np.nan, dtype=dtype)
+    padded[: x.size] = x
+    return padded.reshape(n_blocks, block)
 
 
 def row_nanquantile(frames: npt.NDArray[np.floating], q: float) -> npt.NDArray[np.float64]:

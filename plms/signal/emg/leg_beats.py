@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plms.signal.emg.cardiac import R_REFRACTORY_S, Heartbeats
-from plms.signal.emg.conditioning import row_nanquantile
+from plms.signal.emg.conditioning import nan_padded_blocks, row_nanquantile
 from plms.signal.events import true_runs
 
 #: Quantile of a block's smoothed level taken as its resting level ...
@@ -223,10 +223,7 @@ def leg_bumps(sums: npt.NDArray[np.floating], counts: npt.NDArray[np.floating], 
     if smooth.size == 0:
         return Bumps(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64))
     block = max(1, int(settings.block_s * rate_hz))
-    n_blocks = -(-smooth.size // block)
-    padded = np.full(n_blocks * block, np.nan, dtype=np.float32)
-    padded[: smooth.size] = smooth
-    frames = padded.reshape(n_blocks, block)
+    frames = nan_padded_blocks(smooth, block, np.float32)
     rest, low = _row_quantiles(frames, REST_QUANTILE, SPREAD_QUANTILE)
     spread = rest - low
     threshold = rest + np.maximum(settings.threshold_spread * spread,

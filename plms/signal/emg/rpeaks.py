@@ -19,7 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from plms.signal.emg.conditioning import Signal, moving_sum, row_nanquantile, take
+from plms.signal.emg.conditioning import (
+    Signal, moving_sum, nan_padded_blocks, row_nanquantile, take,
+)
 from plms.signal.events import true_runs
 
 
@@ -71,10 +73,7 @@ def _chunk(x: Signal, factor: int, n_dec: int, core: tuple[int, int], block: int
         energy = np.diff(xd, prepend=xd[:1]) ** 2
         smooth = moving_sum(energy, width).astype(np.float32)
         mine = smooth[s_lo - w_lo: s_hi - w_lo]
-        n_blocks = -(-mine.size // block)
-        padded = np.full(n_blocks * block, np.nan, dtype=np.float32)
-        padded[: mine.size] = mine
-        frames = padded.reshape(n_blocks, block)
+        frames = nan_padded_blocks(mine, block, np.float32)
         level = row_nanquantile(frames, cfg.percentile / 100.0).astype(np.float32)
         above = (frames > cfg.threshold_fraction * level[:, None]).reshape(-1)[: mine.size]
         starts, stops = true_runs(above)
