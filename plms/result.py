@@ -119,3 +119,81 @@ class ScoreResult:
         shown = "n/a" if idx is None else f"{idx:.1f}/h"
         return (f"ScoreResult({self.stem!r}, rules={self.summary.get('rules')!r}, "
                 f"{len(self.events)} LMs, PLMS index {shown})")
+
+
+#: Columns of :attr:`DaysResult.nights`, one row per night of a multi-day recording
+#: (``STEM.nights.csv``, issue 16); clock times are ISO text, ``None`` when unknown.
+NIGHT_COLUMNS: tuple[str, ...] = (
+    "night", "date", "lights_off", "lights_on", "sleep_onset", "sleep_offset",
+    "tib_min", "tst_min", "waso_min", "sol_min", "sleep_efficiency",
+    "n_lm", "n_plms", "plms_index", "plmw_index", "nonwear_min", "status", "warnings",
+    "start_s", "end_s", "window_source",
+)
+#: ``status`` of a night that was scored.
+NIGHT_OK = "ok"
+#: ``status`` of a day whose main sleep period was not found (sensor off, awake all night).
+NIGHT_NO_SLEEP = "no sleep period"
+#: ``status`` of a night left out (e.g. mostly non-wear); ``warnings`` says why.
+NIGHT_EXCLUDED = "excluded"
+
+
+@dataclass(frozen=True, eq=False)
+class DaysResult:
+    """A multi-day (wearable) recording split into nights, each scored as one night.
+
+    Attributes
+    ----------
+    nights : DataFrame
+        One row per night (:data:`NIGHT_COLUMNS`); ``start_s``/``end_s`` are the
+        night's window (lights off, lights on) in seconds from the recording
+        start, ``window_source`` says where it comes from (``"diary"`` or
+        ``"detected"``).
+    results : dict of int to ScoreResult
+        The scored nights (``status == "ok"``) by night number; their event
+        onsets are seconds from the recording start.
+    nonwear : DataFrame
+        Stretches where the sensor was off the ankle: ``start_s``, ``end_s``,
+        ``side`` (``left``/``right``/``both``), ``start``/``end`` (ISO clock).
+    naps : DataFrame
+        Daytime sleep periods that are not nights: ``start_s``, ``end_s``,
+        ``start``/``end``.
+    activity : DataFrame
+        One row per minute for the actogram: ``t_s`` (minute start, s from the
+        recording start), ``activity_mg`` (per side columns allowed:
+        ``activity_mg_left``...), ``nonwear`` (bool).
+    summary : dict
+        Recording-level figures, JSON-ready: the file, recording start and
+        duration, ``n_nights``, ``nights_scored``, ``plms_index_mean``,
+        ``plms_index_median``, ``plms_index_sd``, ``plms_index_cv``,
+        ``nights_plms_ge_15``, ``plms_index_pooled`` (all nights' PLMS over all
+        nights' sleep), ``nonwear_min``, ``warnings``; ``None`` where a figure
+        cannot be computed.
+    stem : str
+        Base name for output files.
+    """
+
+    nights: pd.DataFrame
+    results: dict[int, ScoreResult]
+    nonwear: pd.DataFrame
+    naps: pd.DataFrame
+    activity: pd.DataFrame
+    summary: dict[str, Any]
+    stem: str = "recording"
+
+    @property
+    def warnings(self) -> list[str]:
+        """Human-readable problems met while splitting and scoring."""
+        return list(self.summary.get("warnings", []))
+
+    def night(self, number: int) -> ScoreResult:
+        """The scored night ``number`` (1, 2, ...); ``KeyError`` naming the scored ones."""
+        if number not in self.results:
+            raise KeyError(f"night {number} was not scored; scored nights: "
+                           f"{sorted(self.results) or 'none'}")
+        return self.results[number]
+
+    def __repr__(self) -> str:
+        mean = self.summary.get("plms_index_mean")
+        shown = "n/a" if mean is None else f"{mean:.1f}/h"
+        return (f"DaysResult({self.stem!r}, {len(self.results)} of {len(self.nights)} nights "
+                f"scored, mean PLMS index {shown})")
