@@ -123,9 +123,29 @@ def test_nonwear_table_vs_still_sleeping_ankle() -> None:
     still[:, 2] += 0.004 * np.sin(2 * np.pi * 0.25 * t) * (np.sin(2 * np.pi * t / 97) > 0.3)
     worn = SegmentFeatures(5.0, *segment_features(still, FS))
     assert not nonwear_mask(worn).any()
-    # shorter than an hour on the table: not non-wear
-    short = SegmentFeatures(5.0, *segment_features(off_ankle(rng, 0.8 * H), FS))
-    assert not nonwear_mask(short).any()
+    # a leg at rest while seated: slow sway of a few tenths of a degree, worn
+    sway = np.deg2rad(0.4) * np.sin(2 * np.pi * t / 40.0)
+    seated = np.stack([np.zeros(n), np.sin(sway), np.cos(sway)], axis=1)
+    seated += rng.normal(0, 0.0015, (n, 3))
+    assert not nonwear_mask(SegmentFeatures(5.0, *segment_features(seated, FS))).any()
+    # shorter than an hour on the table mid-recording: not non-wear; at its start: non-wear
+    short = np.vstack([awake(rng, 600.0), off_ankle(rng, 0.8 * H), awake(rng, 600.0)])
+    assert not nonwear_mask(SegmentFeatures(5.0, *segment_features(short, FS))).any()
+    first = np.vstack([off_ankle(rng, 0.4 * H), awake(rng, 600.0)])
+    mask = nonwear_mask(SegmentFeatures(5.0, *segment_features(first, FS)))
+    assert mask[: int(0.4 * H / 5) - 1].all() and not mask[int(0.4 * H / 5) + 1:].any()
+
+
+def test_nonwear_despite_offset_drift() -> None:
+    """A sensor cooling on a table drifts by tens of mg: still non-wear (sliding windows)."""
+    rng = np.random.default_rng(9)
+    table = off_ankle(rng, 3 * H)
+    table[:, 1] += np.linspace(0.0, 0.12, table.shape[0])   # 120 mg over 3 h
+    acc = np.vstack([awake(rng, 600.0), table, awake(rng, 600.0)])
+    mask = nonwear_mask(SegmentFeatures(5.0, *segment_features(acc, FS)))
+    got = np.flatnonzero(mask) * 5.0
+    assert abs(got[0] - 600.0) <= 10 and abs(got[-1] + 5 - (600.0 + 3 * H)) <= 10
+    assert mask.sum() * 5.0 >= 0.99 * 3 * H
 
 
 def test_sleep_periods_nonwear_and_no_sleep_day() -> None:

@@ -170,11 +170,16 @@ def _windows(periods: SleepPeriods, diary: pd.DataFrame | None, duration_s: floa
            if side == "both" or sides == {side}]
     for row in periods.days.itertuples(index=False):
         entry: dict[str, Any] = {"day": int(row.day), "date": row.date, "window": None,
-                                 "source": None, "reason": row.reason}
+                                 "source": None, "reason": row.reason, "notes": []}
         if row.status == NIGHT_OK:
             entry.update(window=night_window(float(row.start_s), float(row.end_s),
                                              duration_s, settings, off),
                          source=WINDOW_DETECTED)
+            put_on = [b for _, b in off if abs(b - float(row.start_s)) <= settings.median_s]
+            if put_on:
+                entry["notes"].append(
+                    "the sensor was put on at the start of this sleep period (non-wear until "
+                    "then): the night may have begun earlier, and its sleep onset is not seen")
         out.append(entry)
     if diary is not None:
         for d in diary.itertuples(index=False):
@@ -185,7 +190,7 @@ def _windows(periods: SleepPeriods, diary: pd.DataFrame | None, duration_s: floa
             window = (max(0.0, float(d.lights_off_s)), min(duration_s, float(d.lights_on_s)))
             if day is None or window[1] <= window[0]:
                 continue
-            day.update(window=window, source=WINDOW_DIARY, reason=None)
+            day.update(window=window, source=WINDOW_DIARY, reason=None, notes=[])
     return out
 
 
@@ -285,7 +290,7 @@ def _night_row(number: int, entry: dict[str, Any], rec: Any, periods: SleepPerio
         sol_min=fig["sol_min"], sleep_efficiency=fig["sleep_efficiency"],
         n_lm=s.get("n_lm"), n_plms=s.get("n_plms"), plms_index=s.get("plms_index"),
         plmw_index=s.get("plmw_index"), nonwear_min=nonwear_min, status=NIGHT_OK,
-        warnings="; ".join(result.warnings), start_s=a, end_s=b)
+        warnings="; ".join(entry["notes"] + result.warnings), start_s=a, end_s=b)
     return row
 
 

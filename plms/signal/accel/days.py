@@ -87,8 +87,10 @@ class DaySettings:
     # --- non-wear (van Hees 2011/2013, ankle-adapted) ---
     #: A segment is quiet when its SD is below this in at least ``nonwear_axes`` axes, mg.
     nonwear_sd_mg: float = 13.0
-    #: ... and a stretch is non-wear when its orientation's range stays below this, mg.
-    nonwear_range_mg: float = 50.0
+    #: ... and a stretch is non-wear when its orientation's range stays below this, mg
+    #: (van Hees: 50; 100 here: a sensor off the body drifts by tens of mg as it cools,
+    #: and the steadiness test ``micro_deg`` already refuses slow movement).
+    nonwear_range_mg: float = 100.0
     #: Axes (of 3) that must meet the SD and range limits.
     nonwear_axes: int = 2
     #: A quiet stretch is cut where the orientation steps by more than this between
@@ -96,6 +98,17 @@ class DaySettings:
     nonwear_step_mg: float = 20.0
     #: Shortest non-wear stretch, s (van Hees: a 60-min window).
     nonwear_min_s: float = 3600.0
+    #: The window slides by this, s (van Hees 2013: 15 min).
+    nonwear_step_s: float = 900.0
+    #: ... or this at the start or end of the recording (a sensor left on the table before
+    #: it is put on, or after it is taken off: the stretch is cut by the recording), s.
+    nonwear_edge_min_s: float = 900.0
+    #: A one-side stretch shorter than this next to an all-sides one is reported with it, s.
+    nonwear_side_min_s: float = 600.0
+    #: A quiet stretch is worn when the median change of orientation between its
+    #: successive segments reaches this, deg: a worn ankle at rest wanders (sway, small
+    #: shifts), a sensor on a table stays at its noise floor (about 0.05 deg).
+    micro_deg: float = 0.1
     #: A segment is lively when its largest axis SD exceeds the stretch's median by this factor...
     micro_ratio: float = 1.5
     #: ... and a quiet stretch with at least this share of lively segments is worn (micro-motion).
@@ -109,7 +122,7 @@ class DaySettings:
     #: Percentile of the recording's rolling medians (worn time) ...
     threshold_percentile: float = 10.0
     #: ... times this is the stillness threshold (HDCZA: 10th percentile x 15) ...
-    threshold_factor: float = 15.0
+    threshold_factor: float = 5.0
     #: ... clipped to this range, degrees (GGIR: 0.13-0.5 at the wrist).
     threshold_min_deg: float = 0.13
     threshold_max_deg: float = 0.5
@@ -135,10 +148,10 @@ class DaySettings:
 
     def __post_init__(self) -> None:
         for name in ("segment_s", "nonwear_sd_mg", "nonwear_range_mg", "nonwear_min_s",
+                     "nonwear_step_s", "nonwear_edge_min_s", "nonwear_side_min_s", "micro_deg",
                      "nonwear_step_mg", "activity_max_mg", "micro_ratio", "median_s",
                      "threshold_factor", "threshold_min_deg", "threshold_max_deg",
-                     "block_min_s", "night_min_s", "nap_min_s",
-                     "window_round_s"):
+                     "block_min_s", "night_min_s", "nap_min_s", "window_round_s"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number, got {value}")
@@ -283,24 +296,39 @@ def nonwear_mask(features: SegmentFeatures, settings: DaySettings = DaySettings(
     quiet = np.sum(features.sd_mg < settings.nonwear_sd_mg, axis=1) >= settings.nonwear_axes
     step = np.zeros(features.n)
     step[1:] = np.max(np.abs(np.diff(features.orientation, axis=0)), axis=1) * MG_PER_G
+    change = np.zeros(features.n)
+    change[1:] = angle_deg(features.orientation[1:], features.orientation[:-1])
     starts, stops = true_runs(quiet)
     cuts = np.flatnonzero(quiet & (step > settings.nonwear_step_mg))
     bounds = np.unique(np.concatenate([starts, stops, cuts]))
-    min_len = int(np.ceil(settings.nonwear_min_s / seg - 1e-9))
+    window = int(np.ceil(settings.nonwear_min_s / seg - 1e-9))
+    edge_len = int(np.ceil(settings.nonwear_edge_min_s / seg - 1e-9))
+    hop = max(1, int(round(settings.nonwear_step_s / seg)))
     out = np.zeros(features.n, dtype=bool)
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        if b - a < min_len or not quiet[a]:
+        at_edge = a == 0 or b == features.n
+        if b - a < (edge_len if at_edge else window) or not quiet[a]:
             continue
-        orient = features.orientation[a:b] * MG_PER_G
-        spread = np.nanmax(orient, axis=0) - np.nanmin(orient, axis=0)
-        if np.sum(spread < settings.nonwear_range_mg) < settings.nonwear_axes:
-            continue
-        loudest = np.max(features.sd_mg[a:b], axis=1)
-        lively = loudest > settings.micro_ratio * np.median(loudest)
-        if np.mean(lively) >= settings.micro_share:
-            continue   # micro-motion: a worn ankle at rest
-        out[a:b] = True
+        width = min(window, b - a)
+        firsts = np.unique(np.r_[np.arange(a, b - width + 1, hop), b - width])
+        for first in firsts:   # van Hees: 60-min windows sliding by 15 min
+            if _off_table(features, change, first, first + width, settings):
+                out[first: first + width] = True
     return out
+
+
+def _off_table(features: SegmentFeatures, change: FloatArray, a: int, b: int,
+               settings: DaySettings) -> bool:
+    """Whether quiet segments ``[a, b)`` show a sensor off the ankle (range, micro-motion)."""
+    orient = features.orientation[a:b] * MG_PER_G
+    spread = np.nanmax(orient, axis=0) - np.nanmin(orient, axis=0)
+    if np.sum(spread < settings.nonwear_range_mg) < settings.nonwear_axes:
+        return False
+    if np.median(change[a + 1:b]) >= settings.micro_deg:
+        return False   # micro-motion: the orientation wanders (a worn ankle at rest)
+    loudest = np.max(features.sd_mg[a:b], axis=1)
+    lively = loudest > settings.micro_ratio * np.median(loudest)
+    return bool(np.mean(lively) < settings.micro_share)   # else twitches: worn
 
 
 def still_threshold_deg(change_median: FloatArray, usable: BoolArray,
@@ -447,13 +475,28 @@ class SleepPeriods:
     threshold_deg: float
 
 
-def nonwear_table(masks: Mapping[str, BoolArray], seg: float) -> pd.DataFrame:
-    """Non-wear stretches: ``both`` where every ankle is off, else the side that is."""
+def nonwear_table(masks: Mapping[str, BoolArray], seg: float,
+                  settings: DaySettings = DaySettings()  # noqa: B008
+                  ) -> pd.DataFrame:
+    """Non-wear stretches: ``both`` where every ankle is off, else the side that is.
+
+    A one-side piece shorter than ``nonwear_side_min_s`` next to a ``both``
+    stretch (one sensor put on a moment before the other) is not listed.
+    """
     n = min(m.size for m in masks.values())
+    if len(masks) == 1:
+        side, mask = next(iter(masks.items()))
+        return _runs_table(mask[:n], seg, side)
     both = np.logical_and.reduce([m[:n] for m in masks.values()])
-    tables = [_runs_table(both, seg, "both")] if len(masks) > 1 else []
+    tables = [_runs_table(both, seg, "both")]
+    short = int(np.ceil(settings.nonwear_side_min_s / seg - 1e-9))
     for side, mask in masks.items():
-        tables.append(_runs_table(mask[:n] & ~both if len(masks) > 1 else mask[:n], seg, side))
+        starts, stops = true_runs(mask[:n] & ~both)
+        touch = np.array([(a > 0 and both[a - 1]) or (b < n and both[b]) for a, b in
+                          zip(starts, stops, strict=True)], dtype=bool)
+        keep = ~(touch & (stops - starts < short)) if starts.size else np.zeros(0, bool)
+        tables.append(pd.DataFrame({"start_s": starts[keep] * seg, "end_s": stops[keep] * seg,
+                                    "side": side}).astype({"start_s": float, "end_s": float}))
     out = pd.concat(tables, ignore_index=True)
     return out.sort_values(["start_s", "side"], kind="stable").reset_index(drop=True)
 
@@ -501,7 +544,7 @@ def find_sleep_periods(features: Mapping[str, SegmentFeatures], start: dt.dateti
     naps = pd.DataFrame([(a * seg, b * seg) for a, b in blocks
                          if (a, b) not in used and b - a >= nap_min],
                         columns=list(PERIOD_COLUMNS)).astype(float)
-    return SleepPeriods(days, naps, nonwear_table(masks, seg), masks, threshold)
+    return SleepPeriods(days, naps, nonwear_table(masks, seg, settings), masks, threshold)
 
 
 def night_window(start_s: float, end_s: float, duration_s: float,
