@@ -61,6 +61,14 @@ def test_nights_inside_the_recording_and_consistent(days):
     assert asleep.any() and not (asleep & ~inside).any()
 
 
+def test_segments_tile_the_recording(days):
+    seg = days.segments
+    assert seg["start_s"].iloc[0] == 0.0 and seg["end_s"].iloc[-1] == days.duration_s
+    assert (seg["start_s"].to_numpy()[1:] == seg["end_s"].to_numpy()[:-1]).all()
+    assert (seg["start_s"] % 30 == 0).all()
+    assert {"walk", "sit", "stand", "bed_wake", "night"} <= set(seg["kind"])
+
+
 def test_naps_and_nonwear_outside_nights(days):
     n = days.truth_nights.iloc[0]
     for nap in days.naps.itertuples():
@@ -72,7 +80,7 @@ def test_naps_and_nonwear_outside_nights(days):
     bed = days.nonwear[days.nonwear["kind"] == "bedtime"].iloc[0]
     assert bed.start_s < n.lights_off_s < bed.end_s < n.sleep_offset_s
     assert n.nonwear_min == pytest.approx((bed.end_s - n.lights_off_s) / 60)
-    for w in days.nonwear[days.nonwear["kind"] == "day"].itertuples():
+    for w in days.nonwear.itertuples():
         if w.start_s > 0 and w.end_s < days.duration_s:  # not cut by the recording
             assert NONWEAR_H[0] * 3600 <= w.end_s - w.start_s <= NONWEAR_H[1] * 3600
 

@@ -25,8 +25,8 @@ Day plan (each day from the morning rise to the next bedtime, seed-driven):
   nuisances, unchanged; its severity (``NightSpec.plm_severity``) varies from
   night to night around a level of the recording; the morning rise ends it;
 - non-wear (``nonwear``): 0-2 stretches of 1-3 h per day (both sensors, or
-  one) and one per recording overlapping a bedtime (starting 20-80 min before
-  it, ending 20-100 min into the night: the true night still happens, the
+  one) and one per recording overlapping a bedtime (starting 30-80 min before
+  it, ending 30-100 min into the night: the true night still happens, the
   sensor misses its start): the sensor lies on a table, one axis within 3
   degrees of +-1 g, sensor noise and a few seconds of handling at either end.
 
@@ -324,7 +324,7 @@ def simulate_accel_days(seed: int = 0, spec: DaysSpec | None = None) -> Simulate
     Returns
     -------
     SimulatedAccelDays
-        Signals held whole as float32 (7 days x 100 Hz x 2 ankles: about 0.7 GB;
+        Signals held whole as float32 (7 days x 100 Hz: 0.73 GB per ankle;
         stream large recordings with ``write_accel_days_edf``).
     """
     spec = DaysSpec() if spec is None else spec

@@ -63,10 +63,11 @@ NONWEAR_CLEAR_H = 0.5
 NONWEAR_BOTH_P = 0.7
 NONWEAR_TRIES = 20
 #: The bedtime non-wear: starts this long before the bedtime, ends this long into the night (min).
-BEDTIME_NONWEAR_BEFORE_MIN = (20.0, 80.0)
-BEDTIME_NONWEAR_INTO_MIN = (20.0, 100.0)
-#: Minutes of daytime kept between a nap and the day's ends.
-NAP_CLEAR_MIN = 60.0
+BEDTIME_NONWEAR_BEFORE_MIN = (30.0, 80.0)
+BEDTIME_NONWEAR_INTO_MIN = (30.0, 100.0)
+#: Minutes of daytime kept between a nap and the day's ends (more than the bedtime
+#: non-wear starts before the bedtime, so the two never meet).
+NAP_CLEAR_MIN = 90.0
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,10 @@ class NonWearPlan:
 
 @dataclass(frozen=True)
 class DayPlan:
-    """Everything planned, in time order; only what overlaps the recording."""
+    """Everything planned, in time order; only what overlaps the recording.
+
+    Non-wear starting before the recording is dropped (the sensor is on from the start).
+    """
 
     duration_s: float
     nights: tuple[NightPlan, ...]
@@ -313,6 +317,7 @@ def plan_days(seed: int, spec: DaysSpec) -> DayPlan:
         night = complete[int(rng.integers(len(complete)))]
         start = _snap(night.bed_s - rng.uniform(*BEDTIME_NONWEAR_BEFORE_MIN) * S_PER_MIN)
         end = _snap(night.start_s + rng.uniform(*BEDTIME_NONWEAR_INTO_MIN) * S_PER_MIN)
+        end = min(end, start + NONWEAR_H[1] * S_PER_H)  # 1-3 h like the others
         nonwear = [w for w in nonwear if w.end_s <= start or w.start_s >= end]
         nonwear.append(NonWearPlan(max(start, 0.0), end, "both", "bedtime",
                                    int(rng.integers(SEED_BOUND))))
@@ -320,7 +325,7 @@ def plan_days(seed: int, spec: DaysSpec) -> DayPlan:
                      in enumerate(p for p in pieces if p[1] > 0 and p[0] < total and p[1] > p[0]))
     return DayPlan(total, nights, segments,
                    tuple(n for n in naps if n.end_s > 0 and n.start_s < total),
-                   tuple(sorted((w for w in nonwear if w.end_s > 0 and w.start_s < total),
+                   tuple(sorted((w for w in nonwear if w.start_s >= 0 and w.start_s < total),
                                 key=lambda w: w.start_s)))
 
 
