@@ -145,12 +145,15 @@ def _add_validate_parser(sub: Any) -> None:
         "validate", help="compare two scorings of the same night(s)",
         description="Compare a TEST scoring (e.g. an ankle device) with a REFERENCE scoring "
                     "(e.g. the PSG's EMG scored by a technician): event-level agreement per "
-                    "leg and after bilateral combination, and PLMS index agreement over the "
-                    "nights. Writes DIR/validation.json, DIR/nights.csv and, with two nights "
-                    "or more, DIR/bland_altman.png, all of them or none.")
+                    "leg and after bilateral combination, PLMS index agreement over the "
+                    "nights and, where both sides have a hypnogram, sleep/wake epoch by epoch "
+                    "(accuracy, kappa, sleep sensitivity, wake specificity) with TST, sleep "
+                    "efficiency, WASO and sleep onset latency. Writes DIR/validation.json, "
+                    "DIR/nights.csv and, with two nights or more, DIR/bland_altman.png, all of "
+                    "them or none.")
     validate.add_argument("reference", metavar="REFERENCE",
-                          help="a scoring file plms reads (or plms's own events.tsv), or a "
-                               "folder of them (nights paired by file stem)")
+                          help="a scoring or hypnogram file plms reads (or plms's own "
+                               "events.tsv), or a folder of them (nights paired by file stem)")
     validate.add_argument("test", metavar="TEST", help="the same for the scoring under test")
     validate.add_argument("--out", required=True, metavar="DIR", help="output folder")
     validate.add_argument("--shift", type=_shift_value, default=None, metavar="SECONDS|auto",
@@ -458,11 +461,46 @@ def _validation_report(result: Any, written: list[Path]) -> str:
         resp = a.get("respiratory_events") or {}
         if resp.get("note"):
             lines.append(f"  respiratory events scored on one side only: {resp['note']}")
+    lines += _sleep_report(result.sleep)
     shifts = result.nights["shift_s"]
     if (shifts != 0).any():
         lines.append(f"  shift applied to the test: {', '.join(f'{v:g} s' for v in shifts)}")
     lines.append(f"  outputs: {', '.join(str(p) for p in written)}")
     return "\n".join(lines)
+
+
+def _sleep_report(sleep: Any) -> list[str]:
+    """The sleep/wake lines of ``plms validate``'s report (none without hypnograms)."""
+    from plms.validation.sleep import SLEEP_FIGURES
+
+    if sleep is None or sleep.pooled is None:
+        return []
+    p = sleep.pooled
+
+    def num(value: float | None, unit: str, sign: str = "") -> str:
+        if value is None:
+            return "n/a"
+        return f"{value:{sign}.1f} {unit}" if unit else f"{value:{sign}.3f}"
+
+    lines = [f"  sleep/wake, {p.n_epochs} epochs of {sleep.n_nights} night(s): accuracy "
+             f"{num(p.accuracy, '')} (always sleep {num(p.always_sleep_accuracy, '')}), "
+             f"kappa {num(p.kappa, '')}, sleep sensitivity {num(p.sensitivity, '')}, "
+             f"wake specificity {num(p.specificity, '')}"]
+    if sleep.n_nights == 1:
+        night = next(n for n in sleep.nights if n.epochs is not None)
+        lines.append("  reference / test: " + ", ".join(
+            f"{label} {num(getattr(night.reference, key), unit)} / "
+            f"{num(getattr(night.test, key), unit)}" for key, label, unit in SLEEP_FIGURES))
+        return lines
+    parts = []
+    for key, label, unit in SLEEP_FIGURES:
+        a = sleep.figures[key]
+        if a.get("bias") is not None:
+            loa = (f" (limits {num(a['loa_lower'], unit, '+')} to "
+                   f"{num(a['loa_upper'], unit, '+')})" if a.get("loa_lower") is not None
+                   else "")
+            parts.append(f"{label} bias {num(a['bias'], unit, '+')}{loa}")
+    return lines + (["  " + "; ".join(parts)] if parts else [])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
