@@ -213,8 +213,22 @@ def test_psg_xml_with_stages_only_against_an_estimate_through_plms_validate(tmp_
     with pytest.warns(UserWarning, match="no PLMS index for the reference.*hypnogram only"):
         v = plms.validate(psg, est)
     assert math.isnan(v.nights["ref_plms_index"].iloc[0])
+    assert math.isnan(v.nights["ref_n_lm"].iloc[0]) and math.isnan(v.nights["test_n_lm"].iloc[0])
     assert v.agreement["n_nights"] == 0 and len(v.events) == 0
     assert isinstance(v.sleep.pooled, EpochAgreement)
     assert (v.sleep.pooled.tp, v.sleep.pooled.fn, v.sleep.pooled.fp) == (4, 1, 2)
     assert v.sleep.nights[0].reference.tst_min == 3.0
     assert v.to_dict()["sleep"]["n_nights"] == 1
+
+
+def test_cli_shift_moves_the_test_hypnogram(tmp_path, capsys):
+    """The test's clock runs 30 s late: reference epoch k is the test's epoch k + 1."""
+    ref = _write_hypnogram(tmp_path / "psg.txt", ["W", "N2", "N2", "W"])
+    test = _write_hypnogram(tmp_path / "est.txt", ["W", "W", "S", "S", "W"])
+    for shift, accuracy in (("30", 1.0), ("0", 0.5)):
+        out = tmp_path / f"out{shift}"
+        code, _, err = run_cli(["validate", ref, test, "--out", out, "--shift", shift,
+                                "--quiet"], capsys)
+        assert code == 0, err
+        pooled = json.loads((out / "validation.json").read_text())["sleep"]["pooled"]
+        assert (pooled["n_epochs"], pooled["accuracy"]) == (4, accuracy)

@@ -214,7 +214,9 @@ def _night_row(stem: str, sources: tuple[Any, Any], nights: tuple[_Night, _Night
     ri, ti = ref_night.plms_index, test_night.plms_index
     row: dict[str, Any] = {
         "night": stem, "reference": _name(r_src, stem), "test": _name(t_src, stem),
-        "shift_s": shift, "ref_n_lm": len(ref.events), "test_n_lm": len(tst.events),
+        "shift_s": shift,
+        "ref_n_lm": len(ref.events) if ref_night.movements else math.nan,    # a hypnogram alone:
+        "test_n_lm": len(tst.events) if test_night.movements else math.nan,  # not 0 movements
         "ref_plms_index": math.nan if ri is None else ri,
         "test_plms_index": math.nan if ti is None else ti,
         "ref_plms_index_incl_resp": _index(ref, "plms_index_incl_resp"),
