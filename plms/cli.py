@@ -419,6 +419,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     from plms.errors import PlmsError
     from plms.validation import validate
+    from plms.validation.text import validation_report
 
     if not 0 <= args.iou < 1 or args.tolerance < 0 or args.max_shift <= 0:
         print("error: --iou must be in [0, 1), --tolerance >= 0 and --max-shift > 0",
@@ -443,64 +444,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for note in result.warnings:
         print(f"warning: {note}", file=sys.stderr)
     if not args.quiet:
-        print(_validation_report(result, written))
+        print(validation_report(result, written))
     return EXIT_OK
-
-
-def _validation_report(result: Any, written: list[Path]) -> str:
-    lines = [f"{len(result.nights)} night(s) compared"]
-    for row in result.events.itertuples():
-        lines.append(f"  {row.leg:<9s} by {row.match:<6s} sensitivity {row.sensitivity:.3f}  "
-                     f"precision {row.precision:.3f}  F1 {row.f1:.3f}  "
-                     f"({row.tp}/{row.n_ref} reference, {row.n_test} test)")
-    a = result.agreement
-    if a.get("bias") is not None:
-        loa = (f", limits of agreement {a['loa_lower']:.1f} to {a['loa_upper']:.1f}/h"
-               if a.get("loa_lower") is not None else "")
-        lines.append(f"  PLMS index bias {a['bias']:+.1f}/h{loa}")
-        resp = a.get("respiratory_events") or {}
-        if resp.get("note"):
-            lines.append(f"  respiratory events scored on one side only: {resp['note']}")
-    lines += _sleep_report(result.sleep)
-    shifts = result.nights["shift_s"]
-    if (shifts != 0).any():
-        lines.append(f"  shift applied to the test: {', '.join(f'{v:g} s' for v in shifts)}")
-    lines.append(f"  outputs: {', '.join(str(p) for p in written)}")
-    return "\n".join(lines)
-
-
-def _sleep_report(sleep: Any) -> list[str]:
-    """The sleep/wake lines of ``plms validate``'s report (none without hypnograms)."""
-    from plms.validation.sleep import SLEEP_FIGURES
-
-    if sleep is None or sleep.pooled is None:
-        return []
-    p = sleep.pooled
-
-    def num(value: float | None, unit: str, sign: str = "") -> str:
-        if value is None:
-            return "n/a"
-        return f"{value:{sign}.1f} {unit}" if unit else f"{value:{sign}.3f}"
-
-    lines = [f"  sleep/wake, {p.n_epochs} epochs of {sleep.n_nights} night(s): accuracy "
-             f"{num(p.accuracy, '')} (always sleep {num(p.always_sleep_accuracy, '')}), "
-             f"kappa {num(p.kappa, '')}, sleep sensitivity {num(p.sensitivity, '')}, "
-             f"wake specificity {num(p.specificity, '')}"]
-    if sleep.n_nights == 1:
-        night = next(n for n in sleep.nights if n.epochs is not None)
-        lines.append("  reference / test: " + ", ".join(
-            f"{label} {num(getattr(night.reference, key), unit)} / "
-            f"{num(getattr(night.test, key), unit)}" for key, label, unit in SLEEP_FIGURES))
-        return lines
-    parts = []
-    for key, label, unit in SLEEP_FIGURES:
-        a = sleep.figures[key]
-        if a.get("bias") is not None:
-            loa = (f" (limits {num(a['loa_lower'], unit, '+')} to "
-                   f"{num(a['loa_upper'], unit, '+')})" if a.get("loa_lower") is not None
-                   else "")
-            parts.append(f"{label} bias {num(a['bias'], unit, '+')}{loa}")
-    return lines + (["  " + "; ".join(parts)] if parts else [])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
