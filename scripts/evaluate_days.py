@@ -46,6 +46,7 @@ from plms.pipeline.core import score_lms  # noqa: E402
 from plms.pipeline.days import score_accel_days  # noqa: E402
 from plms.result import NIGHT_OK  # noqa: E402
 from plms.signal.accel.days import DaySettings  # noqa: E402
+from plms.validation.sleep import EpochAgreement  # noqa: E402
 
 TARGET_ONSET_MIN = 30.0
 TARGET_ONSET_SHARE = 0.9
@@ -107,15 +108,9 @@ def _true_grid(n: int, sim: Any) -> np.ndarray:
 
 def _kappa(truth: np.ndarray, test: np.ndarray) -> tuple[float, float]:
     """Cohen's kappa and wake specificity (share of true wake scored wake)."""
-    if truth.size == 0:
-        return float("nan"), float("nan")
-    po = float(np.mean(truth == test))
-    pt, pe_ = float(np.mean(truth)), float(np.mean(test))
-    pe = pt * pe_ + (1 - pt) * (1 - pe_)
-    kappa = (po - pe) / (1 - pe) if pe < 1 else float("nan")
-    wake = ~truth
-    spec = float(np.mean(~test[wake])) if wake.any() else float("nan")
-    return kappa, spec
+    agree = EpochAgreement.from_epochs(truth, test)
+    return (np.nan if agree.kappa is None else agree.kappa,
+            np.nan if agree.specificity is None else agree.specificity)
 
 
 def evaluate(seed: int, days: int, fs: float, over: dict[str, Any], rules: str,

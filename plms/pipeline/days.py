@@ -129,29 +129,12 @@ def shifted(result: ScoreResult, offset_s: float, stem: str) -> ScoreResult:
     return replace(result, events=events, per_leg=per_leg, stem=stem)
 
 
-def sleep_figures(hyp: Any) -> dict[str, float | None]:
-    """Sleep onset/offset (s into the hypnogram), SOL, WASO (min), sleep efficiency (%)."""
-    out: dict[str, float | None] = dict.fromkeys(
-        ("onset_s", "offset_s", "sol_min", "waso_min", "sleep_efficiency"))
-    if hyp is None:
-        return out
-    stages = np.asarray(hyp.stages)
-    tib = hyp.tib_mask()
-    asleep = (stages != "W") & (stages != "n/a") & tib if "n/a" in set(stages) else (
-        (stages != "W") & tib)
-    idx = np.flatnonzero(asleep)
-    if not idx.size:
-        return out
-    ep = float(hyp.epoch_s)
-    first_tib = float(np.flatnonzero(tib)[0])
-    out["onset_s"] = hyp.start_s + idx[0] * ep
-    out["offset_s"] = hyp.start_s + (idx[-1] + 1) * ep
-    out["sol_min"] = (idx[0] - first_tib) * ep / S_PER_MIN
-    between = slice(idx[0], idx[-1] + 1)
-    out["waso_min"] = float(np.sum(~asleep[between] & tib[between])) * ep / S_PER_MIN
-    tib_min = float(hyp.tib_min)
-    out["sleep_efficiency"] = 100.0 * float(hyp.tst_min) / tib_min if tib_min else None
-    return out
+def sleep_offset_s(hyp: Any) -> float | None:
+    """End of the last sleep epoch in bed (s into the hypnogram's recording); None: no sleep."""
+    from plms.stages import SLEEP_STAGES
+
+    sleep = np.flatnonzero(np.isin(hyp.stages, SLEEP_STAGES) & hyp.tib_mask())
+    return float(hyp.epoch_onsets[sleep[-1]] + hyp.epoch_s) if sleep.size else None
 
 
 def _clock(start: dt.datetime | None, seconds: float | None) -> str | None:
@@ -281,13 +264,17 @@ def _night_row(number: int, entry: dict[str, Any], rec: Any, periods: SleepPerio
     result = shifted(result, a, f"night{number:02d}")
     results[number] = result
     s = result.summary
-    fig = sleep_figures(result.hypnogram)
+    hyp = result.hypnogram
+    onset = None if hyp is None else hyp.sleep_onset_s
+    offset = None if hyp is None else sleep_offset_s(hyp)
     row.update(
         lights_off=_clock(rec.start, a), lights_on=_clock(rec.start, b),
-        sleep_onset=_clock(rec.start, None if fig["onset_s"] is None else a + fig["onset_s"]),
-        sleep_offset=_clock(rec.start, None if fig["offset_s"] is None else a + fig["offset_s"]),
-        tib_min=s.get("tib_min"), tst_min=s.get("tst_min"), waso_min=fig["waso_min"],
-        sol_min=fig["sol_min"], sleep_efficiency=fig["sleep_efficiency"],
+        sleep_onset=_clock(rec.start, None if onset is None else a + onset),
+        sleep_offset=_clock(rec.start, None if offset is None else a + offset),
+        tib_min=s.get("tib_min"), tst_min=s.get("tst_min"),
+        waso_min=None if hyp is None else hyp.waso_min,
+        sol_min=None if hyp is None else hyp.sol_min,
+        sleep_efficiency=None if hyp is None else hyp.sleep_efficiency,
         n_lm=s.get("n_lm"), n_plms=s.get("n_plms"), plms_index=s.get("plms_index"),
         plmw_index=s.get("plmw_index"), nonwear_min=nonwear_min, status=NIGHT_OK,
         warnings="; ".join(entry["notes"] + result.warnings), start_s=a, end_s=b)
