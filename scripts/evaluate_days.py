@@ -175,9 +175,17 @@ def evaluate(seed: int, days: int, fs: float, over: dict[str, Any], rules: str,
         extra += (b - a) - sum(_overlap(a, b, s0, s1)
                                for s0, s1 in zip(true_nw["start_s"], true_nw["end_s"],
                                                  strict=True))
+    naps_hit = sum(any(_overlap(a, b, n.start_s, n.end_s) >= MATCH_SHARE * (n.end_s - n.start_s)
+                       for a, b in zip(res.naps["start_s"], res.naps["end_s"], strict=True))
+                   for n in sim.naps.itertuples(index=False))
+    naps_false = sum(not any(_overlap(a, b, n0, n1) > 0
+                             for n0, n1 in zip(sim.naps["start_s"], sim.naps["end_s"],
+                                               strict=True))
+                     for a, b in zip(res.naps["start_s"], res.naps["end_s"], strict=True))
     pooled = res.summary["plms_index_pooled"]
     rec = {"seed": seed, "cpu_s": cpu, "false_nights": int(len(set(found["night"]) - matched)),
-           "kappa": kappa, "wake_spec": spec_w,
+           "kappa": kappa, "wake_spec": spec_w, "naps": len(sim.naps), "naps_found": naps_hit,
+           "naps_false": naps_false,
            "nonwear_overlap_min": min(nw_rows) if nw_rows else np.nan,
            "nonwear_extra_min": extra / S_PER_MIN,
            "pooled_truth": true_plms / (true_tst / S_PER_MIN) if true_tst else np.nan,
@@ -234,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{(found['plmi_err'].abs() <= TARGET_PLMS_ERROR_PER_H).mean():.2f}",
         "PLMS index |err| max, /h": f"{found['plmi_err'].abs().max():.2f}",
         "pooled |err| max, /h": f"{recs['pooled_err'].abs().max():.2f}",
+        "naps found": f"{int(recs['naps_found'].sum())}/{int(recs['naps'].sum())}, "
+                      f"{int(recs['naps_false'].sum())} found that are none",
+        "pooled within 1.5/h":
+            f"{(recs['pooled_err'].abs() <= TARGET_POOLED_ERROR_PER_H).mean():.2f}",
         "kappa mean": f"{recs['kappa'].mean():.2f}",
         "wake specificity mean": f"{recs['wake_spec'].mean():.2f}",
         "CPU s per recording": f"{recs['cpu_s'].mean():.1f}",
