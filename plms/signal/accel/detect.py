@@ -47,7 +47,6 @@ from plms.signal.accel.features import (
     event_features,
     find_events,
     nearer_distance,
-    triangular_lowpass,
 )
 from plms.rules import Rules, get_rules
 
@@ -58,6 +57,10 @@ ACCEL_LM_COLUMNS = ("onset", "duration", "peak_mg", "rotation_deg", "held_mg", "
 MG_PER_G = 1000.0
 #: Axes of a three-axis sensor.
 N_AXES = 3
+#: Rows of the working-rate signal a gravity distance is computed for at a time.
+DISTANCE_CHUNK_ROWS = 1 << 16
+#: Rows whose block medians are taken at a time.
+BLOCK_CHUNK_ROWS = 1 << 16
 #: Warning for single-axis input.
 SINGLE_AXIS_WARNING = (
     "single-axis input: only the change along that axis is seen, so a rotation "
@@ -175,11 +178,53 @@ class AccelDetection:
 
 
 @dataclass(frozen=True, eq=False)
+class _Gravity:
+    """Per-axis gravity estimates of the working-rate samples, from block medians.
+
+    Sample ``i`` lies in block ``i // block``; its estimate "before" is the
+    centred moving median of the block ``1 + half`` blocks earlier, "after"
+    that of the block ``1 + half`` blocks later (clipped to the recording).
+    The estimates are gathered for the rows asked for, never for the whole
+    recording at once.
+    """
+
+    centred: npt.NDArray[np.float64]  # (n_blocks, axes) in mg
+    block: int
+    half: int
+
+    def _rows(self, rows: npt.NDArray[np.int64], shift: int) -> npt.NDArray[np.float64]:
+        last = self.centred.shape[0] - 1
+        return self.centred[np.clip(rows // self.block + shift, 0, last)]
+
+    def before(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Gravity before each of ``rows``, (len(rows), axes) mg."""
+        return self._rows(rows, -1 - self.half)
+
+    def after(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Gravity after each of ``rows``, (len(rows), axes) mg."""
+        return self._rows(rows, 1 + self.half)
+
+    def distance(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Per row of ``x`` (all the working-rate rows): distance from the nearer estimate.
+
+        Computed a chunk of :data:`DISTANCE_CHUNK_ROWS` rows at a time (the
+        same numbers as :func:`~plms.signal.accel.features.nearer_distance` of
+        the whole arrays, without them).
+        """
+        out = np.empty(x.shape[0])
+        for start in range(0, x.shape[0], DISTANCE_CHUNK_ROWS):
+            rows = np.arange(start, min(start + DISTANCE_CHUNK_ROWS, x.shape[0]))
+            out[rows] = nearer_distance(x[rows[0]: rows[-1] + 1], self.before(rows),
+                                        self.after(rows))
+        return out
+
+
+@dataclass(frozen=True, eq=False)
 class _Activity:
     """Working-rate signals shared by the activity and the detector."""
 
     smoothed: npt.NDArray[np.float64]  # (n, axes) in mg
-    gravity_before: npt.NDArray[np.float64]  # (n, axes) in mg
+    gravity: _Gravity
     activity: npt.NDArray[np.float64]  # (n,) in mg, NaN where invalid
     rate_hz: float
     lowpassed: npt.NDArray[np.float64]  # (n, axes) in mg
@@ -228,15 +273,24 @@ def _fill_nan(x: npt.NDArray[np.float64], bad: npt.NDArray[np.bool_]) -> npt.NDA
     return x[last]
 
 
-def _block_reduce(x: npt.NDArray[np.float64], size: int, how: str) -> npt.NDArray[np.float64]:
-    """Mean or median over consecutive blocks of ``size`` rows (last block padded by its edge)."""
-    n = x.shape[0]
-    nb = -(-n // size)
-    pad = nb * size - n
-    if pad:
-        x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
-    blocks = x.reshape(nb, size, x.shape[1])
-    return blocks.mean(axis=1) if how == "mean" else np.median(blocks, axis=1)
+def _block_medians(x: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.float64]:
+    """Median over consecutive blocks of ``size`` rows (last block padded by its edge).
+
+    Computed a chunk of blocks at a time (each block's median is its own, so
+    the numbers are those of one call over all blocks), without a padded copy of ``x``.
+    """
+    n, k = x.shape
+    full = n // size
+    out = np.empty((-(-n // size), k))
+    per_chunk = max(1, BLOCK_CHUNK_ROWS // size)
+    for start in range(0, full, per_chunk):
+        stop = min(full, start + per_chunk)
+        out[start:stop] = np.median(x[start * size: stop * size].reshape(-1, size, k), axis=1)
+    if full < out.shape[0]:   # the partial last block, padded by its last row
+        rest = x[full * size:]
+        padded = np.concatenate([rest, np.repeat(rest[-1:], size - rest.shape[0], axis=0)])
+        out[full] = np.median(padded.reshape(1, size, k), axis=1)[0]
+    return out
 
 
 def _activity(acc: npt.ArrayLike, fs: float, settings: AccelDetectorSettings) -> _Activity:
@@ -248,27 +302,27 @@ def _activity(acc: npt.ArrayLike, fs: float, settings: AccelDetectorSettings) ->
     n = x.shape[0] // step
     if n == 0:
         empty = np.zeros((0, x.shape[1]))
-        return _Activity(empty, empty, np.zeros(0), rate, empty, np.zeros(0))
+        return _Activity(empty, _Gravity(empty, 1, 0), np.zeros(0), rate, empty, np.zeros(0))
     work, bad = _working(x, n, step)
     width = max(1, int(round(settings.smoothing_s * rate)))
     smoothed = moving_average(work, width)
     block = max(1, int(round(settings.gravity_block_s * rate)))
-    medians = _block_reduce(smoothed, block, "median")
+    medians = _block_medians(smoothed, block)
     m = max(1, int(round(settings.gravity_window_s / (block / rate))))
     m += 1 - m % 2
-    half = m // 2
-    centred = moving_median(medians, m)
-    # each working-rate sample takes the estimates of its block
-    blocks = np.arange(medians.shape[0])
-    last = medians.shape[0] - 1
-    before = np.repeat(centred[np.clip(blocks - 1 - half, 0, last)], block, axis=0)[:n]
-    after = np.repeat(centred[np.clip(blocks + 1 + half, 0, last)], block, axis=0)[:n]
-    dev = nearer_distance(smoothed, before, after)
+    gravity = _Gravity(moving_median(medians, m), block, m // 2)
+    dev = gravity.distance(smoothed)
     dev[bad] = np.nan
-    lowpassed = triangular_lowpass(work, int(round(settings.held_smoothing_s * rate)))
-    held = nearer_distance(lowpassed, before, after)
+    # the low-pass is two moving averages (triangular_lowpass); the working-rate
+    # signal is let go as soon as the first is done
+    lp_width = max(1, int(round(settings.held_smoothing_s * rate)))
+    first = moving_average(work, lp_width)
+    del work
+    lowpassed = moving_average(first, lp_width)
+    del first
+    held = gravity.distance(lowpassed)
     held[bad] = np.nan
-    return _Activity(smoothed, before, dev, rate, lowpassed, held)
+    return _Activity(smoothed, gravity, dev, rate, lowpassed, held)
 
 
 def accel_activity(
@@ -313,7 +367,7 @@ def _rotation_deg(a: _Activity, on: npt.NDArray[np.int64],
         return np.full(on.size, np.nan)
     out = np.empty(on.size)
     for i, (s, e) in enumerate(zip(on, off, strict=True)):
-        g0 = a.gravity_before[s]
+        g0 = a.gravity.before(np.array([s]))[0]
         v = np.median(a.smoothed[s:e], axis=0)
         cos = float(np.dot(g0, v) / max(np.linalg.norm(g0) * np.linalg.norm(v), 1e-12))
         out[i] = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
@@ -381,7 +435,7 @@ def detect_lm_accel(
                        for s, e in zip(weak_on, weak_off, strict=True)], dtype=bool)
     on, off = add_disjoint(on, off, weak_on[unseen], weak_off[unseen])
     held_mg, sway_mg, coherence = event_features(a.smoothed, a.lowpassed, a.held,
-                                                 a.gravity_before, on, off)
+                                                 a.gravity.before(on), on, off)
     keep = (held_mg >= settings.min_held_to_sway * sway_mg) & (coherence >= settings.min_coherence)
     on, off = on[keep], off[keep]
     peaks = np.array([np.nanmax(act[s:e]) for s, e in zip(on, off, strict=True)], dtype=float)
