@@ -167,3 +167,93 @@ def test_csv_is_read_whole_and_sliced(tmp_path):
     assert win.start == whole.start + dt.timedelta(seconds=3.3)
     parts = [p["right"] for _, p in src.chunks(6.0)]
     assert _same_bits(np.concatenate(parts), whole.signals["right"].data)
+
+
+# ------------------------------------------------ lazy signals through detection and sleep/wake
+
+NIGHT_S, NIGHT_FS = 1800, 50
+
+
+def _night(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Half an hour of an ankle at 50 Hz (g): sensor noise, and turns of 8-25 degrees held
+    0.8-4 s at random times 12-40 s apart; returns the samples and the turns' onsets (s)."""
+    rng = np.random.default_rng(seed)
+    n = NIGHT_S * NIGHT_FS
+    angle = np.zeros(n)
+    onsets = np.cumsum(rng.uniform(12.0, 40.0, size=80))
+    onsets = onsets[onsets < NIGHT_S - 10]
+    for t0 in onsets:
+        a, b = int(t0 * NIGHT_FS), int((t0 + rng.uniform(0.8, 4.0)) * NIGHT_FS)
+        angle[a:b] = np.deg2rad(rng.uniform(8.0, 25.0))
+    acc = np.stack([0.05 + 0.0 * angle, np.sin(angle), np.cos(angle)], axis=1)
+    return acc + rng.normal(0.0, 0.003, size=acc.shape), onsets
+
+
+def _night_edf(path):
+    sigs = []
+    for side, seed in (("L", 1), ("R", 2)):
+        acc, _ = _night(seed)
+        for k, axis in enumerate("XYZ"):
+            sigs.append(Sig(f"Ankle {side} {axis}",
+                            _digital(acc[:, k], -RANGE_G, RANGE_G, DMIN, DMAX), NIGHT_FS,
+                            unit="g", pmin=-RANGE_G, pmax=RANGE_G))
+    return write_fixture(path, Fixture(sigs, n_records=NIGHT_S, reserved="EDF+C"))
+
+
+def _set_chunks(monkeypatch, rows: int) -> None:
+    """Every chunked step of reading and detection works ``rows`` rows (or records) at a time."""
+    import plms.io.accel._common as common
+    import plms.signal.accel._filters as filters
+    import plms.signal.accel.detect as detect
+
+    monkeypatch.setattr(filters, "BLOCK_CHUNK_SAMPLES", rows)
+    monkeypatch.setattr(detect, "DISTANCE_CHUNK_ROWS", rows)
+    monkeypatch.setattr(detect, "BLOCK_CHUNK_ROWS", rows)
+    monkeypatch.setattr(source, "SCAN_SAMPLES", rows)
+    monkeypatch.setattr(source, "READ_CHUNK_BYTES", rows * 16)
+    monkeypatch.setattr(common, "LAZY_READ_ROWS", rows)
+
+
+def test_lazy_read_equals_the_whole_read(tmp_path, monkeypatch):
+    path = _two_ankles(tmp_path / "mg.edf", unit="mg", factor=1000.0, clip_left_s=(10, 11))
+    eager = read_accel(path)
+    _set_chunks(monkeypatch, 333)
+    lazy_rec = read_accel(path, lazy=True)
+    assert lazy_rec.warnings == eager.warnings and len(eager.warnings) == 1   # the clipping
+    for side, sig in eager.signals.items():
+        got = lazy_rec.signals[side]
+        assert isinstance(got.data, source.LazyAxes) and got.data.shape == sig.data.shape
+        assert got.clipped_fraction == sig.clipped_fraction
+        assert _same_bits(np.asarray(got.data), sig.data)
+        assert _same_bits(got.data[7:1234:5], sig.data[7:1234:5])
+        assert _same_bits(got.data[100:900, 2], sig.data[100:900, 2])
+    win = open_accel(path).window(5.5, 30.25, lazy=True)
+    assert _same_bits(np.asarray(win.signals["left"].data), eager.signals["left"].data[275:1513])
+
+
+@pytest.mark.parametrize("rows", [997, 4096, 30_011])
+def test_detection_in_chunks_equals_whole_processing(tmp_path, monkeypatch, rows):
+    from plms.signal.accel.detect import detect_lm_accel
+    from plms.signal.accel.sleepwake import estimate_sleep_wake
+
+    path = _night_edf(tmp_path / "night.edf")
+    _set_chunks(monkeypatch, 1 << 30)   # whole arrays at once: the reference
+    eager = read_accel(path)
+    whole = {s: detect_lm_accel(sig.data, sig.fs) for s, sig in eager.signals.items()}
+    sleep = estimate_sleep_wake([sig.data for sig in eager.signals.values()], NIGHT_FS)
+    # the constructed turns are found (a reference that works)
+    for side, seed in (("left", 1), ("right", 2)):
+        found = whole[side].events.onset.to_numpy()
+        truth = _night(seed)[1]
+        assert np.min(np.abs(found[:, None] - truth[None, :]), axis=0).max() < 0.5
+    _set_chunks(monkeypatch, rows)   # chunks cut through movements
+    rec = read_accel(path, lazy=True)
+    for side, sig in rec.signals.items():
+        det = detect_lm_accel(sig.data, sig.fs)
+        pd.testing.assert_frame_equal(det.events, whole[side].events, check_exact=True)
+        assert _same_bits(det.activity_mg, whole[side].activity_mg)
+        assert (det.noise_floor_mg, det.threshold_mg) == (whole[side].noise_floor_mg,
+                                                          whole[side].threshold_mg)
+    chunked = estimate_sleep_wake([sig.data for sig in rec.signals.values()], NIGHT_FS)
+    assert chunked.hypnogram.stages.tolist() == sleep.hypnogram.stages.tolist()
+    assert _same_bits(chunked.angle_change_deg, sleep.angle_change_deg)

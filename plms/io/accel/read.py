@@ -67,7 +67,7 @@ from plms.io.names import EDF_SUFFIXES
 def read_accel_edf(
     path: str | PathLike[str], *, side: str | None = None,
     channels: Sequence[str] | None = None, unit: str | None = None,
-    read_annotations: bool = True,
+    read_annotations: bool = True, lazy: bool = False,
 ) -> AccelRecording:
     """Read the leg accelerometers of an EDF, EDF+ or BDF file.
 
@@ -83,6 +83,11 @@ def read_accel_edf(
         Unit of the accelerometer channels (g, mg, m/s^2), overriding the header.
     read_annotations : bool
         Also read the EDF+ annotations (hypnogram, events).
+    lazy : bool
+        Hold no samples: each signal's ``data`` is a
+        :class:`~plms.io.accel._common.LazyAxes` that reads a stretch when
+        asked (same values; the checks read the file once, in chunks). The
+        whole read and the lazy one are :meth:`plms.io.accel.source.AccelSource.whole`.
 
     Raises
     ------
@@ -92,12 +97,12 @@ def read_accel_edf(
         that cannot be g; two devices on a leg; any problem with the file.
     """
     return open_accel_edf(path, side=side, channels=channels, unit=unit,
-                          read_annotations=read_annotations).whole()
+                          read_annotations=read_annotations).whole(lazy=lazy)
 
 
 def read_accel(
     path: str | PathLike[str], *, side: str | None = None, unit: str | None = None,
-    fs: float | None = None, **kwargs: Any,
+    fs: float | None = None, lazy: bool = False, **kwargs: Any,
 ) -> AccelRecording:
     """Read an accelerometer recording with the reader its suffix calls for.
 
@@ -107,7 +112,9 @@ def read_accel(
     goes to every reader; ``unit`` to the EDF reader (None: the header's)
     and the CSV reader (None: g); ``fs`` to the CSV reader. Where ``fs`` or
     ``unit`` do not apply (the file states them) they are ignored with a
-    warning. Other keyword arguments go to the reader as they are.
+    warning. ``lazy`` goes to the EDF reader (samples read when asked, in
+    bounded memory); CSV and device files are read whole. Other keyword
+    arguments go to the reader as they are.
 
     >>> read_accel("night.xyz")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -117,7 +124,7 @@ def read_accel(
     suffix = Path(path).suffix.lower()
     ignored = []
     if suffix in EDF_SUFFIXES:
-        rec = read_accel_edf(path, side=side, unit=unit, **kwargs)
+        rec = read_accel_edf(path, side=side, unit=unit, lazy=lazy, **kwargs)
     elif suffix in CSV_SUFFIXES:
         from plms.io.accel.csv import read_accel_csv
 

@@ -48,8 +48,10 @@ from plms.io.accel._common import (
     KNOWN_ACCEL_UNITS,
     AccelRecording,
     AccelSignal,
+    LazyAxes,
     accel_unit_scale,
-    make_signal,
+    signal_notes,
+    thinning_step,
 )
 from plms.io.accel.labels import (
     DeviceChannels,
@@ -62,6 +64,8 @@ from plms.io.accel.labels import (
 from plms.io.annotations.edf_annotations import annotations_from_tal
 from plms.io.psg.edf import time_keeping
 
+#: Samples a lazy signal's checks read at a time.
+SCAN_SAMPLES = 1 << 18
 #: A time within this many samples of a sample's time is that sample (rounding of t * fs).
 SAMPLE_TOLERANCE = 1e-6
 
@@ -176,6 +180,55 @@ def _read_samples(header: EdfHeader, device: _Device, start: int, stop: int
     return data, clipped
 
 
+def _scan(header: EdfHeader, device: _Device, start: int, stop: int
+          ) -> tuple[int, npt.NDArray[np.float32]]:
+    """Clipped samples of ``start:stop`` and their plausibility subsample, read in chunks.
+
+    The subsample is ``data[::thinning_step(stop - start)]`` of the stretch, as
+    :func:`~plms.io.accel._common.make_signal` takes it from a whole array.
+    """
+    step = thinning_step(stop - start)
+    clipped, picked = 0, []
+    for a in range(start, stop, SCAN_SAMPLES):
+        data, hits = _read_samples(header, device, a, min(stop, a + SCAN_SAMPLES))
+        clipped += hits
+        picked.append(data[(start - a) % step::step])
+    thinned = np.concatenate(picked) if picked else np.zeros((0, len(device.columns)),
+                                                            dtype=np.float32)
+    return clipped, thinned
+
+
+def _device_signal(header: EdfHeader, device: _Device, start: int, stop: int, path: Path,
+                   lazy: bool) -> tuple[AccelSignal, list[str]]:
+    """Samples ``start:stop`` of a device as a checked :class:`AccelSignal` and its warnings.
+
+    ``lazy``: the data are a :class:`~plms.io.accel._common.LazyAxes` that reads
+    them when asked (the checks read them once, in chunks); else an array.
+    """
+    data: npt.NDArray[np.float32] | LazyAxes
+    if lazy:
+        clipped, thinned = _scan(header, device, start, stop)
+
+        def read(a: int, b: int) -> npt.NDArray[np.float32]:
+            return _read_samples(header, device, start + a, start + b)[0]
+
+        data = LazyAxes(stop - start, len(device.columns), read)
+    else:
+        data, clipped = _read_samples(header, device, start, stop)
+        thinned = data[:: thinning_step(data.shape[0])]
+        data.setflags(write=False)
+    n = stop - start
+    notes = signal_notes(label=device.channels.name, axes=device.channels.axes, fs=device.fs,
+                         unit=device.unit, path=path, clipped_fraction=clipped / n if n else 0.0,
+                         thinned=thinned)
+    signal = AccelSignal(
+        label=device.channels.name, side=device.side, data=data, axes=device.channels.axes,
+        channel_labels=device.channels.labels, fs=device.fs, unit=device.unit,
+        clipped_fraction=clipped / n if n else 0.0,
+        range_g=max(c.range_g for c in device.columns))
+    return signal, notes
+
+
 def _shifted_hypnogram(hyp: Hypnogram, start_s: float, stop_s: float) -> Hypnogram | None:
     """The epochs of ``hyp`` that start in ``[start_s, stop_s)``, times from ``start_s``."""
     onsets = hyp.epoch_onsets
@@ -273,11 +326,16 @@ class AccelSource:
             return _read_samples(self._header, self._devices[side], start, stop)[0]
         return self._signals[side].data[start:stop]
 
-    def whole(self) -> AccelRecording:
-        """The whole recording (what :func:`~plms.io.accel.read.read_accel` returns)."""
-        return self._recording(0.0, self.duration_s, self.annotations)
+    def whole(self, *, lazy: bool = False) -> AccelRecording:
+        """The whole recording (what :func:`~plms.io.accel.read.read_accel` returns).
 
-    def window(self, start_s: float, stop_s: float) -> AccelRecording:
+        ``lazy``: each signal's ``data`` is a :class:`~plms.io.accel._common.LazyAxes`
+        that reads a stretch when asked (same values; EDF/BDF only, the
+        signals of other formats are in memory already).
+        """
+        return self._recording(0.0, self.duration_s, self.annotations, lazy)
+
+    def window(self, start_s: float, stop_s: float, *, lazy: bool = False) -> AccelRecording:
         """The stretch ``[start_s, stop_s)`` as an AccelRecording, ``t = 0`` at ``start_s``.
 
         Each side holds its samples ``i`` with ``start_s <= i / fs < stop_s``
@@ -285,6 +343,7 @@ class AccelSource:
         read; the unit and plausibility checks and the clipping share are
         those of the stretch. Annotations are those starting in it
         (:func:`window_annotations`); ``start`` is moved by ``start_s``.
+        ``lazy`` as in :meth:`whole`.
         """
         if not stop_s > start_s:
             raise ValueError(f"stop_s ({stop_s}) must be after start_s ({start_s})")
@@ -292,11 +351,12 @@ class AccelSource:
         if stop_s <= start_s:
             raise ValueError(f"the window lies outside the recording (0-{self.duration_s:g} s)")
         if start_s == 0.0 and stop_s == self.duration_s:
-            return self.whole()
+            return self.whole(lazy=lazy)
         return self._recording(start_s, stop_s,
-                               window_annotations(self.annotations, start_s, stop_s))
+                               window_annotations(self.annotations, start_s, stop_s), lazy)
 
-    def _recording(self, start_s: float, stop_s: float, ann: Annotations) -> AccelRecording:
+    def _recording(self, start_s: float, stop_s: float, ann: Annotations,
+                   lazy: bool) -> AccelRecording:
         notes = list(self.warnings)
         signals: dict[str, AccelSignal] = {}
         for side in self.sides:
@@ -305,13 +365,8 @@ class AccelSource:
             if self._header is None:
                 signals[side] = replace(self._signals[side], data=self._signals[side].data[a:b])
                 continue
-            dev = self._devices[side]
-            data, clipped = _read_samples(self._header, dev, a, b)
-            signals[side], device_notes = make_signal(
-                label=dev.channels.name, side=dev.side, data_g=data, axes=dev.channels.axes,
-                channel_labels=dev.channels.labels, fs=dev.fs, unit=dev.unit,
-                path=self.path, clipped_fraction=clipped / data.shape[0] if data.size else 0.0,
-                range_g=max(c.range_g for c in dev.columns))
+            signals[side], device_notes = _device_signal(self._header, self._devices[side], a, b,
+                                                         self.path, lazy)
             notes += device_notes
         start = None if self.start is None else self.start + dt.timedelta(seconds=start_s)
         return AccelRecording(path=self.path, start=start, duration_s=stop_s - start_s,

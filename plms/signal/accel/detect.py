@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from plms.signal.accel._filters import block_means, moving_average, moving_median
+from plms.signal.accel._filters import as_rows, block_means, moving_average, moving_median
 from plms.signal.accel.features import (
     add_disjoint,
     event_features,
@@ -232,10 +232,11 @@ class _Activity:
 
 
 def _as_axes(acc: npt.ArrayLike) -> npt.NDArray[np.floating]:
-    """``acc`` as samples x axes; float32 and float64 are kept (not copied), others are float64."""
-    x = np.asarray(acc)
-    if x.dtype not in (np.float32, np.float64):
-        x = x.astype(np.float64)
+    """``acc`` as samples x axes; float32 and float64 are kept (not copied), others are float64.
+
+    A signal read on demand stays so (:func:`~plms.signal.accel._filters.as_rows`).
+    """
+    x = as_rows(acc)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[1] not in (1, N_AXES):
