@@ -200,22 +200,29 @@ class _Gravity:
         """Gravity before each of ``rows``, (len(rows), axes) mg."""
         return self._rows(rows, -1 - self.half)
 
-    def after(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """Gravity after each of ``rows``, (len(rows), axes) mg."""
-        return self._rows(rows, 1 + self.half)
+    def _spread(self, b0: int, b1: int, shift: int, rows: int) -> npt.NDArray[np.float64]:
+        """The estimates ``shift`` blocks away of the first ``rows`` rows of blocks ``b0:b1``."""
+        last = self.centred.shape[0] - 1
+        picked = self.centred[np.clip(np.arange(b0, b1) + shift, 0, last)]
+        return np.repeat(picked, self.block, axis=0)[:rows]
 
     def distance(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Per row of ``x`` (all the working-rate rows): distance from the nearer estimate.
 
-        Computed a chunk of :data:`DISTANCE_CHUNK_ROWS` rows at a time (the
-        same numbers as :func:`~plms.signal.accel.features.nearer_distance` of
-        the whole arrays, without them).
+        Computed a chunk of whole blocks (about :data:`DISTANCE_CHUNK_ROWS`
+        rows) at a time: the same numbers as
+        :func:`~plms.signal.accel.features.nearer_distance` of the whole
+        arrays, without them.
         """
-        out = np.empty(x.shape[0])
-        for start in range(0, x.shape[0], DISTANCE_CHUNK_ROWS):
-            rows = np.arange(start, min(start + DISTANCE_CHUNK_ROWS, x.shape[0]))
-            out[rows] = nearer_distance(x[rows[0]: rows[-1] + 1], self.before(rows),
-                                        self.after(rows))
+        n = x.shape[0]
+        out = np.empty(n)
+        per_chunk = max(1, DISTANCE_CHUNK_ROWS // self.block)   # blocks
+        n_blocks = -(-n // self.block)
+        for b0 in range(0, n_blocks, per_chunk):
+            b1 = min(b0 + per_chunk, n_blocks)
+            r0, r1 = b0 * self.block, min(n, b1 * self.block)
+            out[r0:r1] = nearer_distance(x[r0:r1], self._spread(b0, b1, -1 - self.half, r1 - r0),
+                                         self._spread(b0, b1, 1 + self.half, r1 - r0))
         return out
 
 
