@@ -136,7 +136,9 @@ def days_child(mode: str, path: Path) -> int:
             for side, data in parts.items():
                 per = int(round(SEGMENT_S * src.fs[side]))
                 n = data.shape[0] // per
-                means[side].append(data[: n * per].reshape(n, per, -1).mean(axis=1))
+                # axes first: each mean is over a contiguous row (numpy's fast reduction)
+                by_axis = np.ascontiguousarray(data[: n * per].T).reshape(-1, n, per)
+                means[side].append(by_axis.mean(axis=2).T)
         print({s: sum(m.shape[0] for m in ms) for s, ms in means.items()})
         return 0
     from plms.pipeline.accel import _score_read

@@ -151,14 +151,14 @@ def _device(header: EdfHeader, device: DeviceChannels, side: Side, unit: str | N
                    header.n_records * sigs[0].samples_per_record)
 
 
-def _read_samples(header: EdfHeader, device: _Device, start: int, stop: int
-                  ) -> tuple[npt.NDArray[np.float32], int]:
+def _read_samples(header: EdfHeader, device: _Device, start: int, stop: int,
+                  count_clipped: bool = True) -> tuple[npt.NDArray[np.float32], int]:
     """Samples ``start:stop`` of a device in g (samples x axes) and how many are clipped.
 
     The data records holding them are read a block at a time; each axis is
     scaled as ``digital * gain + offset`` in float32 (elementwise, so any
     stretch gives the values a whole read gives). A sample is clipped when an
-    axis is at its digital minimum or maximum.
+    axis is at its digital minimum or maximum (counted when ``count_clipped``, else 0).
     """
     data = np.empty((stop - start, len(device.columns)), dtype=np.float32)
     clipped = 0
@@ -169,13 +169,15 @@ def _read_samples(header: EdfHeader, device: _Device, start: int, stop: int
         r1 = min(last, r0 + per_block)
         rows = read_records(header, r0, r1)
         lo, hi = max(start, r0 * spr), min(stop, r1 * spr)   # samples of this block kept
-        hit = np.zeros(hi - lo, dtype=bool)
+        hit = np.zeros(hi - lo if count_clipped else 0, dtype=bool)
         for k, col in enumerate(device.columns):
             digital = record_samples(header, col.signal, rows)[lo - r0 * spr: hi - r0 * spr]
             out = data[lo - start: hi - start, k]
             np.multiply(digital, col.gain, dtype=np.float32, out=out)
             out += col.offset
-            hit |= (digital <= col.signal.digital_min) | (digital >= col.signal.digital_max)
+            if count_clipped:
+                hit |= digital <= col.signal.digital_min
+                hit |= digital >= col.signal.digital_max
         clipped += int(np.count_nonzero(hit))
     return data, clipped
 
@@ -210,7 +212,7 @@ def _device_signal(header: EdfHeader, device: _Device, start: int, stop: int, pa
         clipped, thinned = _scan(header, device, start, stop)
 
         def read(a: int, b: int) -> npt.NDArray[np.float32]:
-            return _read_samples(header, device, start + a, start + b)[0]
+            return _read_samples(header, device, start + a, start + b, count_clipped=False)[0]
 
         data = LazyAxes(stop - start, len(device.columns), read)
     else:
@@ -323,7 +325,8 @@ class AccelSource:
         start, stop = max(0, start), max(0, min(stop, n))
         stop = max(start, stop)
         if self._header is not None:
-            return _read_samples(self._header, self._devices[side], start, stop)[0]
+            return _read_samples(self._header, self._devices[side], start, stop,
+                                 count_clipped=False)[0]
         return self._signals[side].data[start:stop]
 
     def whole(self, *, lazy: bool = False) -> AccelRecording:
