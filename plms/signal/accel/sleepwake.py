@@ -48,7 +48,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from plms.signal.accel._filters import block_means, moving_median
+from plms.signal.accel._filters import as_rows, block_means, moving_median
 from plms.signal.accel.sleepwake_rules import (
     anchored_still, angle_deg, covered, lone_breaks, mark_brief_wake, rescore_after_wake,
 )
@@ -207,9 +207,7 @@ def segment_medians(acc: npt.ArrayLike, fs: float, segment_s: float) -> npt.NDAr
     """
     if not (np.isfinite(fs) and fs > 0):
         raise ValueError(f"sampling rate must be positive, got {fs}")
-    x = np.asarray(acc)
-    if x.dtype not in (np.float32, np.float64):
-        x = x.astype(np.float64)
+    x = as_rows(acc)   # a signal read on demand is read a chunk at a time
     if x.ndim != 2 or x.shape[1] != N_AXES:
         raise ValueError(f"sleep/wake needs three axes, shape (n, 3); got {x.shape}")
     step = max(1, int(fs // WORK_RATE_HZ))
