@@ -49,6 +49,7 @@ from plms.signal.accel import (  # noqa: E402
 )
 from plms.signal.accel.sleepwake import SLEEP_LABEL  # noqa: E402
 from plms.hypnogram import SLEEP_STAGES, Hypnogram  # noqa: E402
+from plms.validation import EpochAgreement  # noqa: E402
 from plms.validation.agreement import match_events  # noqa: E402
 from plms.pipeline.core import score_lms  # noqa: E402
 from plms.simulate import NightSpec  # noqa: E402
@@ -103,8 +104,6 @@ def epoch_agreement(truth: Hypnogram, estimate: Hypnogram, fidget_onsets: np.nda
     quiet (none), each with its own specificity. Also returns the per-epoch
     truth and estimate for pooling.
     """
-    from sklearn.metrics import cohen_kappa_score
-
     if truth.epoch_s != estimate.epoch_s:
         raise ValueError("the hypnograms must share the epoch length")
     n = min(truth.n_epochs, estimate.n_epochs)
@@ -116,24 +115,29 @@ def epoch_agreement(truth: Hypnogram, estimate: Hypnogram, fidget_onsets: np.nda
     idx = idx[(idx >= 0) & (idx < truth.n_epochs)]
     for shift in (0, 1, 2):  # the epoch, the one before and the one after
         fidget[idx + shift] = True
-    restless = fidget[1: n + 1][tib] & ~ref
     quiet = ~fidget[1: n + 1][tib] & ~ref
     wake = ~ref
+    return {**_agreement(ref, est, quiet),
+            "wake_min": float(wake.sum() * truth.epoch_s / S_PER_MIN),
+            "quiet_min": float(quiet.sum() * truth.epoch_s / S_PER_MIN),
+            "_ref": ref, "_est": est, "_quiet": quiet}
 
-    def share(mask: np.ndarray, called_wake: bool) -> float:
-        hit = ~est[mask] if called_wake else est[mask]
-        return float(hit.mean()) if mask.any() else np.nan
 
-    return {
-        "acc": float((ref == est).mean()), "acc_always": float(ref.mean()),
-        "kappa": float(cohen_kappa_score(ref, est)) if wake.any() else np.nan,
-        "sens": share(ref, called_wake=False), "spec": share(wake, called_wake=True),
-        "spec_restless": share(restless, called_wake=True),
-        "spec_quiet": share(quiet, called_wake=True),
-        "wake_min": float(wake.sum() * truth.epoch_s / S_PER_MIN),
-        "quiet_min": float(quiet.sum() * truth.epoch_s / S_PER_MIN),
-        "_ref": ref, "_est": est, "_quiet": quiet,
-    }
+def _agreement(ref: np.ndarray, est: np.ndarray, quiet: np.ndarray) -> dict[str, float]:
+    """Accuracy, kappa, sensitivity, specificity (restless and quiet wake apart) of epochs.
+
+    The figures are those of ``plms validate`` (:class:`plms.validation.EpochAgreement`);
+    None (undefined) is shown as NaN.
+    """
+    def nan(v: float | None) -> float:
+        return np.nan if v is None else float(v)
+
+    a = EpochAgreement.from_epochs(ref, est)
+    restless = ~ref & ~quiet
+    return {"acc": nan(a.accuracy), "acc_always": nan(a.always_sleep_accuracy),
+            "kappa": nan(a.kappa), "sens": nan(a.sensitivity), "spec": nan(a.specificity),
+            "spec_restless": float((~est[restless]).mean()) if restless.any() else np.nan,
+            "spec_quiet": float((~est[quiet]).mean()) if quiet.any() else np.nan}
 
 
 def evaluate(seed: int, hours: float, fs: int, rules: str, min_iou: float,
@@ -192,16 +196,10 @@ def evaluate(seed: int, hours: float, fs: int, rules: str, min_iou: float,
 
 def _pooled_agreement(rows: list[dict[str, object]]) -> dict[str, float]:
     """Accuracy, kappa, sensitivity and specificity over the epochs of all nights."""
-    from sklearn.metrics import cohen_kappa_score
-
     ref = np.concatenate([np.asarray(r["_ref"]) for r in rows])
     est = np.concatenate([np.asarray(r["_est"]) for r in rows])
     quiet = np.concatenate([np.asarray(r["_quiet"]) for r in rows])
-    return {"acc": float((ref == est).mean()), "acc_always": float(ref.mean()),
-            "kappa": float(cohen_kappa_score(ref, est)), "sens": float(est[ref].mean()),
-            "spec": float((~est[~ref]).mean()),
-            "spec_quiet": float((~est[quiet]).mean()) if quiet.any() else np.nan,
-            "spec_restless": float((~est[~ref & ~quiet]).mean())}
+    return _agreement(ref, est, quiet)
 
 
 def main(argv: list[str] | None = None) -> int:
