@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -45,78 +45,74 @@ PLMS_INDEX_HIGH_PER_H = 15.0
 S_PER_MIN = 60.0
 
 
-def read_days_recording(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+def open_days_recording(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
                         side: str | None, unit: str | None, fs: float | None) -> Any:
-    """Read the whole recording (one file or two per-ankle files) as an ``AccelRecording``.
+    """Open the recording (one file or two per-ankle files) for windows and chunks.
 
-    The one place the multi-day pipeline reads samples; a lazy reader can take its place.
+    An EDF/BDF is opened lazily (:func:`plms.io.accel.lazy.open_accel`: a
+    window or chunk reads only its data records); CSV and device files, a CSV
+    at a given rate and two per-ankle files are read whole and sliced.
     """
+    from plms.io.accel.lazy import AccelSource, open_accel
+
     files = _night_files(path)
+    if len(files) == 1 and fs is None:
+        return open_accel(files[0], side=side, unit=unit)
     if len(files) == 2:
         from plms.io.accel.pair import read_accel_pair
 
-        return read_accel_pair(files, unit=unit, fs=fs)
-    from plms.io.accel.read import read_accel
+        rec = read_accel_pair(files, unit=unit, fs=fs)
+    else:
+        from plms.io.accel.read import read_accel
 
-    return read_accel(files[0], side=side, unit=unit, fs=fs)
-
-
-def recording_chunks(rec: Any, chunk_s: float) -> Iterator[tuple[float, dict[str, Any]]]:
-    """``(t0_s, {side: samples})`` of the recording, ``chunk_s`` at a time (one rate)."""
-    fs = _one_rate(rec)
-    step = int(round(chunk_s * fs))
-    n = min(sig.data.shape[0] for sig in rec.signals.values())
-    for first in range(0, n, step):
-        yield first / fs, {s: sig.data[first: min(first + step, n)]
-                           for s, sig in rec.signals.items()}
+        rec = read_accel(files[0], side=side, unit=unit, fs=fs)
+    return AccelSource(rec.path, rec.start, rec.duration_s, rec.annotations, rec.file_type,
+                       rec.warnings, signals=dict(rec.signals))
 
 
-def _one_rate(rec: Any) -> float:
-    rates = {float(sig.fs) for sig in rec.signals.values()}
-    return rates.pop() if len(rates) == 1 else float("nan")
+def recording_features(source: Any, segment_s: float) -> dict[str, SegmentFeatures]:
+    """Per-segment features of every three-axis ankle, an hour of samples at a time."""
+    from plms.errors import PlmsInputError
 
-
-def recording_features(rec: Any, segment_s: float) -> dict[str, SegmentFeatures]:
-    """Per-segment features of every three-axis ankle of the recording."""
-    tri = {s: sig for s, sig in rec.signals.items()
-           if sig.data.ndim == 2 and sig.data.shape[1] == 3}
-    if not tri:
-        from plms.errors import PlmsInputError
-
+    rates = {float(source.fs[s]) for s in source.sides}
+    if len(rates) == 1:
+        fs = rates.pop()
+        chunks = ((t0, {s: x for s, x in parts.items() if x.ndim == 2 and x.shape[1] == 3})
+                  for t0, parts in source.chunks(FEATURE_CHUNK_S))
+        feats = features_from_chunks(chunks, fs, segment_s)
+    else:   # two devices at different rates: each side on its own
+        feats = {}
+        for s in source.sides:
+            data = source.samples(s, 0, source.n_samples(s))
+            if data.ndim == 2 and data.shape[1] == 3:
+                feats[s] = SegmentFeatures(segment_s,
+                                           *segment_features(data, source.fs[s], segment_s))
+    if not feats:
         raise PlmsInputError("a multi-day recording needs three axes per ankle (non-wear and "
-                             "sleep periods follow the sensor's orientation)", path=rec.path)
-    fs = _one_rate(rec)
-    if len(tri) == len(rec.signals) and np.isfinite(fs):
-        return features_from_chunks(recording_chunks(rec, FEATURE_CHUNK_S), fs, segment_s)
-    return {s: SegmentFeatures(segment_s, *segment_features(sig.data, sig.fs, segment_s))
-            for s, sig in tri.items()}
+                             "sleep periods follow the sensor's orientation)", path=source.path)
+    return feats
 
 
-def night_recording(rec: Any, start_s: float, end_s: float,
+def night_recording(source: Any, start_s: float, end_s: float,
                     nonwear: pd.DataFrame | None = None) -> Any:
     """The recording cut to ``[start_s, end_s)``, as if recorded alone.
 
     Samples in a non-wear stretch of a side (``both`` or that side) become NaN.
     """
-    from plms.io.accel._common import AccelRecording
-
+    rec = source.window(start_s, end_s)
     signals = {}
     for side, sig in rec.signals.items():
-        first, last = int(round(start_s * sig.fs)), int(round(end_s * sig.fs))
-        data = sig.data[first:last]
+        data = sig.data
         if nonwear is not None and len(nonwear):
             off = nonwear[(nonwear["side"].isin((side, "both")))
                           & (nonwear["end_s"] > start_s) & (nonwear["start_s"] < end_s)]
             if len(off):
-                data = data.copy()
+                data = np.array(data, dtype=np.float32)
                 for a, b in zip(off["start_s"], off["end_s"], strict=True):
                     i0 = max(0, int(round((a - start_s) * sig.fs)))
                     data[i0: max(i0, int(round((b - start_s) * sig.fs)))] = np.nan
         signals[side] = replace(sig, data=data)
-    start = None if rec.start is None else rec.start + dt.timedelta(seconds=start_s)
-    return AccelRecording(path=rec.path, start=start, duration_s=end_s - start_s,
-                          signals=signals, annotations=Annotations(), file_type=rec.file_type,
-                          warnings=rec.warnings)
+    return replace(rec, signals=signals, annotations=Annotations())
 
 
 def shifted(result: ScoreResult, offset_s: float, stem: str) -> ScoreResult:
@@ -212,7 +208,7 @@ def score_accel_days(
         Event onsets in seconds from the recording start.
     """
     rules = get_rules(rules)
-    rec = read_days_recording(path, side=side, unit=unit, fs=fs)
+    rec = open_days_recording(path, side=side, unit=unit, fs=fs)
     files = _night_files(path)
     stem = files[0].stem if len(files) == 1 else Path(rec.path).stem
     warnings: list[str] = []
