@@ -473,7 +473,18 @@ def record_samples(header: EdfHeader, signal: SignalHeader, rows: npt.NDArray[np
     """The integer samples of one signal in records read by :func:`read_records`."""
     width = header.sample_bytes
     spr = signal.samples_per_record
-    cols = rows[:, signal.byte_offset: signal.byte_offset + spr * width].reshape(-1, width)
+    return decode_samples(rows[:, signal.byte_offset: signal.byte_offset + spr * width], width)
+
+
+def decode_samples(raw: npt.NDArray[np.uint8], width: int) -> npt.NDArray[np.int32]:
+    """Integers from the bytes of consecutive samples of ``width`` bytes each (EDF 2, BDF 3).
+
+    >>> decode_samples(np.array([1, 0, 255, 255], dtype=np.uint8), EDF_SAMPLE_BYTES).tolist()
+    [1, -1]
+    >>> decode_samples(np.array([0, 0, 128, 2, 0, 0], dtype=np.uint8), BDF_SAMPLE_BYTES).tolist()
+    [-8388608, 2]
+    """
+    cols = raw.reshape(-1, width)
     if width == EDF_SAMPLE_BYTES:
         return cols.view("<i2").reshape(-1).astype(np.int32)
     # 24-bit little-endian two's complement
