@@ -357,8 +357,8 @@ def read_recording(
     notes += time_notes
     with_annotations = read_annotations and bool(header.annotation_signals)
     # read on demand: the legs' and the ECG's bytes copied in one pass over the records
-    columns = SignalColumns(header, leg_signals + _ecg_signals(header, ecg_label)) if lazy \
-        else None
+    ecg_signals = [sig for sig in header.ordinary_signals if sig.label == ecg_label]
+    columns = SignalColumns(header, leg_signals + ecg_signals) if lazy else None
     with LibraryFile(header, annotations=with_annotations, prefer_unmapped=lazy) as source:
         channels: dict[str, Channel] = {
             side: (_lazy_channel(header, str(choice.label(side)), sources[side], unit, columns)
@@ -486,18 +486,9 @@ def _unit_override_notes(legs: list[SignalHeader], unit: str | None) -> list[str
     return notes
 
 
-def _ecg_signals(header: EdfHeader, label: str | None) -> list[SignalHeader]:
-    """The ECG's signal, if any (none when its label does not name one signal)."""
-    found = [sig for sig in header.ordinary_signals if sig.label == label]
-    return found if len(found) == 1 else []
-
-
-def _read_ecg(
-    header: EdfHeader, label: str | None, source: LibraryFile,
-    columns: SignalColumns | None = None,
-) -> tuple[Channel | None, list[str]]:
-    """The ECG channel (read on demand with ``columns``); an unusable one is skipped with a
-    warning, not an error."""
+def _read_ecg(header: EdfHeader, label: str | None, source: LibraryFile,
+              columns: SignalColumns | None = None) -> tuple[Channel | None, list[str]]:
+    """The ECG channel (on demand with ``columns``); an unusable one is skipped with a warning."""
     if label is None:
         return None, []
     try:
