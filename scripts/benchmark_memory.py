@@ -41,14 +41,19 @@ KB_PER_MB = 1024.0
 
 
 def _psg(folder: Path, hours: float) -> Path:
-    """The generated PSG of ``hours`` (written once)."""
-    from plms.simulate import NightSpec, simulate_night, write_edf
+    """The generated PSG of ``hours`` (written once).
 
+    Written by a child process: a child forked from this one while it held
+    the simulated night would report this process's memory as its own peak
+    (Linux keeps ``ru_maxrss`` across the fork and exec).
+    """
     edf = folder / f"psg_{hours:g}h.edf"
     if not edf.exists():
         print(f"writing a {hours:g}-h PSG to {edf} ...", flush=True)
-        write_edf(simulate_night(seed=SEED, spec=NightSpec(duration_h=hours, fs_leg=FS_LEG)),
-                  edf, extra_channels="full")
+        code = ("import sys; from plms.simulate import NightSpec, simulate_night, write_edf; "
+                f"write_edf(simulate_night(seed={SEED}, spec=NightSpec(duration_h={hours!r}, "
+                f"fs_leg={FS_LEG!r})), sys.argv[1], extra_channels='full')")
+        subprocess.run([sys.executable, "-c", code, str(edf)], check=True)
     return edf
 
 

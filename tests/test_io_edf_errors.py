@@ -150,12 +150,20 @@ def test_unparseable_annotation_record_in_edf_plus_c(tmp_path):
     assert read_recording(path, read_annotations=False).file_type == "EDF+C"
 
 
+@pytest.mark.parametrize("copied", [False, True])
 @pytest.mark.parametrize("damage", ["cut", "deleted"])
-def test_a_file_cut_or_gone_after_its_header_was_read_lazily(tmp_path, damage):
-    """The legs read on demand meet the damage only when read: still one clear sentence."""
+def test_a_file_cut_or_gone_after_its_header_was_read_lazily(tmp_path, damage, copied):
+    """A channel read on demand meets the damage only when read: still one clear sentence
+    (read from the records, or in the pass that copies its bytes, SignalColumns).
+    ``read_recording(lazy=True)`` makes that copy at once, so its channels are built here."""
+    from plms.io._edfformat import read_header
+    from plms.io.psg.lazy import LazySamples, SignalColumns
+
     path = tmp_path / "night.edf"
     write_fixture(path, legs_fixture(n_records=N_RECORDS, spr=SPR))
-    leg = read_recording(path, read_annotations=False, lazy=True).legs["left"].data
+    header = read_header(path)
+    sig = header.ordinary_signals[0]
+    leg = LazySamples(header, (sig,), 1.0, SignalColumns(header, [sig]) if copied else None)
     raw = path.read_bytes()
     if damage == "cut":
         path.write_bytes(raw[:len(raw) - LEG_BYTES_PER_RECORD * 3 // 2])   # mid record 9

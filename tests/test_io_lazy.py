@@ -60,3 +60,31 @@ def test_lazy_channels_hold_the_samples_of_the_whole_channel_reader(tmp_path, ki
         assert np.array_equal(np.asarray(b.data), a.data)
     if legs[0] == "Leg L":   # the 40 samples written beyond the physical maximum
         assert lazy.left.saturated_fraction == pytest.approx(40 / (FS * SECONDS))
+
+
+@pytest.mark.parametrize("kind", ["edf", "bdf"])
+def test_the_records_are_read_once_for_all_the_lazy_channels(tmp_path, monkeypatch, kind):
+    """One pass over the data records copies the legs' and the ECG's bytes; every later
+    read (clipping scan, stretches, whole channels) takes them from that copy."""
+    import plms.io.psg.lazy as lazy_module
+
+    file_type = pyedflib.FILETYPE_EDFPLUS if kind == "edf" else pyedflib.FILETYPE_BDFPLUS
+    path = _write(tmp_path / f"night.{kind}", file_type, clip_at=slice(100, 140))
+    whole = read_recording(path, left="Lleg1-Lleg2", right="Leg R", ecg="ECG")
+    reads = []
+    real = lazy_module.read_records
+
+    def counted(header, first, last):
+        reads.append((first, last))
+        return real(header, first, last)
+
+    monkeypatch.setattr(lazy_module, "READ_CHUNK_BYTES", 1)   # one record a read
+    monkeypatch.setattr(lazy_module, "read_records", counted)
+    monkeypatch.setattr(lazy_module, "read_digital_range", None)   # never called
+    rec = read_recording(path, left="Lleg1-Lleg2", right="Leg R", ecg="ECG", lazy=True)
+    for side in ("left", "right", "ecg"):
+        a, b = getattr(whole, side), getattr(rec, side)
+        assert b.saturated_fraction == a.saturated_fraction
+        for lo, hi in RANGES:
+            assert np.array_equal(b.data[lo:hi], a.data[lo:hi])
+    assert reads == [(k, k + 1) for k in range(SECONDS)]   # 1-s records, each read once

@@ -471,24 +471,26 @@ def read_records(header: EdfHeader, first: int, last: int) -> npt.NDArray[np.uin
 def record_samples(header: EdfHeader, signal: SignalHeader, rows: npt.NDArray[np.uint8]
                    ) -> npt.NDArray[np.int32]:
     """The integer samples of one signal in records read by :func:`read_records`."""
-    width = header.sample_bytes
-    spr = signal.samples_per_record
-    cols = rows[:, signal.byte_offset: signal.byte_offset + spr * width].reshape(-1, width)
+    off, width = signal.byte_offset, header.sample_bytes
+    return decode_samples(rows[:, off: off + signal.samples_per_record * width], width)
+
+
+def decode_samples(raw: npt.NDArray[np.uint8], width: int) -> npt.NDArray[np.int32]:
+    """Integers from samples of ``width`` bytes (EDF 2; BDF 3, 24-bit two's complement).
+    >>> decode_samples(np.array([1, 0, 255, 255, 0, 128], np.uint8), 3).tolist()
+    [-65535, -8388353]
+    """
+    cols = raw.reshape(-1, width)
     if width == EDF_SAMPLE_BYTES:
         return cols.view("<i2").reshape(-1).astype(np.int32)
-    # 24-bit little-endian two's complement
     return (cols[:, 0].astype(np.int32) | (cols[:, 1].astype(np.int32) << 8)
             | (cols[:, 2].view(np.int8).astype(np.int32) << 16))
 
 
 def read_digital_range(header: EdfHeader, signal: SignalHeader, start: int, stop: int
                        ) -> npt.NDArray[np.int32]:
-    """The integer samples ``start:stop`` of one signal, read from its data records.
-
-    Only the records holding them are read, with one seek and one read into
-    a buffer of those records (:func:`read_records`); the samples are clipped
-    to the signal's length.
-    """
+    """The integer samples ``start:stop`` of one signal (clipped to its length), read from
+    the records holding them only (one seek and one read, :func:`read_records`)."""
     spr = signal.samples_per_record
     start, stop = max(0, start), min(stop, header.n_records * spr)
     if stop <= start:

@@ -22,22 +22,25 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-import edfio
 import numpy as np
 import numpy.typing as npt
 
 from plms.errors import PlmsInputError
 from plms.io._edfformat import HEADER_ENCODING, EdfHeader, SignalHeader
 
+if TYPE_CHECKING:  # pragma: no cover
+    import edfio
+
+    #: edfio's ordinary signals of one file.
+    _EdfioSignals = tuple[edfio.EdfSignal | edfio.BdfSignal, ...]
+
 #: An annotation: onset in seconds from the first sample, duration or None, text.
 Item = tuple[float, float | None, str]
 #: Longest library message quoted in an error.
 MAX_QUOTED_CHARS = 200
 _T = TypeVar("_T")
-#: edfio's ordinary signals of one file.
-_EdfioSignals = tuple[edfio.EdfSignal | edfio.BdfSignal, ...]
 
 
 class _Reader(Protocol):
@@ -57,6 +60,8 @@ class _EdfioReader:
 
     def __init__(self, header: EdfHeader, with_annotations: bool) -> None:
         del with_annotations  # edfio reads annotations on demand
+        import edfio  # imported when used (a recording read on demand does without it)
+
         self._file: edfio.Edf | edfio.Bdf | None
         if header.fmt == "EDF":
             self._file = edfio.read_edf(

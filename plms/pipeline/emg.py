@@ -61,7 +61,9 @@ def detect_legs(
     reductions release the GIL, chunking bounds their memory), beside the
     R-peak detection of ``ecg`` (samples in µV, rate) when it is given; the
     rules on the 100-Hz bins, with the heart beats gated out, run one leg
-    after the other, which keeps the peak memory of a night low. ``threads``
+    after the other, which keeps the peak memory of a night low (when the
+    beats come from the ECG, a leg's rules run while the next leg is still
+    being conditioned). ``threads``
     caps the threads (default one per leg); 1 works in this thread. Without
     ``heartbeats_s`` nor ``ecg`` (no ECG channel) the beats are sought in the
     legs' own cardiac artifact (``settings.leg_beats``); a warning says what
@@ -75,6 +77,8 @@ def detect_legs(
     detections: dict[str, LegDetection] = {}
     warnings: list[str] = []
     chunk_s = STREAM_CHUNK_S if ecg is not None and isinstance(ecg[0], LazySamples) else None
+    # the beats are known without the legs: each leg's rules may follow its conditioning
+    beats_first = ecg is not None or heartbeats_s is not None or not settings.leg_beats.enabled
     if threads is not None and threads <= 1:
         conditioned = {side: _condition(leg, rules, settings) for side, leg in legs.items()}
         if ecg is not None:
@@ -88,22 +92,22 @@ def detect_legs(
                          if ecg is not None else None)
             futures = {side: pool.submit(_condition, leg, rules, settings)
                        for side, leg in legs.items()}
-            conditioned = {side: job.result() for side, job in futures.items()}
             if beats_job is not None:
                 heartbeats_s = beats_job.result()
+            if beats_first:
+                # a leg's rules (here) while the pool still conditions the next leg;
+                # the legs' rules still one after the other
+                for side, job in futures.items():
+                    detections[side] = _detect(job.result(), rules, heartbeats_s, settings)
+            conditioned = {side: job.result() for side, job in futures.items()
+                           if side not in detections}
     del ecg
     if heartbeats_s is None and settings.leg_beats.enabled:
         heartbeats_s = _beats_from_legs(legs, conditioned, settings, warnings)
     for side, leg in legs.items():
-        cond = conditioned.pop(side)
-        chunk = None
-        sink = None
-        if isinstance(cond, StreamedLeg):
-            chunk = int(round(STREAM_CHUNK_S * cond.rate_hz))
-            sink = file_sink(cond.bins.n_bins)
-        det = detect_conditioned(cond, rules=rules, heartbeats_s=heartbeats_s,
-                                 settings=settings, chunk_bins=chunk, sink=sink)
-        detections[side] = det
+        if side not in detections:
+            detections[side] = _detect(conditioned.pop(side), rules, heartbeats_s, settings)
+        det = detections[side]
         tables.append(det.events.assign(side=side))
         excluded_min = float(det.excluded["duration"].sum()) / 60.0
         if excluded_min > 0:
@@ -118,6 +122,18 @@ def detect_legs(
                 "is unreliable (summary high_tone_min)")
     lms = pd.concat(tables, ignore_index=True).sort_values("onset", kind="stable")
     return lms.reset_index(drop=True), detections, warnings
+
+
+def _detect(cond: ConditionedLeg | StreamedLeg, rules: Rules, heartbeats_s: Heartbeats | None,
+            settings: DetectorSettings) -> LegDetection:
+    """The rules applied to a conditioned leg (a 10-min chunk at a time when streamed)."""
+    chunk = None
+    sink = None
+    if isinstance(cond, StreamedLeg):
+        chunk = int(round(STREAM_CHUNK_S * cond.rate_hz))
+        sink = file_sink(cond.bins.n_bins)
+    return detect_conditioned(cond, rules=rules, heartbeats_s=heartbeats_s,
+                              settings=settings, chunk_bins=chunk, sink=sink)
 
 
 def _condition(leg: LegSignal, rules: Rules, settings: DetectorSettings

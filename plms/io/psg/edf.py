@@ -30,7 +30,7 @@ from plms.io._edfformat import (
 from plms.io._readers import LibraryFile
 from plms.io.channels import ChannelChoice, choose_leg_channels
 from plms.io.ecg_channel import choose_ecg_channel
-from plms.io.psg.lazy import LazySamples
+from plms.io.psg.lazy import LazySamples, SignalColumns
 from plms.io.annotations.edf_annotations import annotations_from_tal
 
 #: Below this rate a channel cannot hold the 10-100 Hz EMG band at all.
@@ -356,13 +356,17 @@ def read_recording(
     start_offset, time_notes = time_keeping(header)
     notes += time_notes
     with_annotations = read_annotations and bool(header.annotation_signals)
+    # read on demand: the legs' and the ECG's bytes copied in one pass over the records
+    ecg_signals = [sig for sig in header.ordinary_signals if sig.label == ecg_label]
+    columns = SignalColumns(header, leg_signals + ecg_signals) if lazy else None
     with LibraryFile(header, annotations=with_annotations, prefer_unmapped=lazy) as source:
         channels: dict[str, Channel] = {
-            side: (_lazy_channel(header, str(choice.label(side)), sources[side], unit) if lazy
+            side: (_lazy_channel(header, str(choice.label(side)), sources[side], unit, columns)
+                   if columns is not None
                    else _read_leg(header, str(choice.label(side)), sources[side], unit, source))
             for side in choice.sides}
         notes += _unit_override_notes(leg_signals, unit)
-        ecg_ch, ecg_notes = _read_ecg(header, ecg_label, source, lazy)
+        ecg_ch, ecg_notes = _read_ecg(header, ecg_label, source, columns)
         notes += ecg_notes
         annotations = Annotations(source=str(path))
         if with_annotations:
@@ -430,7 +434,7 @@ def _read_leg(
 
 
 def _lazy_channel(header: EdfHeader, label: str, sigs: list[SignalHeader],
-                  unit: str | None) -> Channel:
+                  unit: str | None, columns: SignalColumns | None = None) -> Channel:
     """A channel (one signal or the difference of two) whose samples are read when asked."""
     for sig in sigs:
         _check_calibration(header, sig)
@@ -441,7 +445,7 @@ def _lazy_channel(header: EdfHeader, label: str, sigs: list[SignalHeader],
         )
     used_unit = sigs[0].unit if unit is None else unit
     scale = _scale_for(used_unit, sigs[0].label, header.path)
-    data = LazySamples(header, tuple(sigs), scale)
+    data = LazySamples(header, tuple(sigs), scale, columns)
     ranges = []
     for sig in sigs:
         low, high = sorted((sig.physical_min * scale, sig.physical_max * scale))
@@ -482,15 +486,14 @@ def _unit_override_notes(legs: list[SignalHeader], unit: str | None) -> list[str
     return notes
 
 
-def _read_ecg(
-    header: EdfHeader, label: str | None, source: LibraryFile, lazy: bool = False
-) -> tuple[Channel | None, list[str]]:
-    """The ECG channel; an unusable one is skipped with a warning, not an error."""
+def _read_ecg(header: EdfHeader, label: str | None, source: LibraryFile,
+              columns: SignalColumns | None = None) -> tuple[Channel | None, list[str]]:
+    """The ECG channel (on demand with ``columns``); an unusable one is skipped with a warning."""
     if label is None:
         return None, []
     try:
-        if lazy:
-            return _lazy_channel(header, label, [_signal(header, label)], None), []
+        if columns is not None:
+            return _lazy_channel(header, label, [_signal(header, label)], None, columns), []
         return read_channel(header, _signal(header, label), source=source), []
     except PlmsInputError as exc:
         return None, [f"the ECG channel was not used: {exc.problem}"]

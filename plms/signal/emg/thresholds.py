@@ -16,6 +16,10 @@ from plms.rules import Rules
 
 __all__ = ["noise_thresholds", "passes_morphology"]
 
+#: Windows of :func:`passes_morphology` whose medians are taken at a time (each
+#: window's median is its own: the answer does not depend on the grouping).
+MORPHOLOGY_WINDOW_GROUP = 16
+
 
 def passes_morphology(env: npt.NDArray[np.float64], base: npt.NDArray[np.float64],
                       on: int, off: int, rate_hz: float, rules: Rules,
@@ -30,9 +34,14 @@ def passes_morphology(env: npt.NDArray[np.float64], base: npt.NDArray[np.float64
     seg = env[on:off] - base[on:off]
     if seg.size < width:
         return False
-    medians = np.median(np.lib.stride_tricks.sliding_window_view(seg, width), axis=1)
+    windows = np.lib.stride_tricks.sliding_window_view(seg, width)
     need = np.maximum(rules.morphology_median_above_baseline_uv, low_uv[on:off])
-    return bool((medians >= need[: medians.size]).any())
+    # a few windows at a time, from the onset: a movement usually passes in its first ones
+    for a in range(0, windows.shape[0], MORPHOLOGY_WINDOW_GROUP):
+        medians = np.median(windows[a: a + MORPHOLOGY_WINDOW_GROUP], axis=1)
+        if (medians >= need[a: a + medians.size]).any():
+            return True
+    return False
 
 
 def noise_thresholds(noise_sd: npt.NDArray[np.float64], rules: Rules, onset_sd: float,
