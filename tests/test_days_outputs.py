@@ -166,7 +166,7 @@ def test_outputs_read_back_and_report_rebuilt(days, tmp_path):
     np.testing.assert_allclose(back.results[2].events["onset"],
                                days.results[2].events["onset"], atol=1e-3)
     assert back.nonwear["start_s"].tolist() == [NONWEAR_S[0]]
-    page = report_from_outputs(days_files(tmp_path, "week").summary_json)
+    page = report_from_outputs(days_files(tmp_path, "week").summary_json, dpi=40)
     assert page == tmp_path / "week.report.html" and page.is_file()
 
 

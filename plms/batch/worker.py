@@ -196,24 +196,6 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _days_figures(summary: dict[str, Any]) -> dict[str, Any]:
-    """The ``summary.csv`` figures of a multi-day recording: totals over its scored
-    nights, the pooled PLMS index, the nights scored."""
-    from plms.result import NIGHT_OK
-
-    scored = [n for n in summary.get("nights") or [] if n.get("status") == NIGHT_OK]
-
-    def total(key: str) -> float | None:
-        values = [n.get(key) for n in scored]
-        return None if not values or any(v is None for v in values) else sum(values)
-
-    return {"tib_min": total("tib_min"), "tst_min": total("tst_min"), "n_lm": total("n_lm"),
-            "n_plms": total("n_plms"), "plms_index": summary.get("plms_index_pooled"),
-            "rules": summary.get("rules"), "modality": "accel",
-            "plms_version": summary.get("plms_version"),
-            "n_nights": summary.get("nights_scored", len(scored))}
-
-
 def summary_row(task: NightTask, out_root: str | os.PathLike[str]) -> dict[str, Any]:
     """The ``summary.csv`` row of a night whose files are written (read from them).
 
@@ -224,14 +206,14 @@ def summary_row(task: NightTask, out_root: str | os.PathLike[str]) -> dict[str, 
     nights pooled, ``events_tsv`` empty and ``STEM.nights.csv`` first among the
     ``extra_outputs``; its nights are in ``STEM.nights.csv``.
     """
-    from plms.outputs.days import DAYS_KIND
+    from plms.outputs.days import DAYS_KIND, days_totals
 
     root = Path(out_root)
     paths = expected_outputs(task)
     summary: dict[str, Any] = dict(read_summary_json(paths["summary_json"]))
     days = summary.get("kind") == DAYS_KIND
     if days:
-        summary.update(_days_figures(summary))
+        summary.update(days_totals(summary), modality="accel")
     row: dict[str, Any] = {"input": task.path, "night": task.stem, "status": "ok", "error": ""}
     for column, key in _FIGURES.items():
         row[column] = summary.get(key)

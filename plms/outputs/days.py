@@ -168,6 +168,29 @@ def days_summary(result: DaysResult, out_dir: str | os.PathLike[str] | None = No
     return summary
 
 
+def days_totals(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A multi-day ``STEM.summary.json``'s figures as one row of a table of nights.
+
+    ``tib_min``, ``tst_min``, ``n_lm`` and ``n_plms`` summed over the nights of
+    status ``ok`` (None when one of them lacks the figure or none was scored),
+    ``plms_index`` the index of all nights pooled, ``n_nights`` the nights scored.
+
+    >>> days_totals({"nights": [{"status": "ok", "tst_min": 400.0, "n_plms": 60},
+    ...                         {"status": "no sleep period", "tst_min": None}],
+    ...              "plms_index_pooled": 9.0, "nights_scored": 1})["tst_min"]
+    400.0
+    """
+    scored = [n for n in summary.get("nights") or [] if n.get("status") == "ok"]
+
+    def total(key: str) -> Any:
+        values = [n.get(key) for n in scored]
+        return None if not values or any(v is None for v in values) else sum(values)
+
+    return {"tib_min": total("tib_min"), "tst_min": total("tst_min"), "n_lm": total("n_lm"),
+            "n_plms": total("n_plms"), "plms_index": summary.get("plms_index_pooled"),
+            "n_nights": summary.get("nights_scored", len(scored))}
+
+
 def _night_row(result: DaysResult, number: int) -> Mapping[str, Any]:
     nights = result.nights
     if "night" not in nights.columns:

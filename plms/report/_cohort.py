@@ -13,6 +13,7 @@ import pandas as pd
 from plms.errors import PlmsInputError
 from plms.io.names import BATCH_SUMMARY_CSV, COHORT_INDEX_HTML, SUMMARY_JSON, night_files
 from plms.io.results import read_summary_csv, read_summary_json
+from plms.outputs.days import days_totals
 from plms.report._html import esc, fmt, json_value, page, png_img
 from plms.rules import WASM2016  # the clinical PLMS-index threshold (same in every preset)
 
@@ -87,18 +88,6 @@ KIND_NIGHT = "night"
 KIND_DAYS = "recording"
 
 
-def _days_row(s: Mapping[str, Any]) -> dict[str, Any]:
-    """A multi-day recording's figures for the cohort table: totals over its scored
-    nights, the PLMS index of all nights pooled."""
-    scored = [n for n in s.get("nights") or [] if n.get("status") == "ok"]
-    row: dict[str, Any] = {"rules": s.get("rules"),
-                           "plms_index": s.get("plms_index_pooled")}
-    for key in ("tst_min", "n_lm", "n_plms"):
-        values = [n.get(key) for n in scored]
-        row[key] = None if not values or None in values else sum(values)
-    return row
-
-
 def cohort_table(out_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """One row per night of a folder: key figures, status, error, report link.
 
@@ -118,7 +107,7 @@ def cohort_table(out_dir: str | os.PathLike[str]) -> pd.DataFrame:
         status = b.get("status") or ("ok" if stem in summaries else "error")
         row: dict[str, Any] = {"night": stem, "status": status, "error": b.get("error", "")}
         days = s.get("kind") == "days"
-        figures = _days_row(s) if days else s
+        figures = days_totals(s) | {"rules": s.get("rules")} if days else s
         for key, _, _ in COHORT_COLUMNS:
             row[key] = figures.get(key)
         row["kind"] = KIND_DAYS if days else KIND_NIGHT

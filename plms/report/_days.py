@@ -22,6 +22,7 @@ import pandas as pd
 from plms.io.names import days_files
 from plms.report._html import esc, fmt, json_value, page
 from plms.report._night import REPORT_DPI, _figure, threshold_of, write_report
+from plms.result import DAYS_KEY_FIGURES
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.result import DaysResult, ScoreResult
@@ -37,20 +38,6 @@ NIGHT_TABLE: tuple[tuple[str, str, int], ...] = (
     ("nonwear_min", "non-wear (min)", 1), ("window_source", "window", 0),
     ("status", "status", 0),
 )
-#: Rows of the multi-night figures table: (summary key, label, unit, decimals).
-DAYS_FIGURE_ROWS: tuple[tuple[str, str, str, int], ...] = (
-    ("n_nights", "Nights found", "", 0),
-    ("nights_scored", "Nights scored", "", 0),
-    ("plms_index_mean", "PLMS index, mean of nights", "/h", 1),
-    ("plms_index_median", "PLMS index, median of nights", "/h", 1),
-    ("plms_index_sd", "PLMS index, SD across nights", "/h", 1),
-    ("plms_index_cv", "PLMS index, coefficient of variation", "", 2),
-    ("nights_plms_ge_15", "Nights at or above the threshold", "", 0),
-    ("plms_index_pooled", "PLMS index, all nights pooled", "/h", 1),
-    ("nonwear_min", "Non-wear, whole recording", "min", 1),
-)
-
-
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value))
 
@@ -79,7 +66,7 @@ def night_report_path(result: DaysResult, out_dir: str | os.PathLike[str], numbe
 def _figures_table(summary: Mapping[str, Any]) -> str:
     rows = ['<table class="figures"><thead><tr><th>figure</th><th class="num">value</th>'
             "<th>unit</th></tr></thead><tbody>"]
-    for key, label, unit, decimals in DAYS_FIGURE_ROWS:
+    for key, label, unit, decimals in DAYS_KEY_FIGURES:
         value = summary.get(key)
         rows.append(f"<tr><td>{esc(label)}</td><td class=\"num\" data-key=\"{esc(key)}\" "
                     f"data-value=\"{esc(json_value(value))}\">{esc(fmt(value, decimals))}</td>"
