@@ -122,3 +122,25 @@ def test_options_days_and_diary_are_checked():
     with pytest.raises(ValueError, match="not 'off'"):
         score_options(diary="d.csv", days="off")
     assert score_options(diary="d.csv").days == "auto"
+
+
+def test_batch_of_a_week_and_a_night_in_processes_and_on_dask(week, tmp_path):
+    """A week and a one-night recording in one batch: one row each; worker processes
+    and a Dask cluster write the same table."""
+    from plms.batch import run_batch
+    from plms.simulate import AccelSpec, simulate_accel_night, write_accel_edf
+
+    night = write_accel_edf(simulate_accel_night(3, AccelSpec(duration_h=0.25, fs_hz=25.0,
+                                                              difficulty="clean")),
+                            tmp_path / "night.edf")
+    table = run_batch([week, night], tmp_path / "procs", jobs=2)
+    rows = table.set_index("night")
+    assert rows["status"].tolist() == ["ok", "ok"]
+    assert rows.loc["week", "n_nights"] == 2 and pd.isna(rows.loc["night", "n_nights"])
+    assert rows.loc["night", "events_tsv"] == "night.events.tsv"
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        on_dask = run_batch([week, night], tmp_path / "dask", scheduler=client)
+    pd.testing.assert_frame_equal(on_dask, table)

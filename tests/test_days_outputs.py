@@ -153,7 +153,7 @@ def test_report_links_every_scored_night(days, tmp_path):
     assert 'href="week/night01.report.html"' in html and 'href="week/night02.report.html"' in html
     assert html.count("<img") == 2 and "no sleep period" in html
     night = written[1].read_text()
-    assert "23:00" in night                         # the night drawn from its own window
+    assert "<h1>Leg movements in sleep: week night 1</h1>" in night
 
 
 def test_outputs_read_back_and_report_rebuilt(days, tmp_path):
@@ -180,3 +180,15 @@ def test_cohort_lists_the_recording_and_its_nights(days, tmp_path):
     assert table.loc["week/night02", "kind"] == "night"
     assert table.loc["week/night02", "plms_index"] == pytest.approx(
         days.results[2].summary["plms_index"])
+
+
+def test_a_night_report_sees_the_night_as_if_recorded_alone(days):
+    from plms.report._days import night_as_recorded
+
+    night = night_as_recorded(days, 2)
+    assert night.events["onset"].between(0.0, NIGHT_H * 3600.0).all()
+    np.testing.assert_allclose(night.events["onset"] + WINDOWS_S[2],
+                               days.results[2].events["onset"])
+    assert night.summary["recording_start"] == clock(WINDOWS_S[2])
+    assert night.stem == "week night 2"
+    assert days.results[2].events["onset"].min() >= WINDOWS_S[2]     # the input untouched

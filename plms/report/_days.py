@@ -192,9 +192,10 @@ def night_as_recorded(result: DaysResult, number: int) -> ScoreResult:
     (events, per-leg movements) in seconds from the recording start; the
     night report draws the night from its start, so these are moved back by
     the window start (lights off), and so is a hypnogram that was moved with
-    them; the night's recording start becomes the window's clock time.
+    them; the night's recording start becomes the window's clock time. Its
+    name is ``STEM night N``.
     """
-    night = result.results[number]
+    night = replace(result.results[number], stem=f"{result.stem} night {number}")
     match = result.nights[result.nights["night"] == number]
     start: Any = match.iloc[0].get("start_s") if len(match) else None
     if _missing(start) or not float(start):
