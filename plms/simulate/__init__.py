@@ -33,6 +33,11 @@ sleep lab exchanges.
 """
 
 from plms.simulate.accel import AccelSpec, SimulatedAccelNight, simulate_accel_night
+from plms.simulate.accel_days import SimulatedAccelDays, iter_accel_days, simulate_accel_days
+from plms.simulate.accel_days_export import (
+    write_accel_days_csv, write_accel_days_edf, write_accel_days_truth,
+)
+from plms.simulate.accel_days_plan import DaysSpec
 from plms.simulate.accel_export import (
     write_accel_csv, write_accel_edf, write_accel_hypnogram_xml, write_accel_truth_tsv,
 )
@@ -43,17 +48,24 @@ from plms.simulate.spec import NightSpec, SimChannel, SimulatedNight, truth_anno
 
 __all__ = [
     "AccelSpec",
+    "DaysSpec",
     "NightSpec",
     "SimChannel",
+    "SimulatedAccelDays",
     "SimulatedAccelNight",
     "SimulatedNight",
     "emg_level",
+    "iter_accel_days",
     "one_channel_truth",
     "reference_bandpass",
+    "simulate_accel_days",
     "simulate_accel_night",
     "simulate_night",
     "truth_annotations",
     "write_accel_csv",
+    "write_accel_days_csv",
+    "write_accel_days_edf",
+    "write_accel_days_truth",
     "write_accel_edf",
     "write_accel_hypnogram_xml",
     "write_accel_truth_tsv",
