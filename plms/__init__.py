@@ -14,6 +14,8 @@ The public API:
 - :func:`rescore` applies them to the leg movements scored in an annotation file;
 - :func:`detect_lm` finds leg movements in one leg's EMG array;
 - :func:`apply_rules` and :func:`compute_summary` are the two halves of :func:`score_lms`;
+- :func:`validate` compares a test scoring with a reference (``plms validate``:
+  leg movements, PLMS indices, and sleep/wake epoch by epoch);
 - :class:`Rules` with the presets ``"wasm2016"`` and ``"aasm"``, :class:`Hypnogram`.
 
 The subpackages (``plms.io``, ``plms.rules``, ``plms.validation``, ``plms.simulate``,
@@ -31,7 +33,7 @@ __all__ = [
     "AASM", "WASM2016", "Annotations", "Hypnogram", "PlmsError", "PlmsInputError",
     "RescoreOptions", "Rules", "ScoreOptions", "ScoreResult", "Summary", "__version__",
     "apply_rules", "compute_summary", "detect_lm", "detect_lm_raw", "get_rules", "rescore",
-    "score", "score_accel", "score_edf", "score_lms",
+    "score", "score_accel", "score_edf", "score_lms", "validate",
     "DaysResult", "score_days",
 ]
 
@@ -48,7 +50,7 @@ _LAZY = {
     "rescore": "plms.pipeline.rescore",
     "score_accel": "plms.pipeline.accel", "score": "plms.api",
     "ScoreOptions": "plms.options", "RescoreOptions": "plms.options",
-    "Summary": "plms.summary",
+    "Summary": "plms.summary", "validate": "plms.validation",
     "DaysResult": "plms.result", "score_days": "plms.api",
 }
 
@@ -78,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from plms.rules import AASM, WASM2016, Rules, get_rules
     from plms.scoring import apply_rules
     from plms.summary import Summary
+    from plms.validation import validate
 
 
 def __getattr__(name: str) -> Any:

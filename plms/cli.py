@@ -145,12 +145,15 @@ def _add_validate_parser(sub: Any) -> None:
         "validate", help="compare two scorings of the same night(s)",
         description="Compare a TEST scoring (e.g. an ankle device) with a REFERENCE scoring "
                     "(e.g. the PSG's EMG scored by a technician): event-level agreement per "
-                    "leg and after bilateral combination, and PLMS index agreement over the "
-                    "nights. Writes DIR/validation.json, DIR/nights.csv and, with two nights "
-                    "or more, DIR/bland_altman.png, all of them or none.")
+                    "leg and after bilateral combination, PLMS index agreement over the "
+                    "nights and, where both sides have a hypnogram, sleep/wake epoch by epoch "
+                    "(accuracy, kappa, sleep sensitivity, wake specificity) with TST, sleep "
+                    "efficiency, WASO and sleep onset latency. Writes DIR/validation.json, "
+                    "DIR/nights.csv and, with two nights or more, DIR/bland_altman.png, all of "
+                    "them or none.")
     validate.add_argument("reference", metavar="REFERENCE",
-                          help="a scoring file plms reads (or plms's own events.tsv), or a "
-                               "folder of them (nights paired by file stem)")
+                          help="a scoring or hypnogram file plms reads (or plms's own "
+                               "events.tsv), or a folder of them (nights paired by file stem)")
     validate.add_argument("test", metavar="TEST", help="the same for the scoring under test")
     validate.add_argument("--out", required=True, metavar="DIR", help="output folder")
     validate.add_argument("--shift", type=_shift_value, default=None, metavar="SECONDS|auto",
@@ -426,6 +429,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     from plms.errors import PlmsError
     from plms.validation import validate
+    from plms.validation.text import validation_report
 
     if not 0 <= args.iou < 1 or args.tolerance < 0 or args.max_shift <= 0:
         print("error: --iou must be in [0, 1), --tolerance >= 0 and --max-shift > 0",
@@ -450,29 +454,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for note in result.warnings:
         print(f"warning: {note}", file=sys.stderr)
     if not args.quiet:
-        print(_validation_report(result, written))
+        print(validation_report(result, written))
     return EXIT_OK
-
-
-def _validation_report(result: Any, written: list[Path]) -> str:
-    lines = [f"{len(result.nights)} night(s) compared"]
-    for row in result.events.itertuples():
-        lines.append(f"  {row.leg:<9s} by {row.match:<6s} sensitivity {row.sensitivity:.3f}  "
-                     f"precision {row.precision:.3f}  F1 {row.f1:.3f}  "
-                     f"({row.tp}/{row.n_ref} reference, {row.n_test} test)")
-    a = result.agreement
-    if a.get("bias") is not None:
-        loa = (f", limits of agreement {a['loa_lower']:.1f} to {a['loa_upper']:.1f}/h"
-               if a.get("loa_lower") is not None else "")
-        lines.append(f"  PLMS index bias {a['bias']:+.1f}/h{loa}")
-        resp = a.get("respiratory_events") or {}
-        if resp.get("note"):
-            lines.append(f"  respiratory events scored on one side only: {resp['note']}")
-    shifts = result.nights["shift_s"]
-    if (shifts != 0).any():
-        lines.append(f"  shift applied to the test: {', '.join(f'{v:g} s' for v in shifts)}")
-    lines.append(f"  outputs: {', '.join(str(p) for p in written)}")
-    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -193,6 +193,68 @@ class Hypnogram:
         """Wake time in minutes: W epochs in bed."""
         return self.minutes(("W",))
 
+    @property
+    def sleep_efficiency(self) -> float | None:
+        """TST over time in bed (a fraction, 0-1); None without time in bed.
+
+        Time in bed is lights off to lights on, or the whole scored record
+        without lights markers (:attr:`tib_min`).
+
+        Examples
+        --------
+        >>> Hypnogram.from_labels(["W", "N1", "N2", "W"]).sleep_efficiency
+        0.5
+        """
+        tib = self.tib_min
+        return self.tst_min / tib if tib > 0 else None
+
+    def _sleep_epochs_in_bed(self) -> npt.NDArray[np.int64]:
+        return np.flatnonzero(np.isin(self.stages, SLEEP_STAGES) & self.tib_mask())
+
+    @property
+    def sleep_onset_s(self) -> float | None:
+        """Start of the first sleep epoch in bed (s from the recording start); None: no sleep."""
+        sleep = self._sleep_epochs_in_bed()
+        return float(self.epoch_onsets[sleep[0]]) if sleep.size else None
+
+    @property
+    def sol_min(self) -> float | None:
+        """Sleep onset latency: lights off (else the first epoch) to the first sleep epoch.
+
+        None when there is no sleep in bed. A lights-off marker before the
+        first epoch counts from the first epoch.
+
+        Examples
+        --------
+        >>> Hypnogram.from_labels(["W", "W", "W", "N1", "W", "N2"], lights_off_s=30.0).sol_min
+        1.0
+        """
+        onset = self.sleep_onset_s
+        if onset is None:
+            return None
+        start = self.start_s if self.lights_off_s is None else max(self.lights_off_s,
+                                                                    self.start_s)
+        return max(onset - start, 0.0) / 60.0
+
+    @property
+    def waso_min(self) -> float | None:
+        """Wake after sleep onset: W epochs in bed from sleep onset to the last sleep epoch.
+
+        Wake after the last sleep epoch (the final awakening) is not WASO; MT
+        and unscored epochs are neither. None when there is no sleep in bed.
+
+        Examples
+        --------
+        >>> Hypnogram.from_labels(["W", "N1", "W", "U", "N2", "W", "W"]).waso_min
+        0.5
+        """
+        sleep = self._sleep_epochs_in_bed()
+        if not sleep.size:
+            return None
+        between = self.stages[sleep[0]:sleep[-1] + 1] == "W"
+        between &= self.tib_mask()[sleep[0]:sleep[-1] + 1]
+        return float(between.sum() * self.epoch_s / 60.0)
+
     def summary(self) -> pd.DataFrame:
         """Minutes and share of time in bed per stage, as a DataFrame."""
         import pandas as pd

@@ -328,7 +328,8 @@ def test_psg_against_a_single_ankle_night_with_estimated_sleep(tmp_path, capsys)
                                                                  fs_hz=50.0)),
                             tmp_path / "night.csv", "left")
     for src, out in ((psg, "ref"), (ankle, "test")):
-        code, _, err = run_cli(["score", src, "--out", tmp_path / out, "--quiet"], capsys)
+        code, _, err = run_cli(["score", src, "--out", tmp_path / out, "--quiet",
+                                "--write", "nsrr-xml"], capsys)
         assert code == 0, err
     test_summary = json.loads((tmp_path / "test" / "night.summary.json").read_text())
     ref_summary = json.loads((tmp_path / "ref" / "night.summary.json").read_text())
@@ -346,3 +347,10 @@ def test_psg_against_a_single_ankle_night_with_estimated_sleep(tmp_path, capsys)
     # the PSG had respiratory events, the ankle night none: said so
     assert ref_summary["respiratory_scored"] and not test_summary["respiratory_scored"]
     assert "respiratory events scored on one side only" in stdout
+    # the hypnograms written beside the events.tsv (--write nsrr-xml): the PSG's stages
+    # against the estimate, epoch by epoch, with the TST each summary reports
+    sleep = json.loads((out / "validation.json").read_text())["sleep"]
+    assert sleep["pooled"]["n_epochs"] > 0 and "sleep/wake" in stdout
+    night = sleep["per_night"][0]
+    assert night["reference"]["tst_min"] == pytest.approx(ref_summary["tst_min"])
+    assert night["test"]["tst_min"] == pytest.approx(test_summary["tst_min"])

@@ -161,7 +161,7 @@ COHORT_INDEX_HTML: Final = "index.html"
 VALIDATION_JSON: Final = "validation.json"
 #: ``plms validate``: one row per paired night.
 VALIDATION_NIGHTS_CSV: Final = "nights.csv"
-#: ``plms validate``: the Bland-Altman plot (two nights or more).
+#: ``plms validate``: the Bland-Altman plots, PLMS index and sleep figures (two nights or more).
 BLAND_ALTMAN_PNG: Final = "bland_altman.png"
 
 

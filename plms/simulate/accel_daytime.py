@@ -31,7 +31,7 @@ walking) are fixed for a recording.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -170,10 +170,21 @@ def lying_direction(rng: np.random.Generator, wearer: Wearer) -> FloatArray:
 
 def _swayed(rng: np.random.Generator, g: FloatArray, n: int, fs: float, wearer: Wearer,
             deg: tuple[float, float], band: tuple[float, float]) -> FloatArray:
-    """``g`` swaying about ``ml`` and about ``up`` by ``deg`` rms in ``band``."""
+    """``g`` swaying about ``ml`` and about ``up`` by ``deg`` rms in ``band``.
+
+    Small angles: ``g + a * (ml x g) + b * (up x g)``, renormalised.
+    """
     amp = np.radians(rng.uniform(*deg))
-    x = am.rotate(np.tile(g, (n, 1)), wearer.ml, amp * _slow(rng, n, fs, band))
-    return am.rotate(x, wearer.up, amp * _slow(rng, n, fs, band))
+    x = np.tile(g, (n, 1))
+    x += np.outer(amp * _slow(rng, n, fs, band), np.cross(wearer.ml, g))
+    x += np.outer(amp * _slow(rng, n, fs, band), np.cross(wearer.up, g))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x
+
+
+def _rotation_matrix(axis: FloatArray, angle_rad: float) -> FloatArray:
+    """The 3x3 matrix turning row vectors ``v`` into ``v @ m`` rotated about ``axis``."""
+    return am.rotate(np.eye(3), axis, np.full(3, angle_rad))
 
 
 def walking(rng: np.random.Generator, n: int, fs: float, wearer: Wearer) -> FloatArray:
@@ -214,20 +225,29 @@ def standing(rng: np.random.Generator, n: int, fs: float, wearer: Wearer) -> Flo
 
 def _foot_moves(rng: np.random.Generator, x: FloatArray, fs: float, wearer: Wearer,
                 count: int) -> None:
-    """Add ``count`` foot movements (rotations about the ankle, as in the nights) in place."""
+    """Add ``count`` foot movements (rotations about the ankle, as in the nights) in place.
+
+    A movement that settles elsewhere (``end_deg``) turns everything after it;
+    the turns are accumulated in one matrix applied stretch by stretch.
+    """
     n = x.shape[0]
     duration_s = n / fs
-    gravity = x.copy()
+    turned = np.eye(3)
+    done = 0  # x[:done] is final
     for onset in np.sort(rng.uniform(0.0, max(duration_s - LIE_MOVE_S[1], 0.0), size=count)):
         end = float(rng.uniform(*LIE_SETTLE_DEG)) if rng.random() < LIE_SETTLE_P else 0.0
         rot = am.draw_rotation(rng, wearer.geometry, float(onset), float(rng.uniform(*LIE_MOVE_S)),
                                float(rng.uniform(*LIE_MOVE_DEG)), 1, end)
-        i1 = am.window(rot.onset, rot.duration, fs, n)[1]
-        am.render_rotation(rot, wearer.geometry, gravity, x, fs)
-        if end and i1 < n:  # the foot stays where it settled
-            settled = am.rotate(gravity[i1:], rot.axis, np.full(n - i1, np.radians(end)))
-            gravity[i1:] = settled
-            x[i1:] = settled
+        i0, i1 = am.window(rot.onset, rot.duration, fs, n)
+        if i1 <= done:
+            continue
+        x[done:i1] = x[done:i1] @ turned
+        local = replace(rot, onset=rot.onset - i0 / fs)  # rendered on the window alone
+        am.render_rotation(local, wearer.geometry, x[i0:i1].copy(), x[i0:i1], fs)
+        if end:
+            turned = turned @ _rotation_matrix(rot.axis, np.radians(end))
+        done = i1
+    x[done:] = x[done:] @ turned
 
 
 def sitting(rng: np.random.Generator, n: int, fs: float, wearer: Wearer,

@@ -15,9 +15,11 @@ import pandas as pd
 
 from plms.annotations import Annotations
 from plms.errors import PlmsInputError
+from plms.hypnogram import Hypnogram
 from plms.io.names import (
     BATCH_SUMMARY_CSV,
     EVENTS_TSV,
+    EXTRA_SUFFIXES,
     night_files,
     stem_of,
 )
@@ -36,6 +38,9 @@ _SKIPPED_SUFFIXES = (".json", ".png", ".html", ".md")
 
 #: Events tables named after their night: plms's own and a CSV one.
 _EVENTS_SUFFIXES = (EVENTS_TSV, ".events.csv")
+#: plms's own extra outputs that hold the night's hypnogram, read beside its events.tsv
+#: (a folder's ``n1.plms-nsrr.xml`` is the hypnogram of ``n1.events.tsv``, not a night).
+_HYPNOGRAM_EXTRAS = (EXTRA_SUFFIXES["nsrr-xml"], EXTRA_SUFFIXES["edf-annotations"])
 #: Tails of annotation files after the night's stem (``n1-nsrr.xml`` is night ``n1``).
 _ANNOTATION_TAILS = ("-nsrr", "-profusion")
 
@@ -56,6 +61,9 @@ def _folder(path: Path) -> dict[str, Path]:
     files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
                    and not p.name.lower().endswith(_SKIPPED_SUFFIXES)
                    and p.name != BATCH_SUMMARY_CSV)
+    own = {stem_of(p, EVENTS_TSV) for p in files} - {None}
+    files = [p for p in files if not any(stem_of(p, suffix) in own
+                                         for suffix in _HYPNOGRAM_EXTRAS)]
     out: dict[str, Path] = {}
     for p in files:
         stem = _stem(p)
@@ -90,10 +98,20 @@ _NIGHT_KEYS = ("plms_index", "plms_index_incl_resp", "respiratory_scored", "slee
 
 @dataclass(frozen=True)
 class _Night:
-    """One side of a night: its scoring, and why it has no PLMS index when it has none."""
+    """One side of a night: its scoring, and why it has no PLMS index when it has none.
+
+    ``movements`` is False for a hypnogram alone (no leg movement to compare);
+    ``hypnogram_note`` says why a plms events.tsv has no hypnogram.
+    """
 
     result: ScoreResult
     no_index_reason: str | None = None
+    movements: bool = True
+    hypnogram_note: str | None = None
+
+    @property
+    def hypnogram(self) -> Hypnogram | None:
+        return self.result.hypnogram
 
     @property
     def plms_index(self) -> float | None:
@@ -139,13 +157,16 @@ def _with_own_summary(result: ScoreResult, path: Path, rules: Rules) -> _Night:
     """
     from dataclasses import replace
 
+    hypnogram, hyp_note = _own_hypnogram(path)
+    result = replace(result, hypnogram=hypnogram)
     own, problem = _own_summary(path)
     if own is None:
         reason = (f"a plms events.tsv holds no sleep time and {problem}"
                   if result.summary.get("plms_index") is None else None)
         # what the rescoring of the bare table says about respiratory events is not known
         unknown: dict[str, Any] = {**result.summary, "respiratory_scored": None}
-        return _Night(replace(result, summary=cast(Summary, unknown)), reason)
+        return _Night(replace(result, summary=cast(Summary, unknown)), reason,
+                      hypnogram_note=hyp_note)
     summary: dict[str, Any] = {**result.summary, **{k: own.get(k) for k in _NIGHT_KEYS}}
     if own.get("rules") not in (None, rules.name):
         summary.setdefault("warnings", [])
@@ -154,7 +175,73 @@ def _with_own_summary(result: ScoreResult, path: Path, rules: Rules) -> _Night:
     reason = None
     if summary.get("plms_index") is None:
         reason = f"its summary.json has none ({_sleep_reason(summary)})"
-    return _Night(replace(result, summary=cast(Summary, summary)), reason)
+    return _Night(replace(result, summary=cast(Summary, summary)), reason,
+                  hypnogram_note=hyp_note)
+
+
+def _own_hypnogram(path: Path) -> tuple[Hypnogram | None, str | None]:
+    """The hypnogram plms wrote beside its events.tsv (``--write nsrr-xml`` or
+    ``edf-annotations``), or why there is none: the events.tsv holds no hypnogram."""
+    from plms.io import read_annotations
+
+    files = night_files(path.parent, str(stem_of(path, EVENTS_TSV)))
+    for fmt in ("nsrr-xml", "edf-annotations"):
+        sidecar = files.extra(fmt)
+        if sidecar.is_file():
+            try:
+                hypnogram = read_annotations(sidecar).hypnogram
+            except PlmsInputError as exc:
+                return None, f"its {sidecar.name} {exc.problem}"
+            if hypnogram is not None:
+                return hypnogram, None
+    return None, (f"a plms events.tsv holds no hypnogram and neither {files.extra('nsrr-xml').name}"
+                  f" nor {files.extra('edf-annotations').name} lies beside it (score with "
+                  "--write nsrr-xml to keep the hypnogram)")
+
+
+#: Why an annotation file with a hypnogram and no leg movement has no PLMS index here.
+NO_MOVEMENT_REASON = ("the file holds a hypnogram and no scored leg movement (sleep staged, "
+                      "movements not scored?): compared as a hypnogram only")
+
+
+def _sleep_only(result: ScoreResult) -> bool:
+    """A rescored annotation file with a hypnogram and not one leg movement."""
+    per_leg = result.per_leg
+    return result.hypnogram is not None and per_leg is not None and len(per_leg) == 0
+
+
+def _without_indices(result: ScoreResult) -> ScoreResult:
+    """The scoring without the movement figures that would read as 0 movements."""
+    from dataclasses import replace
+
+    summary: dict[str, Any] = {**result.summary, "plms_index": None,
+                               "plms_index_incl_resp": None, "respiratory_scored": None}
+    return replace(result, summary=cast(Summary, summary))
+
+
+def _is_hypnogram_text(path: Path) -> bool:
+    """Whether a file rescoring refused is a hypnogram text (one stage per line)."""
+    from plms.io import detect_format
+
+    try:
+        return detect_format(path) == "hypnogram"
+    except PlmsInputError:
+        return False
+
+
+def _hypnogram_only(path: Path) -> _Night:
+    """A hypnogram file (one stage per line): no leg movement, only sleep to compare."""
+    from plms.io import read_annotations
+
+    hypnogram = read_annotations(path, fmt="hypnogram").hypnogram
+    summary: dict[str, Any] = {"plms_index": None, "respiratory_scored": None,
+                               "tst_min": None if hypnogram is None else hypnogram.tst_min,
+                               "warnings": []}
+    empty = pd.DataFrame({"onset": pd.Series(dtype=float), "duration": pd.Series(dtype=float),
+                          "side": pd.Series(dtype=str)})
+    result = ScoreResult(events=empty, summary=cast(Summary, summary),  # no movements
+                         per_leg=None, hypnogram=hypnogram, stem=_stem(path))
+    return _Night(result, "a hypnogram file holds no leg movements", movements=False)
 
 
 def _sleep_reason(summary: Mapping[str, Any]) -> str:
@@ -183,9 +270,13 @@ def _load(x: Any, rules: Rules) -> _Night:
         try:
             result = rescore(path, rules)
         except PlmsInputError as exc:
+            if _is_hypnogram_text(path):
+                return _hypnogram_only(path)
             result = _read_own_events(path, exc)
         if stem_of(path, EVENTS_TSV) is not None:
             return _with_own_summary(result, path, rules)
+    if not isinstance(x, (ScoreResult, pd.DataFrame)) and _sleep_only(result):
+        return _Night(_without_indices(result), NO_MOVEMENT_REASON, movements=False)
     if result.summary.get("plms_index") is not None:
         return _Night(result)
     reason = _sleep_reason(result.summary)

@@ -14,7 +14,7 @@ from plms.signal.events import match_pairs
 from plms.result import ScoreResult
 from plms.rules import WASM2016, Rules, get_rules
 
-__all__ = ["compare_events", "compare_nights", "estimate_shift", "icc_a1"]
+__all__ = ["bland_altman", "compare_events", "compare_nights", "estimate_shift", "icc_a1"]
 
 _LEGS = ("left", "right", "combined")
 
@@ -163,6 +163,45 @@ def estimate_shift(ref_onsets: Any, test_onsets: Any, *, max_shift_s: float = 12
 
 
 # ---------------------------------------------------------------- night level
+#: Half-width of the Bland-Altman limits of agreement, in SDs of the differences.
+LOA_SD = 1.96
+
+
+def bland_altman(ref: npt.ArrayLike, test: npt.ArrayLike) -> dict[str, Any]:
+    """Bias and Bland-Altman limits of agreement of paired figures (test - reference).
+
+    Pairs with a missing value (None, NaN) on either side are left out.
+
+    Returns
+    -------
+    dict
+        ``n_nights`` (pairs used), ``mean_ref``, ``mean_test``, ``bias`` (mean
+        difference), ``sd_diff`` (its SD, ddof 1) and ``loa_lower``/``loa_upper``
+        (bias -/+ 1.96 SD); None where undefined (no pair; one pair for the SD
+        and limits).
+
+    Examples
+    --------
+    >>> d = bland_altman([5, 10, None], [7, 8, 3])
+    >>> d["n_nights"], d["bias"], round(d["sd_diff"], 4), round(d["loa_upper"], 4)
+    (2, 0.0, 2.8284, 5.5437)
+    """
+    r = np.array([math.nan if v is None else v for v in np.ravel(ref)], float)
+    t = np.array([math.nan if v is None else v for v in np.ravel(test)], float)
+    keep = np.isfinite(r) & np.isfinite(t)
+    r, t = r[keep], t[keep]
+    n = len(r)
+    d = t - r
+    sd = float(d.std(ddof=1)) if n >= 2 else math.nan
+    return {"n_nights": n,
+            "mean_ref": _none(r.mean()) if n else None,
+            "mean_test": _none(t.mean()) if n else None,
+            "bias": _none(d.mean()) if n else None,
+            "sd_diff": _none(sd),
+            "loa_lower": _none(d.mean() - LOA_SD * sd) if n >= 2 else None,
+            "loa_upper": _none(d.mean() + LOA_SD * sd) if n >= 2 else None}
+
+
 def _values(x: Any) -> pd.Series:
     if isinstance(x, pd.DataFrame):
         x = x["plms_index"]
@@ -231,16 +270,9 @@ def compare_nights(ref_summaries: Any, test_summaries: Any, *,
     pair = pd.concat([ref.rename("ref"), test.rename("test")], axis=1, join="inner").dropna()
     r, t = pair["ref"].to_numpy(float), pair["test"].to_numpy(float)
     n = len(r)
-    d = t - r
     out: dict[str, Any] = {"n_nights": n, "threshold_per_h": threshold_per_h,
                            "icc_type": "ICC(A,1) two-way random, absolute agreement"}
-    out["mean_ref"] = _none(r.mean()) if n else None
-    out["mean_test"] = _none(t.mean()) if n else None
-    out["bias"] = _none(d.mean()) if n else None
-    sd = float(d.std(ddof=1)) if n >= 2 else math.nan
-    out["sd_diff"] = _none(sd)
-    out["loa_lower"] = _none(d.mean() - 1.96 * sd) if n >= 2 else None
-    out["loa_upper"] = _none(d.mean() + 1.96 * sd) if n >= 2 else None
+    out.update({k: v for k, v in bland_altman(r, t).items() if k != "n_nights"})
     out["icc"] = _none(icc_a1(r, t))
     varied = n >= 3 and np.ptp(r) > 0 and np.ptp(t) > 0
     out["pearson_r"] = _none(stats.pearsonr(r, t)[0]) if varied else None

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from plms.errors import PlmsInputError
+from plms.hypnogram import Hypnogram
 from plms.io.names import (
     BLAND_ALTMAN_PNG,
     VALIDATION_JSON,
@@ -28,13 +29,19 @@ from plms.validation.metrics import (
     estimate_shift,
 )
 from plms.validation._nights import _check_overlap, _load, _Night, _shifted, _sources
+from plms.validation.sleep import SleepAgreement, compare_sleep
 
 __all__ = ["Validation", "validate"]
 
 
 @dataclass
 class Validation:
-    """The result of :func:`validate`."""
+    """The result of :func:`validate`.
+
+    ``sleep`` holds the sleep/wake agreement of the nights whose two sides
+    have a hypnogram (None-valued figures elsewhere, never 0);
+    :meth:`sleep_summary` shows it as a table.
+    """
 
     events: pd.DataFrame
     """Event-level agreement pooled over the nights (see :func:`compare_events`)."""
@@ -56,38 +63,45 @@ class Validation:
 
         return {"plms_version": __version__, "settings": self.settings,
                 "events": records(self.events), "nights": self.agreement,
-                "per_night": records(self.nights), "warnings": list(self.warnings)}
+                "per_night": records(self.nights),
+                "sleep": None if self.sleep is None else self.sleep.to_dict(),
+                "warnings": list(self.warnings)}
+
+    sleep: SleepAgreement | None = None
+    """Sleep/wake agreement of the nights' hypnograms (:mod:`plms.validation.sleep`)."""
+
+    def sleep_summary(self) -> pd.DataFrame:
+        """Sleep/wake agreement per night and pooled (last row), and each side's figures.
+
+        Columns: ``sleep_epochs``, ``sleep_unscored_epochs``, ``sleep_accuracy``,
+        ``sleep_kappa``, ``sleep_sensitivity`` (sleep), ``sleep_specificity``
+        (wake), ``sleep_always_sleep_accuracy``, then ``ref_``/``test_``
+        ``tst_min``, ``sleep_efficiency``, ``waso_min``, ``sol_min``; NaN where
+        not computed (no hypnogram on a side).
+        """
+        if self.sleep is None:
+            return pd.DataFrame(index=pd.Index([], name="night"))
+        return self.sleep.frame()
+
+    def _panels(self) -> list[Any]:
+        from plms.validation.figures import panels
+
+        return panels(self.nights, self.agreement,
+                      None if self.sleep is None else self.sleep.figures)
 
     def bland_altman_figure(self, *, dpi: int = 100) -> Any:
-        """Bland-Altman plot of the PLMS index (matplotlib Figure)."""
-        from plms.plots._common import THRESHOLD_COLOR, _new_figure, _style
+        """Bland-Altman plots of the PLMS index and the sleep figures (matplotlib Figure).
 
-        d = self.nights.dropna(subset=["ref_plms_index", "test_plms_index"])
-        mean = (d["ref_plms_index"] + d["test_plms_index"]) / 2
-        diff = d["test_plms_index"] - d["ref_plms_index"]
-        a = self.agreement
-        with _style():
-            fig = _new_figure(5.0, 3.6, dpi)
-            ax = fig.add_subplot()
-            ax.scatter(mean, diff, s=18, color="#1f77b4")
-            if a.get("bias") is not None:
-                ax.axhline(a["bias"], color="#333333", lw=1,
-                           label=f"bias {a['bias']:.1f}/h")
-            if a.get("loa_lower") is not None:
-                for key in ("loa_lower", "loa_upper"):
-                    ax.axhline(a[key], color=THRESHOLD_COLOR, lw=1, ls="--")
-                ax.plot([], [], color=THRESHOLD_COLOR, ls="--", label=(
-                    f"limits of agreement {a['loa_lower']:.1f} to {a['loa_upper']:.1f}/h"))
-            ax.set_xlabel("mean PLMS index of the two scorings (/h)")
-            ax.set_ylabel("test - reference (/h)")
-            ax.set_title(f"Bland-Altman, {len(d)} nights")
-            fig.legend(loc="outside lower center", ncols=2)
-        return fig
+        One panel per figure given on both sides by two nights or more.
+        """
+        from plms.validation.figures import bland_altman_figure
+
+        return bland_altman_figure(self._panels(), dpi=dpi)
 
     def output_paths(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
         out = Path(out_dir)
         paths = {"json": out / VALIDATION_JSON, "nights": out / VALIDATION_NIGHTS_CSV}
-        if self.nights[["ref_plms_index", "test_plms_index"]].notna().all(axis=1).sum() >= 2:
+        if self._panels():
             paths["bland_altman"] = out / BLAND_ALTMAN_PNG
         return paths
 
@@ -200,7 +214,9 @@ def _night_row(stem: str, sources: tuple[Any, Any], nights: tuple[_Night, _Night
     ri, ti = ref_night.plms_index, test_night.plms_index
     row: dict[str, Any] = {
         "night": stem, "reference": _name(r_src, stem), "test": _name(t_src, stem),
-        "shift_s": shift, "ref_n_lm": len(ref.events), "test_n_lm": len(tst.events),
+        "shift_s": shift,
+        "ref_n_lm": len(ref.events) if ref_night.movements else math.nan,    # a hypnogram alone:
+        "test_n_lm": len(tst.events) if test_night.movements else math.nan,  # not 0 movements
         "ref_plms_index": math.nan if ri is None else ri,
         "test_plms_index": math.nan if ti is None else ti,
         "ref_plms_index_incl_resp": _index(ref, "plms_index_incl_resp"),
@@ -222,10 +238,23 @@ def _night_notes(stem: str, sources: tuple[Any, Any],
         if night.plms_index is None:
             notes.append(f"night {stem!r}: no PLMS index for the {side} "
                          f"({_name(src, stem)}): {night.no_index_reason}; the night is "
-                         "left out of the night-level agreement")
+                         "left out of the PLMS index agreement")
         for warning in night.result.summary.get("warnings", []):
             if warning.startswith("its PLMS index was scored with"):
                 notes.append(f"night {stem!r}, {side}: {warning}")
+    return notes
+
+
+def _sleep_notes(sleep: SleepAgreement, sides: dict[str, tuple[_Night, _Night]]) -> list[str]:
+    """The sleep notes worth a warning: a night with a hypnogram on one side only (why the
+    other has none), epochs left out. Nights without any hypnogram say nothing."""
+    notes = []
+    for night in sleep.nights:
+        if night.note is None or (night.reference is None and night.test is None):
+            continue
+        why = [n.hypnogram_note for n in sides[night.night] if n.hypnogram is None
+               and n.hypnogram_note]
+        notes.append("; ".join([night.note, *why]))
     return notes
 
 
@@ -262,6 +291,8 @@ def validate(reference: Any, test: Any, *, shift_s: float | str | None = None,
     pairs = _pairs(reference, test, notes)
 
     raw_all, night_rows, night_tables = [], [], []
+    hypnograms: list[tuple[str, Hypnogram | None, Hypnogram | None, float]] = []
+    night_sides: dict[str, tuple[_Night, _Night]] = {}
     for stem, r_src, t_src in pairs:
         ref_night, test_night = _load(r_src, rules), _load(t_src, rules)
         ref, tst = ref_night.result, test_night.result
@@ -272,15 +303,24 @@ def validate(reference: Any, test: Any, *, shift_s: float | str | None = None,
         else:
             shift = float(shift_s or 0.0)
         tst = _shifted(tst, shift)
-        notes += _check_overlap(stem, ref, tst, shift)
-        raw = _raw_rows(_tables(ref, rules), _tables(tst, rules), min_iou, onset_tolerance_s)
+        raw = []
+        if ref_night.movements and test_night.movements:    # not a hypnogram alone
+            notes += _check_overlap(stem, ref, tst, shift)
+            raw = _raw_rows(_tables(ref, rules), _tables(tst, rules), min_iou,
+                            onset_tolerance_s)
+        hypnograms.append((stem, ref_night.hypnogram, test_night.hypnogram, shift))
         raw_all += raw
         per = _summarise(raw)
         night_tables.append(per.assign(night=stem))
         night_rows.append(_night_row(stem, (r_src, t_src), (ref_night, test_night), tst,
                                      shift, per))
         notes += _night_notes(stem, (r_src, t_src), (ref_night, test_night))
-    nights = pd.DataFrame(night_rows)
+        night_sides[stem] = (ref_night, test_night)
+    sleep = compare_sleep(hypnograms)
+    notes += _sleep_notes(sleep, night_sides)
+    nights = pd.DataFrame([{**row, **{k: math.nan if v is None else v
+                                      for k, v in n.row().items()}}
+                           for row, n in zip(night_rows, sleep.nights, strict=True)])
     agreement = compare_nights(nights.set_index("night")["ref_plms_index"],
                                nights.set_index("night")["test_plms_index"],
                                threshold_per_h=threshold_per_h)
@@ -297,4 +337,5 @@ def validate(reference: Any, test: Any, *, shift_s: float | str | None = None,
                                     "test's onsets"}
     for note in notes:
         warnings.warn(note, stacklevel=2)
-    return Validation(_summarise(raw_all), night_events, nights, agreement, settings, notes)
+    return Validation(_summarise(raw_all), night_events, nights, agreement, settings, notes,
+                      sleep)
