@@ -17,6 +17,10 @@ AXIS = np.array([1.0, 0.0, 0.0])
 NOISE_G = 0.003
 #: Minutes of stillness after the start (and after long wake) that are rescored as wake.
 RESCORE_MIN = SleepWakeSettings().rescore_s / 60.0
+#: Minutes of stillness after the start (or lights off) that are rescored as wake.
+ONSET_MIN = SleepWakeSettings().onset_rescore_s / 60.0
+#: Rescored time after a wake bout in the night, per minute of the bout (at most RESCORE_MIN).
+RATIO = SleepWakeSettings().rescore_ratio
 #: Turn wake switched off, to look at the still period alone.
 NO_TURN_WAKE = {"turn_wake_before_s": 0.0, "turn_wake_after_s": 0.0}
 
@@ -80,10 +84,15 @@ def test_still_half_hour_is_sleep():
 def test_first_minutes_of_stillness_are_wake():
     """Lying still before falling asleep looks like sleep: the first minutes are rescored."""
     est = estimate_sleep_wake(_still(30.0), FS)
-    assert est.hypnogram.tst_min == 30.0 - RESCORE_MIN
-    assert est.sleep_onset_s == RESCORE_MIN * 60 and est.sleep_end_s == 1800.0
+    assert est.hypnogram.tst_min == 30.0 - ONSET_MIN
+    assert est.sleep_onset_s == ONSET_MIN * 60 and est.sleep_end_s == 1800.0
     lights = estimate_sleep_wake(_still(30.0), FS, lights_off_s=600.0)
-    assert lights.sleep_onset_s == 600.0 + RESCORE_MIN * 60
+    assert lights.sleep_onset_s == 600.0 + ONSET_MIN * 60
+    # without its own onset time, the onset is rescored as after any long bout
+    same = estimate_sleep_wake(_still(30.0), FS, settings=SleepWakeSettings(onset_rescore_s=None))
+    assert same.hypnogram.tst_min == 30.0 - RESCORE_MIN
+    short = estimate_sleep_wake(_still(30.0), FS, settings=SleepWakeSettings(onset_rescore_s=120.0))
+    assert short.hypnogram.tst_min == 28.0
 
 
 def test_continuous_fidgeting_is_wake():
@@ -95,8 +104,8 @@ def test_continuous_fidgeting_is_wake():
 def test_wake_then_sleep_then_wake():
     acc = np.vstack([_fidgeting(15.0), _still(60.0), _fidgeting(15.0, seed=2)])
     est = estimate_sleep_wake(acc, FS)
-    assert est.hypnogram.tst_min == pytest.approx(60.0 - RESCORE_MIN, abs=1.0)
-    assert est.sleep_onset_s == pytest.approx((15 + RESCORE_MIN) * 60, abs=60)
+    assert est.hypnogram.tst_min == pytest.approx(60.0 - ONSET_MIN, abs=1.0)
+    assert est.sleep_onset_s == pytest.approx((15 + ONSET_MIN) * 60, abs=60)
     assert est.sleep_end_s == pytest.approx(75 * 60, abs=60)
 
 
@@ -105,7 +114,7 @@ def test_periodic_leg_movements_do_not_break_sleep(dur_s):
     onsets = np.arange(60.0, 29 * 60, 30.0)
     acc = _with_movements(_still(30.0), onsets, dur_s, 25.0)
     est = estimate_sleep_wake(acc, FS)
-    assert est.hypnogram.tst_min >= 29.0 - RESCORE_MIN
+    assert est.hypnogram.tst_min >= 29.0 - ONSET_MIN
 
 
 def test_without_the_bridge_long_leg_movements_break_sleep():
@@ -123,8 +132,8 @@ def test_dense_plm_series_inside_sleep_stays_sleep(dur_s, every_s):
     acc = _with_movements(_still(60.0), onsets, dur_s, 25.0)
     est = estimate_sleep_wake(acc, FS)
     stages = est.hypnogram.stages
-    assert set(stages[int(RESCORE_MIN * 2):].tolist()) == {"S"}
-    assert est.hypnogram.tst_min == 60.0 - RESCORE_MIN
+    assert set(stages[int(ONSET_MIN * 2):].tolist()) == {"S"}
+    assert est.hypnogram.tst_min == 60.0 - ONSET_MIN
 
 
 def test_chain_needs_the_resting_anchor_and_returns_between_segments():
@@ -144,7 +153,8 @@ def test_fidgets_that_leave_the_foot_elsewhere_are_wake():
     est = estimate_sleep_wake(acc, FS)
     stages = est.hypnogram.stages
     assert set(stages[42:78].tolist()) == {"W"}       # 21-39 min
-    assert est.hypnogram.tst_min == pytest.approx(40.0 - 2 * RESCORE_MIN, abs=1.5)
+    # 18 min of wake in between: the rescoring after it is capped at RESCORE_MIN
+    assert est.hypnogram.tst_min == pytest.approx(40.0 - ONSET_MIN - RESCORE_MIN, abs=1.5)
 
 
 def _two_turns() -> np.ndarray:
@@ -181,19 +191,19 @@ def test_posture_changes_between_still_periods_stay_sleep():
     acc = np.vstack([_still(20.0), _still(20.0, seed=3, rest=other)])
     est = estimate_sleep_wake(acc, FS)
     per_turn_min = (est.params["turn_wake_before_s"] + est.params["turn_wake_after_s"]) / 60.0
-    assert est.hypnogram.tst_min >= 39.0 - RESCORE_MIN - per_turn_min
+    assert est.hypnogram.tst_min >= 39.0 - ONSET_MIN - per_turn_min
 
 
 def test_rescoring_after_a_brief_awakening_is_short():
-    """2 min of fidgeting inside sleep: the stillness after it is rescored for 2 min, not 6."""
+    """2 min of fidgeting inside sleep: the stillness after it is rescored for 1.5 min, not 6."""
     acc = np.vstack([_still(30.0), _fidgeting(2.0, seed=3), _still(30.0, seed=4)])
     est = estimate_sleep_wake(acc, FS)
-    assert est.hypnogram.tst_min == pytest.approx(60.0 - RESCORE_MIN - 2.0, abs=1.0)
+    assert est.hypnogram.tst_min == pytest.approx(60.0 - ONSET_MIN - RATIO * 2.0, abs=1.0)
     flat = estimate_sleep_wake(acc, FS, settings=SleepWakeSettings(rescore_ratio=np.inf))
-    assert flat.hypnogram.tst_min == pytest.approx(60.0 - 2 * RESCORE_MIN, abs=1.0)
+    assert flat.hypnogram.tst_min == pytest.approx(60.0 - ONSET_MIN - RESCORE_MIN, abs=1.0)
     long_wake = np.vstack([_still(30.0), _fidgeting(15.0, seed=3), _still(30.0, seed=4)])
     capped = estimate_sleep_wake(long_wake, FS)           # 15 min of wake: at most 6 rescored
-    assert capped.hypnogram.tst_min == pytest.approx(60.0 - 2 * RESCORE_MIN, abs=1.0)
+    assert capped.hypnogram.tst_min == pytest.approx(60.0 - ONSET_MIN - RESCORE_MIN, abs=1.0)
 
 
 def test_two_ankles_need_both_still():
@@ -226,6 +236,8 @@ def test_invalid_input_is_refused():
         SleepWakeSettings(turn_max_s=0.0)
     with pytest.raises(ValueError, match="turn_wake_after_s must be zero or positive"):
         SleepWakeSettings(turn_wake_after_s=-1.0)
+    with pytest.raises(ValueError, match="onset_rescore_s must be None, zero or positive"):
+        SleepWakeSettings(onset_rescore_s=-1.0)
     with pytest.raises(ValueError, match="rescore_ratio must be zero or positive"):
         SleepWakeSettings(rescore_ratio=float("nan"))
 
@@ -312,6 +324,14 @@ def test_run_rules_at_the_edges():
     # it are left to the hypnogram's time in bed)
     assert rescore_after_wake(np.ones(8, dtype=bool), 3, 5, 2).astype(int).tolist() == [
         1, 1, 1, 0, 0, 1, 1, 1]
+    # the onset has its own length; a bout in the night keeps ratio x bout, at most rescore:
+    # sleep 0-5, wake 6-9 (4 segments), sleep 10-19; lights off at 0
+    sleep = np.array([True] * 6 + [False] * 4 + [True] * 10)
+    got = rescore_after_wake(sleep, 0, 2, 3, ratio=0.5, onset=5)
+    assert got.astype(int).tolist() == [0] * 5 + [1] + [0] * 4 + [0, 0] + [1] * 8
+    got = rescore_after_wake(sleep, 0, 2, 3, ratio=1.0, onset=0)       # bout 4 -> capped at 3
+    assert got.astype(int).tolist() == [1] * 6 + [0] * 4 + [0, 0, 0] + [1] * 7
+    assert rescore_after_wake(sleep, 0, 2, 0, onset=5).tolist() == sleep.tolist()  # all off
     assert covered(4, [], []).tolist() == [False] * 4
 
 

@@ -52,3 +52,20 @@ def test_accel_doc_table_states_the_detector_defaults():
     assert _number(r"`offset_mg` \((\d+(?:\.\d+)?) mg\)", prose, "ACCEL.md") \
         == DEFAULTS.offset_mg
 
+
+
+def test_accel_doc_states_the_sleep_wake_defaults():
+    """The sleep/wake settings the prose quotes (minutes, or a plain ratio) are the defaults."""
+    from plms.signal.accel import SleepWakeSettings
+
+    sw = SleepWakeSettings()
+    prose = " ".join((ROOT / "docs" / "ACCEL.md").read_text(encoding="utf-8").split())
+    minutes = {"isolation_s": sw.isolation_s, "onset_rescore_s": sw.onset_rescore_s}
+    for name, seconds in minutes.items():
+        stated = _number(rf"`{name}` \((\d+(?:\.\d+)?) min", prose, f"ACCEL.md {name}")
+        assert stated * 60 == seconds, name
+    assert _number(r"`rescore_ratio` \((\d+(?:\.\d+)?)\)", prose, "ACCEL.md") == sw.rescore_ratio
+    assert _number(r"at most `rescore_s` \((\d+(?:\.\d+)?) min\)", prose, "ACCEL.md") * 60 \
+        == sw.rescore_s
+    assert _number(r"still period\*\* (\d+) min \(`min_inactive_s`", prose, "ACCEL.md") * 60 \
+        == sw.min_inactive_s

@@ -448,21 +448,12 @@ def first_record_onset(rows: npt.NDArray[np.uint8]) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def read_digital_range(header: EdfHeader, signal: SignalHeader, start: int, stop: int
-                       ) -> npt.NDArray[np.int32]:
-    """The integer samples ``start:stop`` of one signal, read from its data records.
+def read_records(header: EdfHeader, first: int, last: int) -> npt.NDArray[np.uint8]:
+    """The raw bytes of data records ``first:last``, one row per record.
 
-    Only the records holding them are read, with one seek and one read into
-    a buffer of those records (no memory map: the pages of a mapped file
-    count in the resident memory of the process); the samples are clipped to
-    the signal's length.
+    One seek and one read (no memory map: the pages of a mapped file count in
+    the resident memory of the process).
     """
-    spr = signal.samples_per_record
-    start, stop = max(0, start), min(stop, header.n_records * spr)
-    if stop <= start:
-        return np.zeros(0, dtype=np.int32)
-    first, last = start // spr, -(-stop // spr)
-    width = header.sample_bytes
     try:
         with open(header.path, "rb") as fh:
             fh.seek(header.header_bytes + first * header.record_bytes)
@@ -474,11 +465,34 @@ def read_digital_range(header: EdfHeader, signal: SignalHeader, start: int, stop
         raise PlmsInputError(
             f"the file ends inside data record {first + raw.size // header.record_bytes + 1} "
             "(it was cut after its header was read)", path=header.path)
-    cols = raw.reshape(last - first, header.record_bytes)[
-        :, signal.byte_offset: signal.byte_offset + spr * width].reshape(-1, width)
+    return raw.reshape(last - first, header.record_bytes)
+
+
+def record_samples(header: EdfHeader, signal: SignalHeader, rows: npt.NDArray[np.uint8]
+                   ) -> npt.NDArray[np.int32]:
+    """The integer samples of one signal in records read by :func:`read_records`."""
+    width = header.sample_bytes
+    spr = signal.samples_per_record
+    cols = rows[:, signal.byte_offset: signal.byte_offset + spr * width].reshape(-1, width)
     if width == EDF_SAMPLE_BYTES:
-        values = cols.view("<i2").reshape(-1).astype(np.int32)
-    else:   # 24-bit little-endian two's complement
-        values = (cols[:, 0].astype(np.int32) | (cols[:, 1].astype(np.int32) << 8)
-                  | (cols[:, 2].view(np.int8).astype(np.int32) << 16))
+        return cols.view("<i2").reshape(-1).astype(np.int32)
+    # 24-bit little-endian two's complement
+    return (cols[:, 0].astype(np.int32) | (cols[:, 1].astype(np.int32) << 8)
+            | (cols[:, 2].view(np.int8).astype(np.int32) << 16))
+
+
+def read_digital_range(header: EdfHeader, signal: SignalHeader, start: int, stop: int
+                       ) -> npt.NDArray[np.int32]:
+    """The integer samples ``start:stop`` of one signal, read from its data records.
+
+    Only the records holding them are read, with one seek and one read into
+    a buffer of those records (:func:`read_records`); the samples are clipped
+    to the signal's length.
+    """
+    spr = signal.samples_per_record
+    start, stop = max(0, start), min(stop, header.n_records * spr)
+    if stop <= start:
+        return np.zeros(0, dtype=np.int32)
+    first, last = start // spr, -(-stop // spr)
+    values = record_samples(header, signal, read_records(header, first, last))
     return values[start - first * spr: stop - first * spr]

@@ -255,7 +255,8 @@ def score_accel(
     else:
         path = files[0]
         stem, where = path.stem, path
-        rec = read_accel(path, side=side, unit=unit, fs=fs)
+        # EDF/BDF samples are read when the detector asks, a stretch at a time
+        rec = read_accel(path, side=side, unit=unit, fs=fs, lazy=True)
     chosen, ann_source = external_annotations(path, annotations)
     ann, ann_source = load_annotations(chosen, ann_source, rec.annotations, rec.duration_s,
                                        rec.start)

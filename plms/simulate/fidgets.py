@@ -29,6 +29,8 @@ every other movement, from their own random stream:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from plms.hypnogram import SLEEP_STAGES, Hypnogram
@@ -138,7 +140,8 @@ def _fits(p: Placed, index: tuple[IntervalIndex, IntervalIndex]) -> bool:
 
 
 def place_fidgets(rng: np.random.Generator, hyp: Hypnogram, spec: NightSpec, fs: float,
-                  placed: list[Placed], first_group: int) -> list[Placed]:
+                  placed: list[Placed], first_group: int,
+                  quiet: Sequence[tuple[float, float]] = ()) -> list[Placed]:
     """Fidgets in restless wake, clear of the ``placed`` movements.
 
     Parameters
@@ -153,6 +156,8 @@ def place_fidgets(rng: np.random.Generator, hyp: Hypnogram, spec: NightSpec, fs:
         Movements already accepted (they win every conflict).
     first_group : int
         Group number of the first fidget (a bilateral fidget shares one).
+    quiet : sequence of (start s, end s)
+        Wake bouts spent lying still (``NightSpec.quiet_wake``): no fidgets.
 
     Returns
     -------
@@ -168,6 +173,8 @@ def place_fidgets(rng: np.random.Generator, hyp: Hypnogram, spec: NightSpec, fs:
     out: list[Placed] = []
     group = first_group
     for start, end, kind in wake_bouts(hyp):
+        if any(a < end and start < b for a, b in quiet):
+            continue
         span = _restless_span(rng, start, end, kind, hyp.epoch_s)
         if span is None:
             continue

@@ -23,7 +23,7 @@ from plms.simulate.spec import (
 STREAMS = ("hypnogram", "respiratory", "movements", "envelopes", "electrode_off", "arousals",
            "twitches", "pops", "rest", "heart", "ecg", "noise_left", "noise_right", "leg_ecg",
            "mains", "drift", "breathing", "positions", "extras", "fidgets",
-           "stretches", "rhythm", "harmonics", "recording")
+           "stretches", "rhythm", "harmonics", "recording", "quiet_wake")
 #: Body positions and how likely each new one is.
 POSITIONS = ("supine", "left", "right", "prone")
 POSITION_P = (0.45, 0.25, 0.25, 0.05)
@@ -47,6 +47,17 @@ def breathing_rate(seed: int) -> float:
     """Breaths per minute of the night simulated with ``seed``."""
     return float(np.random.default_rng(stream_seed(seed, "breathing")).uniform(
         *tone.BREATHS_PER_MIN))
+
+
+def _hypnogram(rng: dict[str, np.random.Generator], spec: NightSpec
+               ) -> tuple[Hypnogram, list[tuple[float, float]]]:
+    """The night's hypnogram and its quiet-wake bouts (``spec.quiet_wake``; else none)."""
+    hyp = sleep.simulate_hypnogram(rng["hypnogram"], spec.duration_s,
+                                   lights=spec.enabled("lights"),
+                                   fragmented=spec.enabled("fragmentation"))
+    if not spec.quiet_wake:
+        return hyp, []
+    return sleep.add_quiet_wake(rng["quiet_wake"], hyp)
 
 
 def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNight:
@@ -80,8 +91,7 @@ def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNig
     fs = int(spec.fs_leg)
     n = int(duration_s * fs)
 
-    hyp = sleep.simulate_hypnogram(rng["hypnogram"], duration_s, lights=spec.enabled("lights"),
-                                   fragmented=spec.enabled("fragmentation"))
+    hyp, quiet = _hypnogram(rng, spec)
     timeline = sleep.StageTimeline(hyp)
     respiratory = sleep.simulate_respiratory(rng["respiratory"], timeline, spec.respiratory_load)
 
@@ -94,7 +104,7 @@ def simulate_night(seed: int = 0, spec: NightSpec | None = None) -> SimulatedNig
     placed = movements.place_movements(rng["envelopes"], candidates, spec, fs)
     if spec.enabled("wake_fidgets"):
         placed = sorted(placed + fidgets.place_fidgets(rng["fidgets"], hyp, spec, fs, placed,
-                                                       groups.next),
+                                                       groups.next, quiet=quiet),
                         key=lambda p: (p.onset, p.side))
 
     offs = [artifacts.draw_electrode_off(rng["electrode_off"], duration_s)] \

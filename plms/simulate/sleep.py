@@ -60,6 +60,20 @@ AFTER_AWAKENING_N1_EPOCHS = (1, 3)
 #: Isolated N1 epochs inside N2 per hour of sleep (normal / fragmented).
 N1_INTRUSION_RATE_H = (1.0, 3.0)
 
+#: Quiet wake (``NightSpec.quiet_wake``): an early-morning awakening lying still with
+#: this probability, in the last this share of the sleep period ...
+QUIET_MORNING_P = 0.7
+QUIET_MORNING_SHARE = 0.25
+#: ... and one anywhere in the sleep period with this probability ...
+QUIET_OTHER_P = 0.5
+#: ... each lasting this many minutes (uniform), at most this share of the sleep period,
+QUIET_WAKE_MIN = (5.0, 40.0)
+MAX_QUIET_SHARE = 0.1
+#: ... with sleep (no wake) this many epochs either side, and N1 epochs after it.
+QUIET_CLEAR_EPOCHS = 2
+#: Tries to find a place clear of other wake before giving up a quiet bout.
+QUIET_TRIES = 20
+
 # -- respiratory events --------------------------------------------------------
 RESP_KINDS = ("obstructive apnea", "central apnea", "mixed apnea", "hypopnea", "rera")
 RESP_KIND_P = (0.32, 0.08, 0.05, 0.43, 0.12)
@@ -166,6 +180,57 @@ def simulate_hypnogram(rng: np.random.Generator, duration_s: float, *, lights: b
         lights_on = (n - early) * EPOCH_S
     return Hypnogram(np.asarray(stages[:n], dtype="<U2"), epoch_s=EPOCH_S,
                      lights_off_s=lights_off, lights_on_s=lights_on, source="plms.simulate")
+
+
+def add_quiet_wake(rng: np.random.Generator, hyp: Hypnogram
+                   ) -> tuple[Hypnogram, list[tuple[float, float]]]:
+    """``hyp`` with long awakenings spent lying still, and their (start s, end s).
+
+    An early-morning bout (probability :data:`QUIET_MORNING_P`, starting in the
+    last :data:`QUIET_MORNING_SHARE` of the sleep period) and one anywhere
+    (:data:`QUIET_OTHER_P`), each :data:`QUIET_WAKE_MIN` minutes long (at most
+    :data:`MAX_QUIET_SHARE` of the sleep period), are written over sleep epochs
+    with sleep for :data:`QUIET_CLEAR_EPOCHS` either side (so each is a wake
+    bout of its own), followed by 1-3 N1 epochs. A bout with no clear place is
+    left out. The sleep period's first and last epochs stay sleep.
+
+    Examples
+    --------
+    >>> hyp = Hypnogram(np.array(["W"] * 10 + ["N2"] * 940 + ["W"] * 10))
+    >>> out, bouts = add_quiet_wake(np.random.default_rng(1), hyp)
+    >>> all(set(out.stages[int(a // 30): int(b // 30)]) == {"W"} for a, b in bouts)
+    True
+    >>> out.n_epochs == hyp.n_epochs
+    True
+    """
+    stages = hyp.stages.copy()
+    sleep_idx = np.flatnonzero(np.isin(stages, SLEEP_STAGES))
+    if sleep_idx.size == 0:
+        return hyp, []
+    first, last = int(sleep_idx[0]), int(sleep_idx[-1])
+    period = last - first + 1
+    epoch_min = hyp.epoch_s / S_PER_MIN
+    bouts: list[tuple[float, float]] = []
+    for p, lo_share in ((QUIET_MORNING_P, 1.0 - QUIET_MORNING_SHARE), (QUIET_OTHER_P, 0.0)):
+        if rng.random() >= p:
+            continue
+        minutes = min(rng.uniform(*QUIET_WAKE_MIN), MAX_QUIET_SHARE * period * epoch_min)
+        n_w = int(round(minutes / epoch_min))
+        n_n1 = int(rng.integers(AFTER_AWAKENING_N1_EPOCHS[0], AFTER_AWAKENING_N1_EPOCHS[1] + 1))
+        lo = first + QUIET_CLEAR_EPOCHS + int(lo_share * period)
+        hi = last - QUIET_CLEAR_EPOCHS - n_w - n_n1
+        for _ in range(QUIET_TRIES if n_w > 0 and hi > lo else 0):
+            a = int(rng.integers(lo, hi))
+            around = stages[a - QUIET_CLEAR_EPOCHS: a + n_w + n_n1 + QUIET_CLEAR_EPOCHS]
+            if np.isin(around, SLEEP_STAGES).all():
+                stages[a: a + n_w] = "W"
+                stages[a + n_w: a + n_w + n_n1] = "N1"
+                bouts.append((hyp.start_s + a * hyp.epoch_s,
+                              hyp.start_s + (a + n_w) * hyp.epoch_s))
+                break
+    out = Hypnogram(stages, epoch_s=hyp.epoch_s, start_s=hyp.start_s,
+                    lights_off_s=hyp.lights_off_s, lights_on_s=hyp.lights_on_s, source=hyp.source)
+    return out, sorted(bouts)
 
 
 def _sleep_period(rng: np.random.Generator, n_ep: int, *, fragmented: bool) -> list[str]:

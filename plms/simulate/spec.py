@@ -136,6 +136,14 @@ subbursts, lights, fragmentation, wake_fidgets : bool or None
     mains_harmonics : bool
         Harder condition: strong mains pick-up with its 2nd-5th harmonics
         (each below 0.45 fs), on top of any ``mains``.
+    quiet_wake : bool
+        Harder sleeper (off by default, so the default nights stay as they
+        were): long awakenings spent lying still, 5-40 min each, one in the
+        early morning (last quarter of the sleep period) on most nights and
+        one elsewhere on half of them, with no wake fidgets (only the isolated
+        LMs and the posture turn at awakening any wake epoch may hold); see
+        :func:`plms.simulate.sleep.add_quiet_wake`. The hypnogram marks them
+        ``W``, so the truth stays known.
     ecg_channel : bool
         Whether the night has its ECG channel (default True). False leaves it
         out of ``signals`` and of the EDF written, while the legs keep their
@@ -183,6 +191,7 @@ subbursts, lights, fragmentation, wake_fidgets : bool or None
     invert_polarity: bool = False
     mains_harmonics: bool = False
     ecg_channel: bool = True
+    quiet_wake: bool = False
 
     def __post_init__(self) -> None:
         self._check_setup()
@@ -240,7 +249,7 @@ subbursts, lights, fragmentation, wake_fidgets : bool or None
     def _check_recording(self) -> None:
         """The harder recording conditions: band, storage step, offset."""
         for name in ("high_tone", "irregular_rhythm", "amplifier_notch", "invert_polarity",
-                     "mains_harmonics", "ecg_channel"):
+                     "mains_harmonics", "ecg_channel", "quiet_wake"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         band = self.amplifier_band_hz

@@ -8,7 +8,7 @@ clipping and plausibility checks.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -44,6 +44,8 @@ PEAK_RTOL = 1e-6
 MIN_CLIPPED_SAMPLES = 3
 #: Samples the plausibility check looks at (a regular subsample of longer recordings).
 PLAUSIBILITY_SAMPLES = 100_000
+#: Rows a lazy signal reads at a time for a strided slice.
+LAZY_READ_ROWS = 1 << 18
 #: A single axis whose median absolute value exceeds this cannot be in g.
 PLAUSIBLE_AXIS_MAX_G = 2.0
 #: Below this rate a leg movement (0.5 s at least) spans too few samples.
@@ -51,6 +53,54 @@ MIN_ACCEL_RATE_HZ = 10.0
 #: Suffixes of the readers of :func:`read_accel` (defined in :mod:`plms.io.names`).
 CSV_SUFFIXES = ACCEL_CSV_SUFFIXES
 DEVICE_SUFFIXES = ACCEL_DEVICE_SUFFIXES
+
+
+class LazyAxes:
+    """Samples x axes in g (float32) of one device, read from the file when asked for.
+
+    Stands for the ``data`` array of an :class:`AccelSignal` read with
+    ``lazy=True``: row slices (``data[a:b]``, ``data[a:b:k]``, ``data[a:b, j]``)
+    read just that stretch, ``np.asarray(data)`` reads everything; the values
+    are those of the array a whole read gives.
+
+    Parameters
+    ----------
+    n, k : int
+        Samples and axes.
+    read : callable
+        ``read(start, stop)`` -> float32 array (stop - start, k) of samples ``start:stop``.
+    """
+
+    dtype = np.dtype(np.float32)
+    ndim = 2
+
+    def __init__(self, n: int, k: int, read: Callable[[int, int], npt.NDArray[np.float32]]
+                 ) -> None:
+        self.shape = (int(n), int(k))
+        self.size = self.shape[0] * self.shape[1]
+        self._read = read
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: slice | tuple[slice, int | slice]) -> npt.NDArray[np.float32]:
+        rows, cols = (key if isinstance(key, tuple) else (key, slice(None)))
+        if not isinstance(rows, slice):
+            raise TypeError("LazyAxes takes slices of rows only")
+        start, stop, step = rows.indices(self.shape[0])
+        if step < 1:
+            raise ValueError("LazyAxes takes forward slices only")
+        data = self._read(start, max(start, stop)) if step == 1 else np.concatenate(
+            [self._read(a, min(stop, a + LAZY_READ_ROWS // step * step))[::step]
+             for a in range(start, stop, max(step, LAZY_READ_ROWS // step * step))]
+            or [np.zeros((0, self.shape[1]), dtype=np.float32)])
+        return data[:, cols]
+
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None
+                  ) -> npt.NDArray[np.float32]:
+        """All the samples at once."""
+        data = self._read(0, self.shape[0])
+        return data if dtype is None else data.astype(dtype)
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,8 +112,10 @@ class AccelSignal:
     label : str
         Device name: the labels' common part (e.g. ``"Ankle L"``).
     side : {"left", "right"} or None
-    data : ndarray of float32, shape (n, k)
+    data : ndarray of float32, shape (n, k), or LazyAxes
         Samples in g (read-only); k = 3 axes, 2, or 1 (one axis or a magnitude).
+        Read on demand (:class:`LazyAxes`, same values) when the recording
+        was read with ``lazy=True``.
     axes : tuple of str
         Axis of each column: ``"x"``, ``"y"``, ``"z"`` or ``"mag"``.
     channel_labels : tuple of str
@@ -80,7 +132,7 @@ class AccelSignal:
 
     label: str
     side: Side | None
-    data: npt.NDArray[np.float32]
+    data: npt.NDArray[np.float32] | LazyAxes
     axes: tuple[str, ...]
     channel_labels: tuple[str, ...]
     fs: float
@@ -138,9 +190,21 @@ def _unit_hint(value_g: float, unit: str) -> str:
     return "check the unit (unit=/--unit) and that gravity was not filtered out"
 
 
+def thinning_step(n: int) -> int:
+    """Step of the regular subsample of ``n`` samples the plausibility check looks at.
+
+    >>> thinning_step(50_000), thinning_step(2_880_000)
+    (1, 28)
+    """
+    return max(1, n // PLAUSIBILITY_SAMPLES)
+
+
 def plausibility_problem(data_g: npt.NDArray[np.floating], axes: Sequence[str],
-                         label: str, unit: str) -> str | None:
+                         label: str, unit: str, *, thinned: bool = False) -> str | None:
     """Why ``data_g`` cannot be acceleration in g, or None if it can.
+
+    ``thinned``: ``data_g`` is already the subsample ``[::thinning_step(n)]``
+    of the ``n`` samples (a signal read in chunks).
 
     >>> plausibility_problem(np.full((10, 3), 9.80665 / 3 ** 0.5), "xyz", "Acc", "g")[:50]
     "accelerometer 'Acc' has a median magnitude of 9.81"
@@ -148,7 +212,8 @@ def plausibility_problem(data_g: npt.NDArray[np.floating], axes: Sequence[str],
     if data_g.shape[0] == 0:
         return None
     # a regular subsample of about PLAUSIBILITY_SAMPLES samples tells the median as well
-    data_g = data_g[:: max(1, data_g.shape[0] // PLAUSIBILITY_SAMPLES)]
+    if not thinned:
+        data_g = data_g[:: thinning_step(data_g.shape[0])]
     low, high = PLAUSIBLE_MAGNITUDE_G
     if set(axes) >= {"x", "y", "z"} or tuple(axes) == ("mag",):
         columns = [axes.index(a) for a in ("x", "y", "z")] if "x" in axes else [0]
@@ -208,12 +273,13 @@ def clipped_at_range(data_g: npt.ArrayLike) -> tuple[float, float | None]:
     return float(clipped.mean()), found
 
 
-def make_signal(
-    *, label: str, side: Side | None, data_g: npt.ArrayLike, axes: Sequence[str],
-    channel_labels: Sequence[str], fs: float, unit: str, path: str | PathLike[str] | None,
-    clipped_fraction: float = 0.0, range_g: float | None = None,
-) -> tuple[AccelSignal, list[str]]:
-    """Check one device's data in g and wrap it; returns the signal and warnings.
+def signal_notes(*, label: str, axes: Sequence[str], fs: float, unit: str,
+                 path: str | PathLike[str] | None, clipped_fraction: float,
+                 thinned: npt.NDArray[np.floating]) -> list[str]:
+    """The checks of one device's data in g, and its warnings.
+
+    ``thinned`` is the data's regular subsample ``[::thinning_step(n)]``
+    (:func:`plausibility_problem`).
 
     Raises
     ------
@@ -221,9 +287,6 @@ def make_signal(
         Rate too low, more than half the samples clipped, or values that
         cannot be g.
     """
-    data = np.asarray(data_g, dtype=np.float32)
-    if data.ndim == 1:
-        data = data[:, None]
     if fs < MIN_ACCEL_RATE_HZ:
         raise PlmsInputError(
             f"accelerometer {label!r} is sampled at {fs:g} Hz; at least "
@@ -236,7 +299,7 @@ def make_signal(
     if clipped_fraction > CLIPPED_WARNING_FRACTION:
         notes.append(f"accelerometer {label!r} is at its range limits in "
                      f"{clipped_fraction:.2%} of the samples (clipped)")
-    problem = plausibility_problem(data, tuple(axes), label, unit)
+    problem = plausibility_problem(thinned, tuple(axes), label, unit, thinned=True)
     if problem is not None:
         raise PlmsInputError(problem, path=path)
     if len(axes) == 1:
@@ -244,6 +307,28 @@ def make_signal(
                      "the leg cannot be seen from a single axis")
     elif len(axes) == 2:
         notes.append(f"accelerometer {label!r} has only two axes ({', '.join(axes)})")
+    return notes
+
+
+def make_signal(
+    *, label: str, side: Side | None, data_g: npt.ArrayLike, axes: Sequence[str],
+    channel_labels: Sequence[str], fs: float, unit: str, path: str | PathLike[str] | None,
+    clipped_fraction: float = 0.0, range_g: float | None = None,
+) -> tuple[AccelSignal, list[str]]:
+    """Check one device's data in g and wrap it; returns the signal and warnings.
+
+    Raises
+    ------
+    PlmsInputError
+        Rate too low, more than half the samples clipped, or values that
+        cannot be g (:func:`signal_notes`).
+    """
+    data = np.asarray(data_g, dtype=np.float32)
+    if data.ndim == 1:
+        data = data[:, None]
+    notes = signal_notes(label=label, axes=axes, fs=fs, unit=unit, path=path,
+                         clipped_fraction=clipped_fraction,
+                         thinned=data[:: thinning_step(data.shape[0])])
     data.setflags(write=False)
     signal = AccelSignal(
         label=label, side=side, data=data, axes=tuple(axes),

@@ -27,13 +27,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from plms.annotations import Annotations
 from plms.errors import PlmsInputError
-from plms.io._edfformat import EdfHeader, SignalHeader, read_header
-from plms.io._readers import LibraryFile
+from plms.io._edfformat import read_header
 from plms.io.accel._common import (  # noqa: F401 - re-exported: plms.io.accel.read's names
     STANDARD_GRAVITY,
     KNOWN_ACCEL_UNITS,
@@ -56,9 +52,8 @@ from plms.io.accel._common import (  # noqa: F401 - re-exported: plms.io.accel.r
     clipped_at_range,
     make_signal,
 )
+from plms.io.accel.source import open_accel_edf
 from plms.io.accel.labels import (
-    DeviceChannels,
-    Side,
     assign_sides,
     find_accel_channels,
     group_devices,
@@ -66,79 +61,13 @@ from plms.io.accel.labels import (
     side_from_name,
 )
 from plms.io.channels import is_combined_leg_label, is_leg_label
-from plms.io.psg.edf import time_keeping
-from plms.io.annotations.edf_annotations import annotations_from_tal
 from plms.io.names import EDF_SUFFIXES
-
-def _signal_header(header: EdfHeader, label: str) -> SignalHeader:
-    matches = [s for s in header.ordinary_signals if s.label == label]
-    if len(matches) != 1:
-        raise PlmsInputError(f"the label {label!r} occurs {len(matches)} times in the file; "
-                             "plms cannot tell these channels apart", path=header.path)
-    return matches[0]
-
-
-def _read_axis(header: EdfHeader, sig: SignalHeader, unit: str | None, source: LibraryFile,
-               out: npt.NDArray[np.float32] | None = None
-               ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], float]:
-    """One axis in g (written to ``out`` when given), its clipped samples, and the range in g."""
-    used = sig.unit if unit is None else unit
-    if not used.strip():
-        raise PlmsInputError(f"channel {sig.label!r} has no physical unit in the header; "
-                             f"give it with unit=/--unit ({KNOWN_ACCEL_UNITS})", path=header.path)
-    try:
-        scale = accel_unit_scale(used)
-    except PlmsInputError:
-        raise PlmsInputError(
-            f"channel {sig.label!r} has the unit {used!r}, which is not an acceleration unit "
-            f"({KNOWN_ACCEL_UNITS}); if it holds acceleration, give the unit with unit=/--unit",
-            path=header.path) from None
-    if sig.digital_max <= sig.digital_min or sig.physical_max == sig.physical_min:
-        raise PlmsInputError(f"channel {sig.label!r} has an unusable calibration (digital "
-                             f"{sig.digital_min}..{sig.digital_max}, physical "
-                             f"{sig.physical_min:g}..{sig.physical_max:g})", path=header.path)
-    digital = source.digital(sig)
-    gain, offset = sig.gain, sig.offset
-    data = np.multiply(digital, np.float32(gain * scale), dtype=np.float32, out=out)
-    data += np.float32(offset * scale)
-    clipped = (digital <= sig.digital_min) | (digital >= sig.digital_max)
-    range_g = max(abs(sig.physical_min), abs(sig.physical_max)) * scale
-    return data, clipped, range_g
-
-
-def _read_device(header: EdfHeader, device: DeviceChannels, side: Side, unit: str | None,
-                 source: LibraryFile) -> tuple[AccelSignal, list[str]]:
-    sigs = [_signal_header(header, lab) for lab in device.labels]
-    if len(set(device.axes)) != len(device.axes):
-        raise PlmsInputError(f"accelerometer {device.name!r} has the same axis twice "
-                             f"({', '.join(device.labels)}); choose with channels=",
-                             path=header.path)
-    rates = {header.sampling_rate(s) for s in sigs}
-    if len(rates) > 1:
-        raise PlmsInputError(
-            f"the axes of accelerometer {device.name!r} have different sampling rates ("
-            + ", ".join(f"{s.label} {header.sampling_rate(s):g} Hz" for s in sigs) + ")",
-            path=header.path)
-    # the axes are written side by side into one (samples x axes) array
-    n = header.n_records * sigs[0].samples_per_record
-    data = np.empty((n, len(sigs)), dtype=np.float32)
-    columns = [_read_axis(header, s, unit, source, out=data[:, k]) for k, s in enumerate(sigs)]
-    clipped = columns[0][1].copy()
-    for column in columns[1:]:
-        clipped |= column[1]
-    return make_signal(
-        label=device.name, side=side, data_g=data,
-        axes=device.axes, channel_labels=device.labels, fs=rates.pop(),
-        unit=unit or sigs[0].unit, path=header.path,
-        clipped_fraction=float(clipped.mean()) if clipped.size else 0.0,
-        range_g=max(c[2] for c in columns),
-    )
 
 
 def read_accel_edf(
     path: str | PathLike[str], *, side: str | None = None,
     channels: Sequence[str] | None = None, unit: str | None = None,
-    read_annotations: bool = True,
+    read_annotations: bool = True, lazy: bool = False,
 ) -> AccelRecording:
     """Read the leg accelerometers of an EDF, EDF+ or BDF file.
 
@@ -154,6 +83,11 @@ def read_accel_edf(
         Unit of the accelerometer channels (g, mg, m/s^2), overriding the header.
     read_annotations : bool
         Also read the EDF+ annotations (hypnogram, events).
+    lazy : bool
+        Hold no samples: each signal's ``data`` is a
+        :class:`~plms.io.accel._common.LazyAxes` that reads a stretch when
+        asked (same values; the checks read the file once, in chunks). The
+        whole read and the lazy one are :meth:`plms.io.accel.source.AccelSource.whole`.
 
     Raises
     ------
@@ -162,40 +96,13 @@ def read_accel_edf(
         axes of one device at different rates; more than half clipped; values
         that cannot be g; two devices on a leg; any problem with the file.
     """
-    path = Path(path)
-    if unit is not None:
-        try:
-            accel_unit_scale(unit)  # refuse an unknown unit before reading
-        except PlmsInputError as exc:
-            raise exc.with_path(path) from None
-    header = read_header(path)
-    labels = [s.label for s in header.ordinary_signals]
-    devices = group_devices(select_accel_channels(labels, channels, path))
-    named = side_from_name(path.stem)
-    placed, notes = assign_sides(devices, lambda d: d.side, lambda d: d.name, side, path,
-                                 name_side=named[1] if named else None)
-    start_offset, time_notes = time_keeping(header)
-    notes += time_notes
-    with_annotations = read_annotations and bool(header.annotation_signals)
-    signals: dict[str, AccelSignal] = {}
-    with LibraryFile(header, annotations=with_annotations) as source:
-        for leg, device in placed.items():
-            signals[leg], device_notes = _read_device(header, device, leg, unit, source)
-            notes += device_notes
-        annotations = Annotations(source=str(path))
-        if with_annotations:
-            annotations = annotations_from_tal(
-                source.annotations(), duration_s=header.duration_s, source=str(path))
-    return AccelRecording(
-        path=path, start=header.start + dt.timedelta(seconds=start_offset),
-        duration_s=header.duration_s, signals=signals, annotations=annotations,
-        file_type=header.file_type, warnings=tuple(notes),
-    )
+    return open_accel_edf(path, side=side, channels=channels, unit=unit,
+                          read_annotations=read_annotations).whole(lazy=lazy)
 
 
 def read_accel(
     path: str | PathLike[str], *, side: str | None = None, unit: str | None = None,
-    fs: float | None = None, **kwargs: Any,
+    fs: float | None = None, lazy: bool = False, **kwargs: Any,
 ) -> AccelRecording:
     """Read an accelerometer recording with the reader its suffix calls for.
 
@@ -205,7 +112,9 @@ def read_accel(
     goes to every reader; ``unit`` to the EDF reader (None: the header's)
     and the CSV reader (None: g); ``fs`` to the CSV reader. Where ``fs`` or
     ``unit`` do not apply (the file states them) they are ignored with a
-    warning. Other keyword arguments go to the reader as they are.
+    warning. ``lazy`` goes to the EDF reader (samples read when asked, in
+    bounded memory); CSV and device files are read whole. Other keyword
+    arguments go to the reader as they are.
 
     >>> read_accel("night.xyz")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -215,7 +124,7 @@ def read_accel(
     suffix = Path(path).suffix.lower()
     ignored = []
     if suffix in EDF_SUFFIXES:
-        rec = read_accel_edf(path, side=side, unit=unit, **kwargs)
+        rec = read_accel_edf(path, side=side, unit=unit, lazy=lazy, **kwargs)
     elif suffix in CSV_SUFFIXES:
         from plms.io.accel.csv import read_accel_csv
 

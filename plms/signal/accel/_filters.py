@@ -27,6 +27,23 @@ MEDIAN_CHUNK_VALUES = 1 << 18
 BLOCK_CHUNK_SAMPLES = 1 << 16
 
 
+def as_rows(acc: npt.ArrayLike) -> npt.NDArray[np.floating]:
+    """``acc`` as an array, float32 and float64 kept (not copied), others float64.
+
+    An object that reads its rows when sliced (``shape``, ``ndim``, a float
+    ``dtype`` and ``[a:b]``, such as :class:`plms.io.accel._common.LazyAxes`)
+    is kept as it is: :func:`block_means` reads it a chunk at a time, so a
+    long recording is never in memory whole.
+    """
+    if not isinstance(acc, np.ndarray) and getattr(acc, "dtype", None) in (
+            np.float32, np.float64) and getattr(acc, "ndim", None) == 2:
+        return acc   # type: ignore[return-value]   # read by row slices
+    x = np.asarray(acc)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
+    return x
+
+
 def _padded(x: FloatArray, width: int) -> FloatArray:
     """``x`` (rows x columns) with the edge rows repeated: ``width // 2`` before, the rest after.
 

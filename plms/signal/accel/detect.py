@@ -41,13 +41,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from plms.signal.accel._filters import block_means, moving_average, moving_median
+from plms.signal.accel._filters import as_rows, block_means, moving_average, moving_median
 from plms.signal.accel.features import (
     add_disjoint,
     event_features,
     find_events,
     nearer_distance,
-    triangular_lowpass,
 )
 from plms.rules import Rules, get_rules
 
@@ -58,6 +57,10 @@ ACCEL_LM_COLUMNS = ("onset", "duration", "peak_mg", "rotation_deg", "held_mg", "
 MG_PER_G = 1000.0
 #: Axes of a three-axis sensor.
 N_AXES = 3
+#: Rows of the working-rate signal a gravity distance is computed for at a time.
+DISTANCE_CHUNK_ROWS = 1 << 16
+#: Rows whose block medians are taken at a time.
+BLOCK_CHUNK_ROWS = 1 << 16
 #: Warning for single-axis input.
 SINGLE_AXIS_WARNING = (
     "single-axis input: only the change along that axis is seen, so a rotation "
@@ -175,11 +178,60 @@ class AccelDetection:
 
 
 @dataclass(frozen=True, eq=False)
+class _Gravity:
+    """Per-axis gravity estimates of the working-rate samples, from block medians.
+
+    Sample ``i`` lies in block ``i // block``; its estimate "before" is the
+    centred moving median of the block ``1 + half`` blocks earlier, "after"
+    that of the block ``1 + half`` blocks later (clipped to the recording).
+    The estimates are gathered for the rows asked for, never for the whole
+    recording at once.
+    """
+
+    centred: npt.NDArray[np.float64]  # (n_blocks, axes) in mg
+    block: int
+    half: int
+
+    def _rows(self, rows: npt.NDArray[np.int64], shift: int) -> npt.NDArray[np.float64]:
+        last = self.centred.shape[0] - 1
+        return self.centred[np.clip(rows // self.block + shift, 0, last)]
+
+    def before(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Gravity before each of ``rows``, (len(rows), axes) mg."""
+        return self._rows(rows, -1 - self.half)
+
+    def _spread(self, b0: int, b1: int, shift: int, rows: int) -> npt.NDArray[np.float64]:
+        """The estimates ``shift`` blocks away of the first ``rows`` rows of blocks ``b0:b1``."""
+        last = self.centred.shape[0] - 1
+        picked = self.centred[np.clip(np.arange(b0, b1) + shift, 0, last)]
+        return np.repeat(picked, self.block, axis=0)[:rows]
+
+    def distance(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Per row of ``x`` (all the working-rate rows): distance from the nearer estimate.
+
+        Computed a chunk of whole blocks (about :data:`DISTANCE_CHUNK_ROWS`
+        rows) at a time: the same numbers as
+        :func:`~plms.signal.accel.features.nearer_distance` of the whole
+        arrays, without them.
+        """
+        n = x.shape[0]
+        out = np.empty(n)
+        per_chunk = max(1, DISTANCE_CHUNK_ROWS // self.block)   # blocks
+        n_blocks = -(-n // self.block)
+        for b0 in range(0, n_blocks, per_chunk):
+            b1 = min(b0 + per_chunk, n_blocks)
+            r0, r1 = b0 * self.block, min(n, b1 * self.block)
+            out[r0:r1] = nearer_distance(x[r0:r1], self._spread(b0, b1, -1 - self.half, r1 - r0),
+                                         self._spread(b0, b1, 1 + self.half, r1 - r0))
+        return out
+
+
+@dataclass(frozen=True, eq=False)
 class _Activity:
     """Working-rate signals shared by the activity and the detector."""
 
     smoothed: npt.NDArray[np.float64]  # (n, axes) in mg
-    gravity_before: npt.NDArray[np.float64]  # (n, axes) in mg
+    gravity: _Gravity
     activity: npt.NDArray[np.float64]  # (n,) in mg, NaN where invalid
     rate_hz: float
     lowpassed: npt.NDArray[np.float64]  # (n, axes) in mg
@@ -187,10 +239,11 @@ class _Activity:
 
 
 def _as_axes(acc: npt.ArrayLike) -> npt.NDArray[np.floating]:
-    """``acc`` as samples x axes; float32 and float64 are kept (not copied), others are float64."""
-    x = np.asarray(acc)
-    if x.dtype not in (np.float32, np.float64):
-        x = x.astype(np.float64)
+    """``acc`` as samples x axes; float32 and float64 are kept (not copied), others are float64.
+
+    A signal read on demand stays so (:func:`~plms.signal.accel._filters.as_rows`).
+    """
+    x = as_rows(acc)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[1] not in (1, N_AXES):
@@ -228,15 +281,24 @@ def _fill_nan(x: npt.NDArray[np.float64], bad: npt.NDArray[np.bool_]) -> npt.NDA
     return x[last]
 
 
-def _block_reduce(x: npt.NDArray[np.float64], size: int, how: str) -> npt.NDArray[np.float64]:
-    """Mean or median over consecutive blocks of ``size`` rows (last block padded by its edge)."""
-    n = x.shape[0]
-    nb = -(-n // size)
-    pad = nb * size - n
-    if pad:
-        x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
-    blocks = x.reshape(nb, size, x.shape[1])
-    return blocks.mean(axis=1) if how == "mean" else np.median(blocks, axis=1)
+def _block_medians(x: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.float64]:
+    """Median over consecutive blocks of ``size`` rows (last block padded by its edge).
+
+    Computed a chunk of blocks at a time (each block's median is its own, so
+    the numbers are those of one call over all blocks), without a padded copy of ``x``.
+    """
+    n, k = x.shape
+    full = n // size
+    out = np.empty((-(-n // size), k))
+    per_chunk = max(1, BLOCK_CHUNK_ROWS // size)
+    for start in range(0, full, per_chunk):
+        stop = min(full, start + per_chunk)
+        out[start:stop] = np.median(x[start * size: stop * size].reshape(-1, size, k), axis=1)
+    if full < out.shape[0]:   # the partial last block, padded by its last row
+        rest = x[full * size:]
+        padded = np.concatenate([rest, np.repeat(rest[-1:], size - rest.shape[0], axis=0)])
+        out[full] = np.median(padded.reshape(1, size, k), axis=1)[0]
+    return out
 
 
 def _activity(acc: npt.ArrayLike, fs: float, settings: AccelDetectorSettings) -> _Activity:
@@ -248,27 +310,27 @@ def _activity(acc: npt.ArrayLike, fs: float, settings: AccelDetectorSettings) ->
     n = x.shape[0] // step
     if n == 0:
         empty = np.zeros((0, x.shape[1]))
-        return _Activity(empty, empty, np.zeros(0), rate, empty, np.zeros(0))
+        return _Activity(empty, _Gravity(empty, 1, 0), np.zeros(0), rate, empty, np.zeros(0))
     work, bad = _working(x, n, step)
     width = max(1, int(round(settings.smoothing_s * rate)))
     smoothed = moving_average(work, width)
     block = max(1, int(round(settings.gravity_block_s * rate)))
-    medians = _block_reduce(smoothed, block, "median")
+    medians = _block_medians(smoothed, block)
     m = max(1, int(round(settings.gravity_window_s / (block / rate))))
     m += 1 - m % 2
-    half = m // 2
-    centred = moving_median(medians, m)
-    # each working-rate sample takes the estimates of its block
-    blocks = np.arange(medians.shape[0])
-    last = medians.shape[0] - 1
-    before = np.repeat(centred[np.clip(blocks - 1 - half, 0, last)], block, axis=0)[:n]
-    after = np.repeat(centred[np.clip(blocks + 1 + half, 0, last)], block, axis=0)[:n]
-    dev = nearer_distance(smoothed, before, after)
+    gravity = _Gravity(moving_median(medians, m), block, m // 2)
+    dev = gravity.distance(smoothed)
     dev[bad] = np.nan
-    lowpassed = triangular_lowpass(work, int(round(settings.held_smoothing_s * rate)))
-    held = nearer_distance(lowpassed, before, after)
+    # the low-pass is two moving averages (triangular_lowpass); the working-rate
+    # signal is let go as soon as the first is done
+    lp_width = max(1, int(round(settings.held_smoothing_s * rate)))
+    first = moving_average(work, lp_width)
+    del work
+    lowpassed = moving_average(first, lp_width)
+    del first
+    held = gravity.distance(lowpassed)
     held[bad] = np.nan
-    return _Activity(smoothed, before, dev, rate, lowpassed, held)
+    return _Activity(smoothed, gravity, dev, rate, lowpassed, held)
 
 
 def accel_activity(
@@ -313,7 +375,7 @@ def _rotation_deg(a: _Activity, on: npt.NDArray[np.int64],
         return np.full(on.size, np.nan)
     out = np.empty(on.size)
     for i, (s, e) in enumerate(zip(on, off, strict=True)):
-        g0 = a.gravity_before[s]
+        g0 = a.gravity.before(np.array([s]))[0]
         v = np.median(a.smoothed[s:e], axis=0)
         cos = float(np.dot(g0, v) / max(np.linalg.norm(g0) * np.linalg.norm(v), 1e-12))
         out[i] = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
@@ -381,7 +443,7 @@ def detect_lm_accel(
                        for s, e in zip(weak_on, weak_off, strict=True)], dtype=bool)
     on, off = add_disjoint(on, off, weak_on[unseen], weak_off[unseen])
     held_mg, sway_mg, coherence = event_features(a.smoothed, a.lowpassed, a.held,
-                                                 a.gravity_before, on, off)
+                                                 a.gravity.before(on), on, off)
     keep = (held_mg >= settings.min_held_to_sway * sway_mg) & (coherence >= settings.min_coherence)
     on, off = on[keep], off[keep]
     peaks = np.array([np.nanmax(act[s:e]) for s, e in zip(on, off, strict=True)], dtype=float)

@@ -101,8 +101,8 @@ def event_features(smoothed: FloatArray, lowpassed: FloatArray, held: FloatArray
     held : array, shape (n,)
         Distance of ``lowpassed`` from the nearer gravity estimate, mg (NaN
         where invalid).
-    before : array, shape (n, axes)
-        Gravity estimated before each moment, mg.
+    before : array, shape (len(on), axes)
+        Gravity estimated before each event's onset, mg.
     on, off : array of int
         Event bounds in samples (``off > on``).
 
@@ -116,7 +116,7 @@ def event_features(smoothed: FloatArray, lowpassed: FloatArray, held: FloatArray
     >>> n = 100
     >>> sm = np.zeros((n, 3)); sm[40:60, 0] = 50.0              # held to one side
     >>> lp = triangular_lowpass(sm, 5)
-    >>> h, s, c = event_features(sm, lp, np.linalg.norm(lp, axis=1), np.zeros((n, 3)),
+    >>> h, s, c = event_features(sm, lp, np.linalg.norm(lp, axis=1), np.zeros((1, 3)),
     ...                          np.array([38]), np.array([62]))
     >>> round(float(h[0])), round(float(c[0]), 2), bool(s[0] < h[0] / 2)
     (50, 0.91, True)
@@ -128,7 +128,7 @@ def event_features(smoothed: FloatArray, lowpassed: FloatArray, held: FloatArray
         held_mg[i] = float(np.nanmax(peak)) if np.isfinite(peak).any() else 0.0
         band = smoothed[s:e] - lowpassed[s:e]
         sway_mg[i] = float(np.median(np.sqrt(np.sum(band * band, axis=1))))
-        d = smoothed[s:e] - before[s]
+        d = smoothed[s:e] - before[i]
         rms = float(np.sqrt(np.mean(np.sum(d * d, axis=1))))
         coherence[i] = float(np.linalg.norm(d.mean(axis=0))) / rms if rms > 0 else 0.0
     return held_mg, sway_mg, coherence

@@ -196,15 +196,18 @@ def mark_brief_wake(sleep: BoolArray, marks: BoolArray, before: int, after: int)
 
 
 def rescore_after_wake(sleep: BoolArray, first: int, after: int, rescore: int,
-                       ratio: float = np.inf) -> BoolArray:
+                       ratio: float = np.inf, onset: int | None = None) -> BoolArray:
     """Score wake the first segments of sleep after ``after`` or more of wake.
 
     The first sleep period (segments before ``first``, lights off or the start
-    of the record, count as wake) loses ``rescore`` segments; a later one
+    of the record, count as wake) loses ``onset`` segments (``rescore`` when
+    None: lying still before falling asleep may last longer than after an
+    awakening in the night); a later one
     loses ``ratio`` times the length of the wake bout before it, at most
     ``rescore`` (graded as in Webster's rules: a short awakening is followed
     by a short return to sleep, a long one by a longer one). ``rescore`` 0
-    switches this off; ``ratio`` infinite rescores ``rescore`` after every bout.
+    switches this off (``onset`` included); ``ratio`` infinite rescores
+    ``rescore`` after every bout.
 
     Examples
     --------
@@ -213,9 +216,12 @@ def rescore_after_wake(sleep: BoolArray, first: int, after: int, rescore: int,
     [0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1]
     >>> rescore_after_wake(sleep, 0, 3, 2, ratio=0.34).astype(int).tolist()
     [0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+    >>> rescore_after_wake(sleep, 0, 3, 2, onset=4).astype(int).tolist()
+    [0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1]
     """
     if not ratio >= 0:
         raise ValueError(f"ratio must be zero or positive, got {ratio}")
+    onset = rescore if onset is None else onset
     out = sleep.copy()
     if rescore <= 0:
         return out
@@ -228,6 +234,6 @@ def rescore_after_wake(sleep: BoolArray, first: int, after: int, rescore: int,
     else:
         length = np.minimum(rescore, np.rint(ratio * bout).astype(np.int64))
     length[bout < after] = 0
-    length[starts == 0] = rescore  # the wake before lights off or the record
+    length[starts == 0] = onset  # the wake before lights off or the record
     ends -= 1  # index in ``sleep``: the first segment after the bout
     return out & ~covered(out.size, ends, ends + length)
