@@ -144,3 +144,13 @@ def test_batch_of_a_week_and_a_night_in_processes_and_on_dask(week, tmp_path):
             distributed.Client(cluster) as client:
         on_dask = run_batch([week, night], tmp_path / "dask", scheduler=client)
     pd.testing.assert_frame_equal(on_dask, table)
+
+
+def test_help_and_readme_name_the_length_that_makes_a_recording_multi_day():
+    from plms.cli import _build_parser
+    from plms.pipeline.days import MULTI_DAY_MIN_H
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"`plms.pipeline.days.MULTI_DAY_MIN_H` hours ({MULTI_DAY_MIN_H:g})" in readme
+    score = _build_parser()._subparsers._group_actions[0].choices["score"]   # type: ignore
+    assert f"{MULTI_DAY_MIN_H:g} h or more" in " ".join(score.format_help().split())
