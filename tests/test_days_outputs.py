@@ -79,6 +79,8 @@ def test_recording_summary_holds_the_figures_nonwear_and_naps(days, written):
     assert [r["n_lm"] for r in data["nights"]][:2] == [days.results[n].summary["n_lm"]
                                                        for n in (1, 2)]
     assert isinstance(data["nights"][0]["n_lm"], int)
+    assert data["nights"][0]["warnings"] == []                 # "" in the table: none
+    assert data["nights"][2]["warnings"] == ["no main sleep period: awake all night"]
 
 
 def test_output_paths_are_the_files_written(days, tmp_path):

@@ -119,8 +119,9 @@ def nights_to_csv(nights: pd.DataFrame) -> str:
 def _json_value(column: str, value: Any) -> Any:
     if _missing(value):
         return None
-    if column == "warnings":
-        return [value] if isinstance(value, str) else [str(v) for v in value]
+    if column == "warnings":   # a list, or the text of a table cell ("" for none)
+        return ([w for w in value.split(WARNINGS_SEPARATOR) if w] if isinstance(value, str)
+                else [str(v) for v in value])
     if isinstance(value, (datetime, date, pd.Timestamp)):
         return iso_text(value)
     if hasattr(value, "item"):   # numpy scalars
