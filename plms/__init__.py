@@ -5,6 +5,8 @@ The public API:
 - :func:`score` scores a night from a file (EMG or accelerometer, decided as
   ``plms score`` does), an ``mne.io.Raw`` or arrays, with typed options
   (:class:`ScoreOptions`); :mod:`plms.api` also writes a night's files;
+  a recording of several days on the ankle gives a :class:`DaysResult`, one
+  scored night per day (:func:`score_days`);
 - :func:`score_edf` scores an EDF/BDF night end to end;
 - :func:`score_accel` scores an ankle-accelerometer night (EDF, CSV, device files);
 - :func:`score_lms` applies the rules to leg movements already detected or scored
@@ -32,6 +34,7 @@ __all__ = [
     "RescoreOptions", "Rules", "ScoreOptions", "ScoreResult", "Summary", "__version__",
     "apply_rules", "compute_summary", "detect_lm", "detect_lm_raw", "get_rules", "rescore",
     "score", "score_accel", "score_edf", "score_lms", "validate",
+    "DaysResult", "score_days",
 ]
 
 # Attributes are imported on first use, so that `import plms` (and the CLI)
@@ -48,6 +51,7 @@ _LAZY = {
     "score_accel": "plms.pipeline.accel", "score": "plms.api",
     "ScoreOptions": "plms.options", "RescoreOptions": "plms.options",
     "Summary": "plms.summary", "validate": "plms.validation",
+    "DaysResult": "plms.result", "score_days": "plms.api",
 }
 
 #: Subpackages and modules reached as attributes (``plms.io.read_annotations``,
@@ -71,7 +75,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from plms.pipeline.emg import score_edf
     from plms.pipeline.accel import score_accel
     from plms.pipeline.rescore import rescore
-    from plms.result import ScoreResult
+    from plms.result import DaysResult, ScoreResult
+    from plms.api import score_days
     from plms.rules import AASM, WASM2016, Rules, get_rules
     from plms.scoring import apply_rules
     from plms.summary import Summary

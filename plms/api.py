@@ -13,6 +13,18 @@
 The modality of a file is decided as ``plms score --modality auto`` does: an
 accelerometer recording when the file has accelerometer channels and no leg
 EMG, or is an accelerometer CSV/device file; else leg EMG.
+
+A multi-day accelerometer recording (a week on the ankle, issue 16) is split
+into nights, each scored as a single night: :func:`score` returns a
+:class:`~plms.result.DaysResult` instead of a :class:`~plms.result.ScoreResult`
+when :func:`is_multi_day` says so (``days="auto"``: an accelerometer file of at
+least :data:`plms.pipeline.days.MULTI_DAY_MIN_H` hours, or a ``diary``;
+``days="on"``: always; ``days="off"``: never). :func:`score_days` always splits,
+:func:`score_single` never does; :func:`score_night` writes either::
+
+    days = plms.api.score_days("week.cwa", diary="diary.csv")
+    days.nights                       # one row per night
+    days.night(2).summary["plms_index"]
 """
 
 from __future__ import annotations
@@ -27,12 +39,12 @@ import numpy as np
 import numpy.typing as npt
 
 from plms.errors import PlmsInputError
-from plms.io.names import FOLDER_RECORDING_SUFFIXES, has_suffix
+from plms.io.names import EDF_SUFFIXES, FOLDER_RECORDING_SUFFIXES, has_suffix
 from plms.options import RescoreOptions, ScoreOptions, rescore_options, score_options
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.io.psg.edf import Recording
-    from plms.result import ScoreResult
+    from plms.result import DaysResult, ScoreResult
 
 #: Recordings whose signals ``--write edf-copy`` copies: those ``plms score`` takes as EMG.
 EDF_COPY_SUFFIXES: tuple[str, ...] = FOLDER_RECORDING_SUFFIXES
@@ -129,9 +141,11 @@ class EmgArrays:
 @dataclass(frozen=True, eq=False)
 class WrittenNight:
     """A night scored and written: its result and the files written (events table and
-    summary first, then the extras, then the report)."""
+    summary first, then the extras, then the report). For a multi-day recording the
+    result is a :class:`~plms.result.DaysResult` and the files are ``STEM.nights.csv``,
+    ``STEM.summary.json``, the nights' files, then the reports."""
 
-    result: ScoreResult
+    result: ScoreResult | DaysResult
     paths: tuple[Path, ...]
 
 
@@ -173,8 +187,72 @@ def modality_of(source: object, options: ScoreOptions) -> str:
     return "accel" if looks_like_accel(Path(source)) else "emg"  # type: ignore[arg-type]
 
 
-def score(source: Any, options: ScoreOptions | None = None, **overrides: Any) -> ScoreResult:
+def _multi_day_min_h() -> float:
+    from plms.pipeline.days import MULTI_DAY_MIN_H
+
+    return float(MULTI_DAY_MIN_H)
+
+
+def recording_hours(source: Any, options: ScoreOptions) -> float:
+    """Length of an accelerometer recording (a file or two per-ankle files), hours.
+
+    EDF/BDF files are measured from their header; other formats (CSV, device
+    files) are read whole, once more than scoring them needs.
+    """
+    from plms.io._edfformat import read_header
+
+    first = Path(list(source)[0] if _is_pair(source) else source)
+    if has_suffix(first, EDF_SUFFIXES):
+        return read_header(first).duration_s / 3600.0
+    from plms.io.accel.read import read_accel
+
+    return read_accel(first, side=options.accel.side, unit=options.unit,
+                      fs=options.accel.fs).duration_s / 3600.0
+
+
+def is_multi_day(source: Any, options: ScoreOptions) -> bool:
+    """Whether :func:`score` splits ``source`` into nights (a :class:`~plms.result.DaysResult`).
+
+    ``options.days``: ``off`` never; ``on`` (or a ``diary``) always; ``auto``
+    when the recording is an accelerometer file at least
+    :data:`plms.pipeline.days.MULTI_DAY_MIN_H` hours long.
+
+    Raises
+    ------
+    PlmsInputError
+        ``days="on"`` or a diary for a recording that is not an accelerometer
+        file (leg EMG, arrays, an ``mne.io.Raw``); the message names it.
+    """
+    if options.days == "off":
+        return False
+    wanted = options.days == "on" or options.diary is not None
+    why = "--days on" if options.days == "on" else "--diary"
+    from plms.io.psg.mne_raw import is_mne_raw
+
+    if isinstance(source, EmgArrays) or is_mne_raw(source):
+        if wanted:
+            raise PlmsInputError(f"{why}: a multi-day recording is scored from its "
+                                 "accelerometer file(s), not from arrays or an mne.io.Raw",
+                                 path=ARRAYS_NAME if isinstance(source, EmgArrays)
+                                 else "mne.io.Raw")
+        return False
+    if modality_of(source, options) != "accel":
+        if wanted:
+            raise PlmsInputError(f"{why}: nights of several days are found in ankle "
+                                 "accelerometer recordings; this one is scored as leg EMG "
+                                 "(one night): nothing scored (use --modality accel if it "
+                                 "holds accelerometers)", path=_display(source))
+        return False
+    return wanted or recording_hours(source, options) >= _multi_day_min_h()
+
+
+def score(source: Any, options: ScoreOptions | None = None,
+          **overrides: Any) -> ScoreResult | DaysResult:
     """Score a night: a file, two per-ankle files, an ``mne.io.Raw`` or :class:`EmgArrays`.
+
+    A multi-day accelerometer recording (:func:`is_multi_day`) is split into
+    nights and returns a :class:`~plms.result.DaysResult` (:func:`score_days`);
+    everything else a :class:`~plms.result.ScoreResult` (:func:`score_single`).
 
     Parameters
     ----------
@@ -190,7 +268,7 @@ def score(source: Any, options: ScoreOptions | None = None, **overrides: Any) ->
 
     Returns
     -------
-    ScoreResult
+    ScoreResult or DaysResult
 
     Raises
     ------
@@ -199,6 +277,16 @@ def score(source: Any, options: ScoreOptions | None = None, **overrides: Any) ->
     TypeError, ValueError
         An unknown option, or a value not allowed.
     """
+    opts = score_options(options, **overrides)
+    if is_multi_day(source, opts):
+        return score_days(source, opts)
+    return score_single(source, opts)
+
+
+def score_single(source: Any, options: ScoreOptions | None = None,
+                 **overrides: Any) -> ScoreResult:
+    """Score ``source`` as one night whatever its length (as :func:`score` with
+    ``days="off"``; a ``diary`` is not used)."""
     opts = score_options(options, **overrides)
     if modality_of(source, opts) == "accel":
         return _score_accel(source, opts)
@@ -230,6 +318,52 @@ def _score_accel(source: Any, opts: ScoreOptions) -> ScoreResult:
                        keep_excerpt=opts.keep_excerpt)
 
 
+def score_days(source: Any, options: ScoreOptions | None = None,
+               **overrides: Any) -> DaysResult:
+    """Score a multi-day accelerometer recording night by night
+    (:func:`plms.pipeline.days.score_accel_days`), whatever its length.
+
+    Parameters
+    ----------
+    source : path or list of two paths
+        An accelerometer file (EDF, CSV, .cwa, .bin, .gt3x), or the two files
+        of a recording made one file per ankle.
+    options, **overrides
+        As for :func:`score`; ``diary`` gives the nights' windows. One night's
+        ``lights_off``/``lights_on`` and ``sleep="hypnogram"`` are refused
+        (give a diary).
+
+    Raises
+    ------
+    PlmsInputError
+        Not an accelerometer recording, or a problem with it or the diary
+        (named).
+    ValueError
+        Options that do not fit a multi-day recording.
+    """
+    opts = replace(score_options(options, **overrides), days="on")
+    is_multi_day(source, opts)   # refuses what is not an accelerometer file
+    a = opts.accel
+    if a.lights_off is not None or a.lights_on is not None:
+        raise ValueError("lights_off/lights_on mark one night; a multi-day recording takes "
+                         "a diary of every night (--diary FILE), or score it as one night "
+                         "(--days off)")
+    if a.sleep == "hypnogram":
+        raise ValueError("sleep 'hypnogram': the nights of a multi-day recording have their "
+                         "sleep estimated from the accelerometers (use sleep 'auto' or "
+                         "'estimate', or --days off)")
+    from plms.pipeline.days import score_accel_days
+    from plms.signal.accel.detect import AccelDetectorSettings
+
+    settings = AccelDetectorSettings()
+    if a.threshold_mg is not None:
+        settings = replace(settings, threshold_mg=a.threshold_mg)
+    night = [str(p) for p in source] if _is_pair(source) else source
+    return score_accel_days(night, rules=opts.rules, annotations=opts.annotations,
+                            diary=opts.diary, side=a.side, unit=opts.unit, fs=a.fs,
+                            settings=settings, keep_excerpt=opts.keep_excerpt)
+
+
 def _source_edf(source: object, formats: Sequence[str]) -> Path | None:
     """The recording ``edf-copy`` copies; refuses ``edf-copy`` for a night that is not one."""
     edf = (Path(source) if isinstance(source, (str, os.PathLike))
@@ -241,15 +375,29 @@ def _source_edf(source: object, formats: Sequence[str]) -> Path | None:
     return edf
 
 
-def _written(result: ScoreResult, out_dir: PathLike, formats: Sequence[str],
+def _written(result: ScoreResult | DaysResult, out_dir: PathLike, formats: Sequence[str],
              source_edf: Path | None, report: bool) -> WrittenNight:
     from plms.outputs import write_night
+    from plms.result import DaysResult
+
+    if isinstance(result, DaysResult):
+        return _written_days(result, out_dir, report)
 
     paths = write_night(result, out_dir, formats, source_edf=source_edf)
     if report:
         from plms.report import write_report
 
         paths.append(write_report(result, Path(out_dir) / f"{result.stem}.report.html"))
+    return WrittenNight(result, tuple(paths))
+
+
+def _written_days(result: DaysResult, out_dir: PathLike, report: bool) -> WrittenNight:
+    """Write a multi-day recording's files (all or none), then its reports."""
+    paths = list(result.write(Path(out_dir)).values())
+    if report:
+        from plms.report import write_days_report
+
+        paths += write_days_report(result, out_dir)
     return WrittenNight(result, tuple(paths))
 
 
@@ -261,9 +409,22 @@ def score_night(source: Any, out_dir: PathLike, options: ScoreOptions | None = N
     ``options.outputs.write``, all of them or none; then, with
     ``options.outputs.report``, ``STEM.report.html``. The signal excerpt is
     kept exactly when the report needs it.
+
+    A multi-day recording (:func:`is_multi_day`) gives ``STEM.nights.csv``,
+    ``STEM.summary.json`` and ``STEM/nightNN.events.tsv`` (+ ``.json``) and
+    ``.summary.json`` per scored night, all or none
+    (:meth:`plms.result.DaysResult.write`); with a report, each night's
+    ``STEM/nightNN.report.html`` and ``STEM.report.html``. The extra formats
+    (``--write``) are refused for it (a :class:`PlmsInputError` naming the file).
     """
     opts = score_options(options, **overrides)
     opts = replace(opts, keep_excerpt=opts.outputs.report)
+    if opts.outputs.write and is_multi_day(source, opts):
+        raise PlmsInputError(f"--write {','.join(opts.outputs.write)} is not available for a "
+                             "multi-day recording (its nights are written as "
+                             "STEM/nightNN.events.tsv): nothing written for it; drop --write "
+                             "or score it as one night with --days off",
+                             path=_display(source))
     edf = _source_edf(source, opts.outputs.write)
     result = score(source, opts)
     return _written(result, out_dir, opts.outputs.write, edf, opts.outputs.report)
@@ -281,5 +442,6 @@ def rescore_night(source: PathLike, out_dir: PathLike,
     return _written(result, out_dir, opts.outputs.write, edf, opts.outputs.report)
 
 
-__all__ = ["EDF_COPY_SUFFIXES", "EmgArrays", "WrittenNight", "modality_of", "rescore_night",
-           "score", "score_night"]
+__all__ = ["EDF_COPY_SUFFIXES", "EmgArrays", "WrittenNight", "is_multi_day", "modality_of",
+           "recording_hours", "rescore_night", "score", "score_days", "score_night",
+           "score_single"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from plms._version import __version__
 from plms.checks import annotations_problem, out_dir_problem, unit_problem
-from plms.options import MODALITIES, RESCORE_FORMATS, SIDES, SLEEP_CHOICES
+from plms.options import DAYS_CHOICES, MODALITIES, RESCORE_FORMATS, SIDES, SLEEP_CHOICES
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.batch.worker import NightOptions
@@ -202,6 +202,15 @@ def _add_accel_options(score: argparse.ArgumentParser) -> None:
                           "HH:MM clock time, or seconds from the recording start")
     acc.add_argument("--lights-on", metavar="TIME", dest="lights_on",
                      help="lights on, likewise")
+    acc.add_argument("--days", default="auto", choices=DAYS_CHOICES,
+                     help="split a recording of several days into nights, each scored as a "
+                          "single night (OUT/STEM.nights.csv, OUT/STEM/nightNN.*): auto "
+                          "(an accelerometer recording of 18 h or more, or with --diary), "
+                          "on, or off (one night whatever its length)")
+    acc.add_argument("--diary", metavar="FILE",
+                     help="sleep diary of a multi-day recording (CSV: night, lights_off, "
+                          "lights_on as HH:MM or ISO date-times): its nights replace the "
+                          "ones found in the activity")
 
 
 def _add_night_outputs(parser: argparse.ArgumentParser) -> None:
@@ -271,7 +280,7 @@ def _options(args: argparse.Namespace) -> NightOptions:
         accel=AccelOptions(side=args.side, fs=args.fs, threshold_mg=args.accel_threshold,
                            sleep=args.sleep, lights_off=args.lights_off,
                            lights_on=args.lights_on),
-        outputs=outputs)
+        outputs=outputs, diary=args.diary, days=args.days)
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -320,10 +329,11 @@ def _run_batch(args: argparse.Namespace, done: str) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     total = len(tasks) + len(refused)
-    problem = annotations_problem(getattr(args, "annotations", None), total)
-    if problem is not None:
-        print(f"error: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+    for option in ("annotations", "diary"):
+        problem = annotations_problem(getattr(args, option, None), total, option=f"--{option}")
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_USAGE
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be 1 or more", file=sys.stderr)
         return EXIT_USAGE

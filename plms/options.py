@@ -19,8 +19,8 @@ the flat keyword names of the command line with :func:`score_options` /
 Traceback (most recent call last):
 ...
 TypeError: unknown option 'colour' of plms score; allowed: accel_threshold, annotations, \
-ecg, fs, keep_excerpt, left, legs, lights_off, lights_on, modality, report, right, rules, \
-side, sleep, threads, unit, write
+days, diary, ecg, fs, keep_excerpt, left, legs, lights_off, lights_on, modality, report, \
+right, rules, side, sleep, threads, unit, write
 
 Importing this module is cheap (the command line builds its parser from its
 constants); the checks import what they need when called.
@@ -40,6 +40,10 @@ from plms.rules import PRESETS, Rules
 MODALITIES = ("auto", "emg", "accel")
 #: ``AccelOptions.sleep`` values (:func:`plms.pipeline.accel.sleep_hypnogram`).
 SLEEP_CHOICES = ("auto", "estimate", "hypnogram")
+#: ``ScoreOptions.days`` values: a recording of several days split into nights when it
+#: is an accelerometer recording long enough or a diary is given (``auto``), always
+#: (``on``), never (``off``: scored as one night, as before issue 16).
+DAYS_CHOICES = ("auto", "on", "off")
 #: Ankle of a single accelerometer.
 SIDES = ("left", "right")
 #: ``RescoreOptions.fmt`` values (and ``plms rescore --format``).
@@ -200,6 +204,16 @@ class ScoreOptions:
         Keep a short excerpt of the signals in ``result.details`` for the
         excerpt plots. The files written never depend on it; writing a
         night keeps it exactly when a report is asked for.
+    diary : path or None
+        A sleep diary of a multi-day accelerometer recording (CSV ``night``,
+        ``lights_off``, ``lights_on``; :func:`plms.io.diary.read_diary`): its
+        windows replace the detected nights. Implies a multi-day recording.
+    days : {"auto", "on", "off"}
+        ``auto``: an accelerometer recording is split into nights
+        (:class:`~plms.result.DaysResult`) when it lasts at least
+        :data:`plms.pipeline.days.MULTI_DAY_MIN_H` hours or a diary is given;
+        ``on``: always (an EMG recording is refused); ``off``: scored as one
+        night whatever its length.
     """
 
     rules: str | Rules = "wasm2016"
@@ -211,10 +225,22 @@ class ScoreOptions:
     outputs: OutputOptions = field(default_factory=OutputOptions)
     threads: int | None = None
     keep_excerpt: bool = True
+    diary: str | os.PathLike[str] | None = None
+    days: str = "auto"
 
     def __post_init__(self) -> None:
         _check_rules(self.rules)
         _check_choice("modality", self.modality, MODALITIES)
+        _check_choice("days", self.days, DAYS_CHOICES)
+        if self.diary is not None and not isinstance(self.diary, (str, os.PathLike)):
+            raise ValueError(f"diary must be the path of a sleep diary (CSV) or None, not "
+                             f"{self.diary!r}")
+        if self.diary is not None and self.days == "off":
+            raise ValueError("a diary splits a recording into nights: give it with days "
+                             "'auto' or 'on', not 'off'")
+        if self.diary is not None and self.modality == "emg":
+            raise ValueError("a diary is for multi-day accelerometer recordings, not "
+                             "modality 'emg'")
         if self.unit is not None:
             from plms.checks import unit_problem
 
@@ -260,7 +286,7 @@ class RescoreOptions:
 _SCORE_FLAT = {
     "rules": ("", "rules"), "modality": ("", "modality"),
     "annotations": ("", "annotations"), "unit": ("", "unit"), "threads": ("", "threads"),
-    "keep_excerpt": ("", "keep_excerpt"),
+    "keep_excerpt": ("", "keep_excerpt"), "diary": ("", "diary"), "days": ("", "days"),
     "left": ("channels", "left"), "right": ("channels", "right"), "ecg": ("channels", "ecg"),
     "legs": ("channels", "legs"),
     "side": ("accel", "side"), "fs": ("accel", "fs"),
@@ -308,7 +334,7 @@ def score_options(options: ScoreOptions | None = None, **overrides: Any) -> Scor
     The flat names are those of ``plms score``: ``rules``, ``modality``,
     ``annotations``, ``unit``, ``threads``, ``keep_excerpt``, ``left``,
     ``right``, ``legs``, ``ecg``, ``side``, ``fs``, ``accel_threshold``, ``sleep``,
-    ``lights_off``, ``lights_on``, ``write``, ``report``.
+    ``lights_off``, ``lights_on``, ``write``, ``report``, ``diary``, ``days``.
 
     Raises
     ------
@@ -334,6 +360,6 @@ def rescore_options(options: RescoreOptions | None = None, **overrides: Any) -> 
     return result
 
 
-__all__ = ["MODALITIES", "RESCORE_FORMATS", "SIDES", "SLEEP_CHOICES",
+__all__ = ["DAYS_CHOICES", "MODALITIES", "RESCORE_FORMATS", "SIDES", "SLEEP_CHOICES",
            "AccelOptions", "Channels", "OutputOptions", "RescoreOptions", "ScoreOptions",
            "rescore_options", "score_options"]

@@ -87,13 +87,7 @@ class ScoreResult:
         if self.summary.get("tst_min") is None:
             at = next(i for i, f in enumerate(figures) if f[0] == "n_lm") + 1
             figures[at:at] = RECORDING_FIGURES
-        rows = []
-        for key, label, unit, decimals in figures:
-            value = self.summary.get(key)
-            shown = "n/a" if value is None else (f"{value:.{decimals}f}"
-                                                 if isinstance(value, float) else str(value))
-            rows.append({"figure": label, "value": shown, "unit": unit})
-        return pd.DataFrame(rows).set_index("figure")
+        return _figure_rows(dict(self.summary), figures)
 
     def output_paths(self, out_dir: str | Path) -> dict[str, Path]:
         """Where :meth:`write` puts each file (names: :mod:`plms.io.names`)."""
@@ -119,6 +113,33 @@ class ScoreResult:
         shown = "n/a" if idx is None else f"{idx:.1f}/h"
         return (f"ScoreResult({self.stem!r}, rules={self.summary.get('rules')!r}, "
                 f"{len(self.events)} LMs, PLMS index {shown})")
+
+
+#: The figures of a multi-day recording printed by :meth:`DaysResult.key_figures`
+#: (summary key, label, unit, decimals).
+DAYS_KEY_FIGURES: tuple[tuple[str, str, str, int], ...] = (
+    ("n_nights", "Nights found", "", 0),
+    ("nights_scored", "Nights scored", "", 0),
+    ("plms_index_mean", "PLMS index, mean of nights", "/h", 1),
+    ("plms_index_median", "PLMS index, median of nights", "/h", 1),
+    ("plms_index_sd", "PLMS index, SD across nights", "/h", 1),
+    ("plms_index_cv", "PLMS index, coefficient of variation", "", 2),
+    ("nights_plms_ge_15", "Nights at or above 15/h", "", 0),
+    ("plms_index_pooled", "PLMS index, all nights pooled", "/h", 1),
+    ("nonwear_min", "Non-wear", "min", 1),
+)
+
+
+def _figure_rows(summary: dict[str, Any],
+                 figures: tuple[tuple[str, str, str, int], ...] | list[Any]) -> pd.DataFrame:
+    """``figure``/``value``/``unit`` rows of ``summary``'s figures (None shown as n/a)."""
+    rows = []
+    for key, label, unit, decimals in figures:
+        value = summary.get(key)
+        shown = "n/a" if value is None else (f"{value:.{decimals}f}"
+                                             if isinstance(value, float) else str(value))
+        rows.append({"figure": label, "value": shown, "unit": unit})
+    return pd.DataFrame(rows).set_index("figure")
 
 
 #: Columns of :attr:`DaysResult.nights`, one row per night of a multi-day recording
@@ -191,6 +212,38 @@ class DaysResult:
             raise KeyError(f"night {number} was not scored; scored nights: "
                            f"{sorted(self.results) or 'none'}")
         return self.results[number]
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per night, indexed by night number: the nights table, then the other
+        scalar figures of each scored night's summary (empty for nights not scored)."""
+        frame = self.nights.set_index("night", drop=True)
+        extra = [r.summary_frame().assign(night=n).set_index("night")
+                 for n, r in sorted(self.results.items())]
+        if extra:
+            more = pd.concat(extra)
+            more = more[[c for c in more.columns if c not in frame.columns]]
+            frame = frame.join(more, how="left")
+        return frame
+
+    def key_figures(self) -> pd.DataFrame:
+        """The multi-night figures a lab reads first (:data:`DAYS_KEY_FIGURES`; None is n/a)."""
+        return _figure_rows(self.summary, DAYS_KEY_FIGURES)
+
+    def output_paths(self, out_dir: str | Path) -> dict[str, Path]:
+        """Where :meth:`write` puts each file: ``nights`` (``STEM.nights.csv``), ``summary``
+        (``STEM.summary.json``), then ``nightNN_events``, ``nightNN_events_json`` and
+        ``nightNN_summary`` per scored night (``STEM/nightNN.*``)."""
+        from plms.outputs.days import days_output_paths
+
+        return days_output_paths(self, out_dir)
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write ``STEM.nights.csv``, ``STEM.summary.json`` and each scored night's
+        ``STEM/nightNN.events.tsv`` (+ ``.json``) and ``.summary.json``, all or none
+        (:func:`plms.outputs.days.write_days`)."""
+        from plms.outputs.days import write_days
+
+        return write_days(self, out_dir)
 
     def __repr__(self) -> str:
         mean = self.summary.get("plms_index_mean")

@@ -263,10 +263,13 @@ def test_read_summary_csv_types_the_batch_table(tmp_path):
 
 def test_read_summary_csv_refuses_a_damaged_table(tmp_path):
     path = tmp_path / "summary.csv"
-    path.write_text(_batch_csv(SUMMARY_CSV_COLUMNS[:-1]))
+    path.write_text(_batch_csv(tuple(c for c in SUMMARY_CSV_COLUMNS if c != "plms_version")))
     with pytest.raises(PlmsInputError, match="summary.csv.*no column 'plms_version'"):
         read_summary_csv(path)
     assert read_summary_csv(path, complete=False)["n_lm"].iloc[0] == 12
+    path.write_text(_batch_csv(tuple(c for c in SUMMARY_CSV_COLUMNS if c != "n_nights")))
+    older = read_summary_csv(path)       # written before multi-day recordings: still read
+    assert older["n_nights"].isna().all() and older["n_nights"].dtype == "Int64"
     path.write_text(_batch_csv().replace(",12,", ",twelve,"))
     with pytest.raises(PlmsInputError, match="summary.csv.*'n_lm' column holds 'twelve'"):
         read_summary_csv(path)

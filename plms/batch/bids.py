@@ -157,7 +157,7 @@ def score_bids_night(source: Any, out_dir: str, options: ScoreOptions | None = N
     with ``options.outputs.report``, ``STEM.report.html``. The job of the
     batch's BIDS tasks (a module-level function, so that it pickles).
     """
-    from plms.api import WrittenNight, score
+    from plms.api import WrittenNight, score_single as score
     from plms.io.names import night_files
     from plms.outputs.bids import write_bids_night
 

@@ -145,14 +145,18 @@ def clean_partial(tasks: Sequence[NightTask]) -> None:
     """Remove the temporary files a killed worker may have left for these nights.
 
     They are hidden names beside the outputs, ``.STEM....tmp`` (files or the
-    staging folder of ``--write``); finished outputs are never touched.
+    staging folder of ``--write``), and those of a multi-day recording's nights
+    in ``OUT/STEM/`` (``.nightNN....tmp``); finished outputs are never touched.
     """
     import shutil
 
     by_dir: dict[str, set[str]] = {}
     for task in tasks:
-        by_dir.setdefault(task.out_dir, set()).add(task.stem)
-    for folder, stems in by_dir.items():
+        by_dir.setdefault(task.out_dir, set()).add(f".{task.stem}.")
+        nights = os.path.join(task.out_dir, task.stem)
+        if os.path.isdir(nights):
+            by_dir.setdefault(nights, set()).add(".night")
+    for folder, prefixes in by_dir.items():
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -161,7 +165,7 @@ def clean_partial(tasks: Sequence[NightTask]) -> None:
             name = entry.name
             if not (name.startswith(".") and name.endswith(".tmp")):
                 continue
-            if not any(name.startswith(f".{stem}.") for stem in stems):
+            if not name.startswith(tuple(prefixes)):
                 continue
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)
@@ -432,10 +436,11 @@ def run_batch(
         tasks, refused = plan_bids(root, out_path, chosen, faults=_faults)
     else:
         tasks, refused = plan(inputs, out_path, chosen, pair_sides=pair_sides, faults=_faults)
-    problem = annotations_problem(getattr(chosen, "annotations", None),
-                                  len(tasks) + len(refused), option="annotations")
-    if problem is not None:
-        raise ValueError(problem)
+    for option in ("annotations", "diary"):
+        problem = annotations_problem(getattr(chosen, option, None),
+                                      len(tasks) + len(refused), option=option)
+        if problem is not None:
+            raise ValueError(problem)
     hooks = Hooks(progress=Progress(quiet=False, lines=False) if progress else None)
     if root is not None and tasks:
         write_description(root, out_path)

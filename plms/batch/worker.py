@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plms.annotations import LEG_SIDES
-from plms.io.names import EXTRA_SUFFIXES, LAYOUTS, night_files
+from plms.io.names import EXTRA_SUFFIXES, LAYOUTS, days_files, night_files
 from plms.io.results import (
     SUMMARY_CSV_COLUMNS,
     SUMMARY_CSV_COUNT_COLUMNS,
@@ -29,7 +29,7 @@ from plms.options import RescoreOptions, ScoreOptions
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.api import WrittenNight
-    from plms.result import ScoreResult
+    from plms.result import DaysResult, ScoreResult
 
 #: Options of a night of a batch.
 NightOptions = ScoreOptions | RescoreOptions
@@ -138,8 +138,48 @@ class NightTask:
         return tuple(Path(p) for p in self.inputs) if self.inputs else Path(self.path)
 
 
+def is_days_task(task: NightTask) -> bool:
+    """Whether the task's outputs are those of a multi-day recording (``STEM.nights.csv``...).
+
+    ``days="on"`` or a diary: yes; ``days="off"``, rescoring, BIDS: no;
+    ``days="auto"``: when ``STEM.nights.csv`` is already there (whether a new
+    recording is multi-day is known once it is read).
+    """
+    opts = task.options
+    if not isinstance(opts, ScoreOptions) or opts.days == "off" or task.layout != "plms":
+        return False
+    if opts.days == "on" or opts.diary is not None:
+        return True
+    return days_files(task.out_dir, task.stem).nights_csv.is_file()
+
+
+def _days_outputs(task: NightTask) -> dict[str, Path]:
+    """A multi-day recording's files: summary, nights table, the nights' files that
+    ``STEM.summary.json`` lists (when it can be read) and the report."""
+    files = days_files(task.out_dir, task.stem)
+    paths = {"summary_json": files.summary_json, "nights_csv": files.nights_csv}
+    if files.summary_json.is_file():
+        try:
+            listed: Any = read_summary_json(files.summary_json).get("night_files") or {}
+        except (OSError, ValueError):
+            listed = {}
+        for night, names in sorted(dict(listed).items()):
+            for kind, name in dict(names).items():
+                paths[f"night{night}_{kind}"] = files.out_dir / str(name)
+    if task.options.outputs.report:
+        paths["report"] = files.report_html
+    return paths
+
+
 def expected_outputs(task: NightTask) -> dict[str, Path]:
-    """The files a complete night has: events table, summary, requested extras and report."""
+    """The files a complete night has: events table, summary, requested extras and report.
+
+    A multi-day recording (:func:`is_days_task`) is complete with its
+    ``STEM.summary.json``, ``STEM.nights.csv``, every night file the summary
+    lists, and ``STEM.report.html`` when a report is asked for.
+    """
+    if is_days_task(task):
+        return _days_outputs(task)
     files = night_files(task.out_dir, task.stem, task.layout)
     paths = {"events_tsv": files.events_tsv, "summary_json": files.summary_json}
     paths.update({fmt: files.extra(fmt) for fmt in EXTRA_SUFFIXES      # in writing order
@@ -161,19 +201,30 @@ def summary_row(task: NightTask, out_root: str | os.PathLike[str]) -> dict[str, 
 
     Built from ``STEM.summary.json`` on disk (:func:`plms.io.results.read_summary_json`),
     so a night scored now and one found complete by a resumed run give the same row.
+    A multi-day recording has one row too (``n_nights`` set): its TIB, TST, LM and
+    PLMS summed over its scored nights, ``plms_index_per_h`` the index of all
+    nights pooled, ``events_tsv`` empty and ``STEM.nights.csv`` first among the
+    ``extra_outputs``; its nights are in ``STEM.nights.csv``.
     """
+    from plms.outputs.days import DAYS_KIND, days_totals
+
     root = Path(out_root)
     paths = expected_outputs(task)
     summary: dict[str, Any] = dict(read_summary_json(paths["summary_json"]))
+    days = summary.get("kind") == DAYS_KIND
+    if days:
+        summary.update(days_totals(summary), modality="accel")
     row: dict[str, Any] = {"input": task.path, "night": task.stem, "status": "ok", "error": ""}
     for column, key in _FIGURES.items():
         row[column] = summary.get(key)
+    row["n_nights"] = summary.get("n_nights") if days else None
     duration = summary.get("recording_duration_s")
     row["recording_min"] = None if duration is None else duration / 60.0
     row["n_warnings"] = len(summary.get("warnings") or [])
-    row["events_tsv"] = _relative(paths["events_tsv"], root)
+    row["events_tsv"] = _relative(paths["events_tsv"], root) if "events_tsv" in paths else None
     row["summary_json"] = _relative(paths["summary_json"], root)
-    extras = [p for k, p in paths.items() if k not in ("events_tsv", "summary_json")]
+    extras = [p for k, p in paths.items() if k in ("nights_csv", "report")
+              or (not days and k not in ("events_tsv", "summary_json"))]
     row["extra_outputs"] = ";".join(_relative(p, root) for p in extras)
     for column, decimals in CSV_DECIMALS.items():
         if row.get(column) is not None:
@@ -211,6 +262,7 @@ def run_task(task: NightTask) -> dict[str, Any]:
     ``peak_rss_mb`` (the worker process's high-water mark so far).
     """
     from plms.errors import PlmsError
+    from plms.result import ScoreResult
 
     if task.fault:
         _inject(task.fault)
@@ -223,7 +275,9 @@ def run_task(task: NightTask) -> dict[str, Any]:
     try:
         written = _job(task)(task.source, task.out_dir, options)
         shown = " and ".join(task.inputs) if task.inputs else task.path
-        report = night_text(shown, written.result, list(written.paths))
+        result = written.result
+        report = (night_text(shown, result, list(written.paths)) if isinstance(result, ScoreResult)
+                  else days_text(shown, result, list(written.paths)))
         row = summary_row(task, task.out_root)
     except PlmsError as exc:
         row, tb = error_row(task.path, task.stem, str(exc)), traceback.format_exc()
@@ -241,6 +295,54 @@ def _job(task: NightTask) -> NightJob:
     from plms.api import rescore_night, score_night
 
     return rescore_night if isinstance(task.options, RescoreOptions) else score_night
+
+
+#: Columns of the night-by-night table ``plms score`` prints for a multi-day recording:
+#: (nights column, heading, width, decimals; -1: clock time HH:MM).
+DAYS_TEXT_COLUMNS: tuple[tuple[str, str, int, int], ...] = (
+    ("night", "night", 5, 0), ("date", "evening", 10, 0), ("lights_off", "off", 5, -1),
+    ("lights_on", "on", 5, -1), ("tst_min", "TST min", 7, 1), ("n_plms", "PLMS", 5, 0),
+    ("plms_index", "PLMS/h", 6, 1), ("nonwear_min", "off-ankle min", 13, 1),
+    ("status", "status", 0, 0),
+)
+
+
+def _days_cell(value: Any, width: int, decimals: int) -> str:
+    """A cell of :data:`DAYS_TEXT_COLUMNS`: figures and clock times right-aligned."""
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        text = "n/a"
+    elif decimals < 0:   # ISO date-time: its HH:MM
+        text = str(value)[11:16] if len(str(value)) >= 16 else str(value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = f"{float(value):.{decimals}f}" if decimals else str(int(value))
+    else:
+        return str(value).ljust(width)
+    return text.rjust(width)
+
+
+def days_text(name: str, result: DaysResult, written: list[Path]) -> str:
+    """What ``plms score`` prints for a multi-day recording: the multi-night figures,
+    a short night-by-night table, the outputs."""
+    s = result.summary
+    lines = [f"{name}  [multi-day: {len(result.nights)} night(s) found, "
+             f"{len(result.results)} scored; rules {s.get('rules')}]"]
+    for label, row in result.key_figures().iterrows():
+        unit = f" {row['unit']}" if row["unit"] else ""
+        lines.append(f"  {label:<40s}{row['value']:>8s}{unit}")
+    lines.append("  " + "  ".join(head.rjust(width) if width else head
+                                  for _, head, width, _ in DAYS_TEXT_COLUMNS))
+    for night in result.nights.to_dict("records"):
+        lines.append("  " + "  ".join(_days_cell(night.get(key), width, decimals)
+                                      for key, _, width, decimals in DAYS_TEXT_COLUMNS))
+    lines.append("  sleep time: estimated in each night's window (TST and every per-hour "
+                 "index are estimates)")
+    shown = [p for p in written if not p.name.startswith("night")]
+    lines.append(f"  outputs: {', '.join(str(p) for p in shown)} (and each night's files in "
+                 f"{days_files(written[0].parent if written else '.', result.stem).night_dir})")
+    lines += [f"  warning: {w}" for w in s.get("warnings") or []]
+    return "\n".join(lines)
 
 
 def night_text(name: str, result: ScoreResult, written: list[Path]) -> str:

@@ -35,6 +35,18 @@ One night scored as ``STEM`` in ``OUT`` (:func:`night_files`):
 ``STEM.plms-nsrr.xml``          ``--write nsrr-xml`` (:data:`NSRR_XML`)
 ==============================  =============================================
 
+A multi-day recording scored as ``STEM`` (:func:`days_files`, issue 16):
+
+==============================  =============================================
+``STEM.nights.csv``             one row per night (:data:`NIGHTS_CSV`)
+``STEM.summary.json``           the multi-night figures, non-wear and naps
+``STEM.report.html``            the recording's report (``--report``)
+``STEM/night01.events.tsv``     each scored night's files, named ``nightNN``
+                                (:func:`night_stem`): ``.events.tsv``,
+                                ``.events.json``, ``.summary.json``,
+                                ``.report.html``
+==============================  =============================================
+
 The same night in a BIDS derivative (``plms score BIDS_ROOT``, layout ``"bids"``), ``STEM``
 being the recording's name without its datatype suffix (``sub-01_ses-1_task-sleep``):
 ``STEM_desc-plms_events.tsv`` (:data:`BIDS_EVENTS_TSV`) with its ``.json``
@@ -55,6 +67,9 @@ Examples
 ('out/n1.summary.json', 'n1.plms-nsrr.xml')
 >>> night_files("out", "sub-01_task-sleep", "bids").events_tsv.name
 'sub-01_task-sleep_desc-plms_events.tsv'
+>>> days = days_files("out", "week")
+>>> days.nights_csv.as_posix(), days.night(3).events_tsv.as_posix()
+('out/week.nights.csv', 'out/week/night03.events.tsv')
 >>> stem_of("out/n1.Summary.JSON", SUMMARY_JSON), stem_of("n1.csv", SUMMARY_JSON)
 ('n1', None)
 """
@@ -109,6 +124,12 @@ NSRR_XML: Final = ".plms-nsrr.xml"
 #: File name suffix of each optional output format, in the order they are written.
 EXTRA_SUFFIXES: Final = {"edf-annotations": ANNOTATIONS_EDF, "edf-copy": ANNOTATED_EDF,
                          "nsrr-xml": NSRR_XML}
+
+# ---------------------------------------------------------------- outputs of a multi-day recording
+#: One row per night of a multi-day recording (``STEM.nights.csv``).
+NIGHTS_CSV: Final = ".nights.csv"
+#: The name of night ``N`` of a multi-day recording: ``night`` and two digits at least.
+NIGHT_STEM_FORMAT: Final = "night{:02d}"
 
 # ---------------------------------------------------------------- BIDS datasets
 #: The file that marks the root of a BIDS dataset (and describes a derivative).
@@ -257,3 +278,59 @@ def night_files(out_dir: str | os.PathLike[str], stem: str, layout: str = "plms"
         How the files are named (:class:`NightFiles`).
     """
     return NightFiles(Path(out_dir), stem, layout)
+
+
+def night_stem(number: int) -> str:
+    """The stem of night ``number`` (1, 2, ...) of a multi-day recording: ``night01``.
+
+    >>> night_stem(3), night_stem(12)
+    ('night03', 'night12')
+    """
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise ValueError(f"a night number is an integer from 1, not {number!r}")
+    return NIGHT_STEM_FORMAT.format(number)
+
+
+@dataclass(frozen=True)
+class DaysFiles:
+    """Where the files of a multi-day recording go (build it with :func:`days_files`).
+
+    Attributes
+    ----------
+    out_dir : Path
+        The output folder.
+    stem : str
+        The recording's name.
+    """
+
+    out_dir: Path
+    stem: str
+
+    @property
+    def nights_csv(self) -> Path:
+        """``OUT/STEM.nights.csv``: one row per night."""
+        return self.out_dir / f"{self.stem}{NIGHTS_CSV}"
+
+    @property
+    def summary_json(self) -> Path:
+        """``OUT/STEM.summary.json``: the multi-night figures."""
+        return self.out_dir / f"{self.stem}{SUMMARY_JSON}"
+
+    @property
+    def report_html(self) -> Path:
+        """``OUT/STEM.report.html``: the recording's report."""
+        return self.out_dir / f"{self.stem}{REPORT_HTML}"
+
+    @property
+    def night_dir(self) -> Path:
+        """``OUT/STEM``: the folder of the nights' files."""
+        return self.out_dir / self.stem
+
+    def night(self, number: int) -> NightFiles:
+        """The files of night ``number``: ``OUT/STEM/nightNN.*`` (:func:`night_stem`)."""
+        return NightFiles(self.night_dir, night_stem(number))
+
+
+def days_files(out_dir: str | os.PathLike[str], stem: str) -> DaysFiles:
+    """The output files of the multi-day recording ``stem`` written into ``out_dir``."""
+    return DaysFiles(Path(out_dir), stem)

@@ -71,9 +71,14 @@ SUMMARY_CSV_COLUMNS: Final = (
     "plms_arousal_index_per_h", "lm_index_recording_per_h", "plm_index_recording_per_h",
     "periodicity_index", "n_warnings", "annotations_source",
     "modality", "sleep_source", "events_tsv", "summary_json", "extra_outputs", "plms_version",
+    "n_nights",
 )
+#: Columns a table written before them may lack (read as empty even with ``complete``):
+#: ``n_nights``, the nights scored of a multi-day recording (empty for one night).
+SUMMARY_CSV_LATER_COLUMNS: Final = ("n_nights",)
 #: Integer columns (nullable: empty when the night failed).
-SUMMARY_CSV_COUNT_COLUMNS: Final = ("n_lm", "n_clm", "n_plm", "n_plms", "n_plmw", "n_warnings")
+SUMMARY_CSV_COUNT_COLUMNS: Final = ("n_lm", "n_clm", "n_plm", "n_plms", "n_plmw", "n_warnings",
+                                    "n_nights")
 #: Figures with decimals (NaN when not computable or the night failed).
 SUMMARY_CSV_FLOAT_COLUMNS: Final = (
     "recording_min", "tib_min", "tst_min", "plms_index_per_h", "plms_index_incl_resp_per_h",
@@ -259,6 +264,10 @@ def read_summary_csv(path: str | os.PathLike[str], *, complete: bool = True) -> 
     df = df.replace("", None)
     if complete:
         missing = [c for c in SUMMARY_CSV_COLUMNS if c not in df.columns]
+        for column in SUMMARY_CSV_LATER_COLUMNS:
+            if column in missing:
+                missing.remove(column)
+                df[column] = None
         if missing:
             raise PlmsInputError(f"not {what}: no column {', '.join(map(repr, missing))}",
                                  path=path)

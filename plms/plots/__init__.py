@@ -17,7 +17,9 @@ plms[report]``.
   onsets and offsets (:func:`emg_excerpt_caption` says what it shows);
 - :func:`plot_accel_excerpt`: the ankle acceleration and the detector's
   activity around a PLM series (accelerometer nights);
-- :func:`plot_plms_index_distribution`: the PLMS index across nights.
+- :func:`plot_plms_index_distribution`: the PLMS index across nights;
+- :func:`plot_actogram` and :func:`plot_index_by_night`: a multi-day recording's days
+  stacked, and its PLMS index per night (:mod:`plms.plots.days`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from plms.plots._common import (  # noqa: F401  (private names kept importable)
 from plms.plots._common import clock_ticks, excluded_stretches, recording_start
 from plms.pipeline.excerpt import accel_excerpt, emg_excerpt, excerpt_window, series_table
 from plms.plots.accel import accel_excerpt_caption, accel_excerpt_view, plot_accel_excerpt
+from plms.plots.days import actogram_caption, plot_actogram, plot_index_by_night
 from plms.plots.cohort import index_bins, plot_plms_index_distribution
 from plms.plots.excerpt import (  # noqa: F401
     _bandpass, _excerpt_source, emg_excerpt_caption, emg_excerpt_view, plot_emg_excerpt,
@@ -41,6 +44,7 @@ from plms.plots.night import (  # noqa: F401
 
 __all__ = [
     "DEFAULT_EXCERPT_S", "STAGE_COLORS", "accel_excerpt", "accel_excerpt_caption",
+    "actogram_caption", "plot_actogram", "plot_index_by_night",
     "accel_excerpt_view", "clock_ticks", "emg_excerpt", "emg_excerpt_caption",
     "emg_excerpt_view", "excerpt_window", "excluded_stretches", "figure_png", "index_bins",
     "night_caption", "plot_accel_excerpt", "plot_emg_excerpt", "plot_imi_histograms",

@@ -13,6 +13,7 @@ import pandas as pd
 from plms.errors import PlmsInputError
 from plms.io.names import BATCH_SUMMARY_CSV, COHORT_INDEX_HTML, SUMMARY_JSON, night_files
 from plms.io.results import read_summary_csv, read_summary_json
+from plms.outputs.days import days_totals
 from plms.report._html import esc, fmt, json_value, page, png_img
 from plms.rules import WASM2016  # the clinical PLMS-index threshold (same in every preset)
 
@@ -82,11 +83,19 @@ def _read_summaries(out: Path) -> dict[str, Mapping[str, Any]]:
     return found
 
 
+#: ``kind`` of a cohort row: a night, or a multi-day recording (whose nights are rows too).
+KIND_NIGHT = "night"
+KIND_DAYS = "recording"
+
+
 def cohort_table(out_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """One row per night of a folder: key figures, status, error, report link.
 
     Nights come from ``*.summary.json`` and from a batch run's ``summary.csv``
-    (which also lists the nights that failed).
+    (which also lists the nights that failed). A multi-day recording
+    (``STEM.summary.json`` of ``"kind": "days"``) is a row of ``kind``
+    ``recording`` (its PLMS index that of all its nights pooled, its report the
+    recording's page), and each of its nights (``STEM/nightNN``) a row of its own.
     """
     out = Path(out_dir)
     summaries = _read_summaries(out)
@@ -97,15 +106,18 @@ def cohort_table(out_dir: str | os.PathLike[str]) -> pd.DataFrame:
         b = batch.get(stem, {})
         status = b.get("status") or ("ok" if stem in summaries else "error")
         row: dict[str, Any] = {"night": stem, "status": status, "error": b.get("error", "")}
+        days = s.get("kind") == "days"
+        figures = days_totals(s) | {"rules": s.get("rules")} if days else s
         for key, _, _ in COHORT_COLUMNS:
-            row[key] = s.get(key)
+            row[key] = figures.get(key)
+        row["kind"] = KIND_DAYS if days else KIND_NIGHT
         row["n_warnings"] = len(s.get("warnings") or []) if s else None
         row["file"] = s.get("file") or b.get("input") or ""
         report = night_files(out, stem).report_html
         row["report"] = report.relative_to(out).as_posix() if report.is_file() else ""
         rows.append(row)
     cols = ["night", "status", "error", *(k for k, _, _ in COHORT_COLUMNS), "n_warnings",
-            "file", "report"]
+            "file", "report", "kind"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -140,7 +152,8 @@ def write_cohort_index(out_dir: str | os.PathLike[str], *, dpi: int = 100) -> Pa
     body = [f"<h1>plms: {len(table)} night(s) in {esc(out.name or out)}</h1>",
             f'<p class="muted">{n_ok} scored, {len(table) - n_ok} not; PLMS index at or above '
             f"the clinical threshold ({threshold:g}/h) in bold.</p>"]
-    fig = plot_plms_index_distribution(table, threshold=threshold, dpi=dpi)
+    nights = table[table["kind"] != KIND_DAYS] if len(table) else table
+    fig = plot_plms_index_distribution(nights, threshold=threshold, dpi=dpi)
     body.append(f"<figure>{png_img(figure_png(fig, dpi=dpi), 'PLMS index distribution')}"
                 "<figcaption>Distribution of the PLMS index across the nights "
                 "scored.</figcaption></figure>")
@@ -150,7 +163,9 @@ def write_cohort_index(out_dir: str | os.PathLike[str], *, dpi: int = 100) -> Pa
              + '<th class="num">warnings</th><th>report</th></tr></thead><tbody>']
     for row in table.to_dict("records"):
         status = str(row["status"] or "")
-        cells = [f"<td>{esc(row['night'])}</td>",
+        name = esc(row["night"]) + (' <span class="muted">(all nights)</span>'
+                                    if row["kind"] == KIND_DAYS else "")
+        cells = [f"<td>{name}</td>",
                  f'<td class="status-{esc(status.lower())}">{esc(status)}'
                  + (f'<br><span class="muted">{esc(row["error"])}</span>' if row["error"]
                     else "") + "</td>"]

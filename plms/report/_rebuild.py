@@ -17,7 +17,7 @@ from plms.io.results import read_events_tsv, read_summary_json
 from plms.report._night import REPORT_DPI, sleep_is_estimated, write_report
 
 if TYPE_CHECKING:  # pragma: no cover
-    from plms.result import ScoreResult
+    from plms.result import DaysResult, ScoreResult
 
 
 def _start(summary: Mapping[str, Any]) -> datetime | None:
@@ -188,6 +188,54 @@ def result_from_outputs(summary_json_path: str | os.PathLike[str]) -> ScoreResul
                        stem=stem, details=details)
 
 
+def days_from_outputs(summary_json_path: str | os.PathLike[str]) -> DaysResult:
+    """Rebuild a :class:`~plms.result.DaysResult` from a multi-day recording's outputs.
+
+    ``STEM.summary.json`` (``"kind": "days"``) gives the figures, the nights,
+    the non-wear stretches and the naps; each scored night's
+    ``STEM/nightNN.summary.json`` and ``.events.tsv`` its result (summary and
+    events as written; no hypnogram, no signal). The per-minute activity is
+    not saved: the rebuilt result has none.
+
+    Raises
+    ------
+    PlmsInputError
+        Not a multi-day summary, or a night's files missing or unreadable.
+    """
+    from plms.errors import PlmsInputError
+    from plms.outputs.days import DAYS_KIND
+    from plms.result import NIGHT_COLUMNS, DaysResult, ScoreResult
+
+    path = Path(summary_json_path)
+    stem = stem_of(path, SUMMARY_JSON)
+    summary: dict[str, Any] = dict(read_summary_json(path))
+    if stem is None or summary.get("kind") != DAYS_KIND:
+        raise PlmsInputError("is not the summary of a multi-day recording", path=path)
+    results = {}
+    for number, names in sorted((int(k), v) for k, v in
+                                dict(summary.get("night_files") or {}).items()):
+        night_summary = read_summary_json(path.parent / names["summary"])
+        events = read_events_tsv(path.parent / names["events"])
+        results[number] = ScoreResult(
+            events=events, summary=night_summary, stem=Path(names["summary"]).name[
+                : -len(SUMMARY_JSON)],
+            per_leg=pd.DataFrame({"onset": pd.Series(dtype=float),
+                                  "duration": pd.Series(dtype=float),
+                                  "side": pd.Series(dtype=str)}),
+            details={"report_notes": ["rebuilt from the saved outputs: no hypnogram and no "
+                                      "signal are drawn"]})
+    nights = pd.DataFrame(summary.pop("nights", []) or None, columns=list(NIGHT_COLUMNS))
+    tables = {key: pd.DataFrame(summary.pop(key, []) or None,
+                                columns=["start_s", "end_s", "side", "start", "end"])
+              for key in ("nonwear", "naps")}
+    summary.pop("night_files", None)
+    activity = pd.DataFrame({"t_s": pd.Series(dtype=float),
+                             "activity_mg": pd.Series(dtype=float),
+                             "nonwear": pd.Series(dtype=bool)})
+    return DaysResult(nights=nights, results=results, nonwear=tables["nonwear"],
+                      naps=tables["naps"], activity=activity, summary=summary, stem=stem)
+
+
 def report_from_outputs(summary_json_path: str | os.PathLike[str], *,
                         out: str | os.PathLike[str] | None = None,
                         dpi: int = REPORT_DPI) -> Path:
@@ -197,6 +245,8 @@ def report_from_outputs(summary_json_path: str | os.PathLike[str], *,
     ----------
     summary_json_path : path-like
         ``DIR/STEM.summary.json``; ``DIR/STEM.events.tsv`` is read beside it.
+        A multi-day recording's summary gives its page and its nights' reports
+        (:func:`days_from_outputs`); its page is returned.
     out : path-like, optional
         Folder of the report; default: the summary's folder.
 
@@ -205,6 +255,10 @@ def report_from_outputs(summary_json_path: str | os.PathLike[str], *,
     Path
         ``OUT/STEM.report.html``.
     """
-    result = result_from_outputs(summary_json_path)
     folder = Path(out) if out is not None else Path(summary_json_path).parent
+    if read_summary_json(summary_json_path).get("kind") == "days":
+        from plms.report._days import write_days_report
+
+        return write_days_report(days_from_outputs(summary_json_path), folder, dpi=dpi)[0]
+    result = result_from_outputs(summary_json_path)
     return write_report(result, night_files(folder, result.stem).report_html, dpi=dpi)
