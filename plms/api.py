@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plms.errors import PlmsInputError
-from plms.io.names import EDF_SUFFIXES, FOLDER_RECORDING_SUFFIXES, has_suffix
+from plms.io.names import ACCEL_CSV_SUFFIXES, EDF_SUFFIXES, FOLDER_RECORDING_SUFFIXES, has_suffix
 from plms.options import RescoreOptions, ScoreOptions, rescore_options, score_options
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -196,14 +196,22 @@ def _multi_day_min_h() -> float:
 def recording_hours(source: Any, options: ScoreOptions) -> float:
     """Length of an accelerometer recording (a file or two per-ankle files), hours.
 
-    EDF/BDF files are measured from their header; other formats (CSV, device
-    files) are read whole, once more than scoring them needs.
+    EDF/BDF files are measured from their header, CSV files from their first
+    and last lines (or their line count and ``fs``:
+    :func:`plms.io.accel.csv.csv_span_s`); device files, and CSVs those do not
+    tell, are read whole, once more than scoring them needs.
     """
     from plms.io._edfformat import read_header
 
     first = Path(list(source)[0] if _is_pair(source) else source)
     if has_suffix(first, EDF_SUFFIXES):
         return read_header(first).duration_s / 3600.0
+    if has_suffix(first, ACCEL_CSV_SUFFIXES):
+        from plms.io.accel.csv import csv_span_s
+
+        span = csv_span_s(first, fs=options.accel.fs)
+        if span is not None:
+            return span / 3600.0
     from plms.io.accel.read import read_accel
 
     return read_accel(first, side=options.accel.side, unit=options.unit,

@@ -154,3 +154,15 @@ def test_help_and_readme_name_the_length_that_makes_a_recording_multi_day():
     assert f"`plms.pipeline.days.MULTI_DAY_MIN_H` hours ({MULTI_DAY_MIN_H:g})" in readme
     score = _build_parser()._subparsers._group_actions[0].choices["score"]   # type: ignore
     assert f"{MULTI_DAY_MIN_H:g} h or more" in " ".join(score.format_help().split())
+
+
+def test_a_csv_is_measured_from_its_first_and_last_lines_not_read(tmp_path):
+    """auto: a CSV spanning 19 h is multi-day, one spanning 2 h is not; neither is read whole
+    (these have a 19-h / 2-h gap the reader would refuse)."""
+    import plms.api
+
+    for hours, end, multi in ((19, "2026-01-06T07", True), (2, "2026-01-05T14", False)):
+        f = tmp_path / f"ankle-{hours}h.csv"
+        f.write_text(f"timestamp,x,y,z\n2026-01-05T12:00:00.000,0,0,1\n{end}:00:00.000,0,0,1\n")
+        opts = plms.ScoreOptions(modality="accel")
+        assert plms.api.is_multi_day(f, opts) is multi

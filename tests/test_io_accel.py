@@ -466,3 +466,19 @@ def test_side_in_the_file_name_is_used_when_the_labels_do_not_say_it(tmp_path):
     # no side anywhere: left, with the warning saying so
     plain = read_accel_csv(_xyz_csv(tmp_path / "n3.csv"), fs=FS)
     assert list(plain.signals) == ["left"] and any("not known" in w for w in plain.warnings)
+
+
+def test_csv_span_is_told_from_the_first_and_last_lines_or_the_line_count(tmp_path):
+    """The length plms uses to decide on a multi-day split, without reading the table."""
+    from plms.io.accel.csv import csv_span_s
+
+    stamped = tmp_path / "stamped.csv"
+    times = pd.date_range("2026-01-05 22:00", periods=7201, freq="500ms")
+    pd.DataFrame({"timestamp": times.strftime("%Y-%m-%dT%H:%M:%S.%f"), "x": 0.0, "y": 0.0,
+                  "z": 1.0}).to_csv(stamped, index=False)
+    assert csv_span_s(stamped) == pytest.approx(3600.0)       # 7200 steps of 0.5 s
+    bare = tmp_path / "bare.csv"
+    bare.write_text("x,y,z\n" + "0,0,1\n" * 300 + "0,0,1")     # 301 rows, no final newline
+    assert csv_span_s(bare, fs=10.0) == pytest.approx(30.1)
+    assert csv_span_s(bare) is None                           # no time column, no rate
+    assert csv_span_s(tmp_path / "missing.csv") is None

@@ -98,8 +98,10 @@ def night_recording(source: Any, start_s: float, end_s: float,
     """The recording cut to ``[start_s, end_s)``, as if recorded alone.
 
     Samples in a non-wear stretch of a side (``both`` or that side) become NaN.
+    The samples are read lazily (a chunk at a time by the detector) unless a
+    side has non-wear to blank, which that side then holds whole.
     """
-    rec = source.window(start_s, end_s)
+    rec = source.window(start_s, end_s, lazy=True)
     signals = {}
     for side, sig in rec.signals.items():
         data = sig.data
@@ -113,6 +115,12 @@ def night_recording(source: Any, start_s: float, end_s: float,
                     data[i0: max(i0, int(round((b - start_s) * sig.fs)))] = np.nan
         signals[side] = replace(sig, data=data)
     return replace(rec, signals=signals, annotations=Annotations())
+
+
+#: ``ScoreResult.details`` kept only for the nights' plots and reports (``keep_excerpt``):
+#: the per-ankle detections hold the night's activity trace, so a recording of many
+#: nights would otherwise keep every night's in memory.
+PLOT_ONLY_DETAILS = ("accel_detections",)
 
 
 def shifted(result: ScoreResult, offset_s: float, stem: str) -> ScoreResult:
@@ -258,6 +266,9 @@ def _night_row(number: int, entry: dict[str, Any], rec: Any, periods: SleepPerio
                          sleep="estimate", lights=(None, None), settings=settings,
                          sleep_settings=sleep_settings, keep_excerpt=keep_excerpt)
     result = shifted(result, a, f"night{number:02d}")
+    if not keep_excerpt:   # a week's nights would keep each night's activity trace (MBs each)
+        result = replace(result, details={k: v for k, v in result.details.items()
+                                          if k not in PLOT_ONLY_DETAILS})
     results[number] = result
     s = result.summary
     hyp = result.hypnogram

@@ -426,3 +426,69 @@ def read_accel_csv(
     n = next(iter(signals.values())).data.shape[0]
     return AccelRecording(path=path, start=start, duration_s=n / timeline.fs, signals=signals,
                           file_type="CSV", warnings=tuple(notes))
+
+
+#: Bytes read from the end of a CSV to find its last line (:func:`csv_span_s`).
+TAIL_BYTES = 4096
+#: Bytes counted at a time when a CSV's lines are counted (:func:`csv_span_s`).
+COUNT_BLOCK_BYTES = 1 << 24
+
+
+def _seconds(text: str) -> float | None:
+    """Seconds of a time cell: a number, or a date-time (seconds since 1970); None if neither."""
+    text = text.strip().strip('"')
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return float(pd.Timestamp(text).value) / 1e9
+    except (ValueError, TypeError):
+        return None
+
+
+def csv_span_s(path: str | PathLike[str], *, fs: float | None = None) -> float | None:
+    """About how long a CSV recording lasts, s, without reading its table; None if unsure.
+
+    From the first and last lines' times when the first column is a time
+    column, else from the number of lines and ``fs``. Enough to decide whether
+    a recording spans several days (:func:`plms.api.is_multi_day`): the
+    reader itself checks the timeline.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "a.csv")
+    >>> _ = open(f, "w").write("x,y,z\\n" + "0,0,1\\n" * 200)
+    >>> csv_span_s(f, fs=50), csv_span_s(f)
+    (4.0, None)
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(TAIL_BYTES).decode("utf-8-sig", errors="replace")
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - TAIL_BYTES))
+            tail = handle.read().decode("utf-8", errors="replace")
+            lines = head.splitlines()[:MAX_PREAMBLE_LINES]
+            if not lines:
+                return None
+            sep = _separator(path, lines)
+            skip = _header_line(lines, sep)
+            names = [c.strip().strip('"') for c in lines[skip].split(sep)]
+            if _find_column(names, TIME_NAMES, None, path) == names[0] and len(lines) > skip + 1:
+                last = [line for line in tail.splitlines() if line.strip()]
+                first_t = _seconds(lines[skip + 1].split(sep)[0])
+                last_t = _seconds(last[-1].split(sep)[0]) if last else None
+                if first_t is None or last_t is None:
+                    return None
+                return last_t - first_t
+            if fs is None:
+                return None
+            handle.seek(0)
+            newlines = 0
+            while block := handle.read(COUNT_BLOCK_BYTES):
+                newlines += block.count(b"\n")
+    except OSError:
+        return None
+    return max(0, newlines - skip - 1 + (not tail.endswith("\n"))) / fs
