@@ -20,6 +20,7 @@ written to EDF and scored with :func:`plms.pipeline.days.score_accel_days`):
     python scripts/evaluate_days.py                     # dev seeds 0-19, 3 days at 25 Hz
     python scripts/evaluate_days.py --seeds 0-3 --days 2
     python scripts/evaluate_days.py --set night_min_s=7200 --jobs 2
+    python scripts/evaluate_days.py --set restless_gap_s=0      # a SleepWakeSettings field
 
 The defaults of :class:`plms.signal.accel.days.DaySettings` were tuned on seeds
 0-19; seeds 600-609 are held out. Exits 1 when a target is missed.
@@ -46,6 +47,7 @@ from plms.pipeline.core import score_lms  # noqa: E402
 from plms.pipeline.days import score_accel_days  # noqa: E402
 from plms.result import NIGHT_OK  # noqa: E402
 from plms.signal.accel.days import DaySettings  # noqa: E402
+from plms.signal.accel.sleepwake import SleepWakeSettings  # noqa: E402
 from plms.validation.sleep import EpochAgreement  # noqa: E402
 
 TARGET_ONSET_MIN = 30.0
@@ -114,7 +116,8 @@ def _kappa(truth: np.ndarray, test: np.ndarray) -> tuple[float, float]:
 
 
 def evaluate(seed: int, days: int, fs: float, over: dict[str, Any], rules: str,
-             scratch: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+             scratch: str, sleep_over: dict[str, Any] | None = None,
+             ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per-night rows and the recording's figures of one generated recording."""
     from plms.simulate import DaysSpec, write_accel_days_edf
 
@@ -122,7 +125,8 @@ def evaluate(seed: int, days: int, fs: float, over: dict[str, Any], rules: str,
     path = Path(scratch) / f"days-{seed}.edf"
     sim = write_accel_days_edf(seed, spec, path)   # the truth, signals not held
     t0 = time.process_time()
-    res = score_accel_days(path, rules=rules, day_settings=DaySettings(**over))
+    res = score_accel_days(path, rules=rules, day_settings=DaySettings(**over),
+                           sleep_settings=SleepWakeSettings(**(sleep_over or {})))
     cpu = time.process_time() - t0
     path.unlink()
     start = sim.start
@@ -194,6 +198,11 @@ def evaluate(seed: int, days: int, fs: float, over: dict[str, Any], rules: str,
     return rows, rec
 
 
+def _share(ok: Any, mask: np.ndarray) -> str:
+    """Share of ``ok`` among the nights of ``mask``, and how many nights."""
+    return f"{np.asarray(ok)[mask].mean():.2f} of {int(mask.sum())}" if mask.any() else "none"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="0-19")
@@ -202,18 +211,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", default="wasm2016")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a DaySettings field")
+                        help="a DaySettings or SleepWakeSettings field")
     args = parser.parse_args(argv)
     fields = {f.name: f.type for f in dataclasses.fields(DaySettings)}
+    sleep_fields = {f.name for f in dataclasses.fields(SleepWakeSettings)}
     over: dict[str, Any] = {}
+    sleep_over: dict[str, Any] = {}
     for pair in args.set:
         name, _, value = pair.partition("=")
+        if name in sleep_fields:
+            sleep_over[name] = int(value) if name == "periodic_count" else float(value)
+            continue
         if name not in fields:
-            raise SystemExit(f"unknown setting {name!r}; allowed: {', '.join(sorted(fields))}")
+            raise SystemExit(f"unknown setting {name!r}; allowed: "
+                             f"{', '.join(sorted(set(fields) | sleep_fields))}")
         over[name] = int(value) if name == "nonwear_axes" else float(value)
     seeds = _parse_seeds(args.seeds)
     with tempfile.TemporaryDirectory(prefix="evaluate-days-") as scratch:
-        jobs = [(s, args.days, args.fs, over, args.rules, scratch) for s in seeds]
+        jobs = [(s, args.days, args.fs, over, args.rules, scratch, sleep_over) for s in seeds]
         if args.jobs > 1:
             with ProcessPoolExecutor(args.jobs) as pool:
                 out = list(pool.map(evaluate, *zip(*jobs, strict=True)))
@@ -228,18 +243,27 @@ def main(argv: list[str] | None = None) -> int:
     onset_ok = ((found["onset_err_min"].abs() <= TARGET_ONSET_MIN)
                 & (found["offset_err_min"].abs() <= TARGET_ONSET_MIN))
     worn = (found["sensor_off_min"] == 0).to_numpy()
+    restless = found["restless"].astype(bool).to_numpy()
+    plmi_ok = (found["plmi_err"].abs() <= TARGET_PLMS_ERROR_PER_H).to_numpy()
     figures = {
         "nights found": f"{int(nights['found'].sum())}/{len(nights)}",
         "false nights": int(recs["false_nights"].sum()),
         "onset and offset within 30 min": f"{onset_ok.mean():.2f}",
         "... on nights with the sensor on from lights off":
             f"{onset_ok[worn].mean():.2f} of {int(worn.sum())}",
+        "... restless wake in bed (sensor on)": _share(onset_ok, worn & restless),
+        "... quiet (motionless) wake in bed (sensor on)": _share(onset_ok, worn & ~restless),
         "onset |err| median, min": f"{found['onset_err_min'].abs().median():.1f}",
+        "onset |err| median, restless / quiet (sensor on)":
+            f"{found['onset_err_min'][worn & restless].abs().median():.1f} / "
+            f"{found['onset_err_min'][worn & ~restless].abs().median():.1f}",
         "offset |err| median, min": f"{found['offset_err_min'].abs().median():.1f}",
         "non-wear overlap, worst": f"{recs['nonwear_overlap_min'].min():.2f}",
         "non-wear found outside truth, min (total)": f"{recs['nonwear_extra_min'].sum():.0f}",
         "PLMS index within 3/h":
             f"{(found['plmi_err'].abs() <= TARGET_PLMS_ERROR_PER_H).mean():.2f}",
+        "PLMS index within 3/h, restless / quiet (sensor on)":
+            f"{plmi_ok[worn & restless].mean():.2f} / {plmi_ok[worn & ~restless].mean():.2f}",
         "PLMS index |err| max, /h": f"{found['plmi_err'].abs().max():.2f}",
         "pooled |err| max, /h": f"{recs['pooled_err'].abs().max():.2f}",
         "naps found": f"{int(recs['naps_found'].sum())}/{int(recs['naps'].sum())}, "

@@ -117,6 +117,50 @@ def test_periodic_leg_movements_do_not_break_sleep(dur_s):
     assert est.hypnogram.tst_min >= 29.0 - ONSET_MIN
 
 
+
+#: Restless wake in bed: returning foot movements 100-130 s apart (not periodic), last at 12 min.
+RESTLESS_ONSETS_S = np.array([20.0, 130.0, 260.0, 370.0, 500.0, 620.0, 720.0])
+MOVE_S = 4.0   # longer than half the 5-s rolling median: seen as a change
+
+
+def test_restless_wake_after_lights_off_is_wake():
+    """Movements that follow lights off and each other closely are wake up to the last one.
+
+    Each returns to rest (so the still period is unbroken); the first sleep
+    then starts after the last movement, less the onset rescoring.
+    """
+    acc = _with_movements(_still(40.0), RESTLESS_ONSETS_S, MOVE_S, 25.0)
+    est = estimate_sleep_wake(acc, FS)
+    last = RESTLESS_ONSETS_S[-1] + MOVE_S
+    assert est.sleep_onset_s == pytest.approx(last + ONSET_MIN * 60, abs=30.0)
+    assert est.hypnogram.tst_min == pytest.approx(40.0 - (last / 60 + ONSET_MIN), abs=0.5)
+    off = estimate_sleep_wake(acc, FS, settings=SleepWakeSettings(restless_gap_s=0.0))
+    assert off.sleep_onset_s == ONSET_MIN * 60   # as before: the movements are bridged
+
+
+def test_restless_chain_starts_at_lights_off():
+    """The same movements starting later than the gap after lights off are not restless wake."""
+    gap_s = SleepWakeSettings().restless_gap_s
+    late = RESTLESS_ONSETS_S + gap_s + 60.0
+    est = estimate_sleep_wake(_with_movements(_still(40.0), late, MOVE_S, 25.0), FS)
+    assert est.sleep_onset_s == ONSET_MIN * 60
+    # lights off after the movements: they lie before it, the chain has nothing to follow
+    lights = gap_s + RESTLESS_ONSETS_S[-1] + 60.0
+    est = estimate_sleep_wake(_with_movements(_still(40.0), RESTLESS_ONSETS_S, MOVE_S, 25.0),
+                              FS, lights_off_s=lights)
+    assert est.sleep_onset_s == pytest.approx(lights + ONSET_MIN * 60, abs=30.0)
+
+
+def test_a_periodic_series_does_not_make_restless_wake():
+    """Leg movements every 30 s right after lights off are a PLM series: sleep, not restlessness."""
+    onsets = np.arange(30.0, 25 * 60, 30.0)
+    est = estimate_sleep_wake(_with_movements(_still(30.0), onsets, MOVE_S, 25.0), FS)
+    assert est.sleep_onset_s == ONSET_MIN * 60
+    none_periodic = SleepWakeSettings(periodic_count=0)
+    est = estimate_sleep_wake(_with_movements(_still(30.0), onsets, MOVE_S, 25.0), FS,
+                              settings=none_periodic)
+    assert est.hypnogram.tst_min == 0.0   # every movement then extends the chain to the end
+
 def test_without_the_bridge_long_leg_movements_break_sleep():
     onsets = np.arange(60.0, 29 * 60, 30.0)
     acc = _with_movements(_still(30.0), onsets, 6.0, 25.0)
@@ -238,6 +282,12 @@ def test_invalid_input_is_refused():
         SleepWakeSettings(turn_wake_after_s=-1.0)
     with pytest.raises(ValueError, match="onset_rescore_s must be None, zero or positive"):
         SleepWakeSettings(onset_rescore_s=-1.0)
+    with pytest.raises(ValueError, match="restless_gap_s must be zero or positive"):
+        SleepWakeSettings(restless_gap_s=-1.0)
+    with pytest.raises(ValueError, match="restless_first_s must be None, zero or positive"):
+        SleepWakeSettings(restless_first_s=-1.0)
+    with pytest.raises(ValueError, match="periodic_count must be zero or positive"):
+        SleepWakeSettings(periodic_count=-1)
     with pytest.raises(ValueError, match="rescore_ratio must be zero or positive"):
         SleepWakeSettings(rescore_ratio=float("nan"))
 

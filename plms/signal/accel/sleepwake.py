@@ -35,6 +35,14 @@ Adaptations to an *ankle* sensor on a sleeper with periodic leg movements
   after a wake bout of at least ``rescore_after_s`` in the night, the rescored
   time is ``rescore_ratio`` times the bout, at most ``rescore_s`` (graded as
   in Webster's rules: after a brief restless awakening sleep returns soon);
+- restless wake at the start of the night is wake: from lights off (or the
+  start of the record), movements that follow each other within
+  ``restless_gap_s`` (returning ones included, which the bridge otherwise
+  passes) are wake up to the last of them, the onset rescoring following;
+  the movements of a periodic series (``periodic_count`` in a row at most
+  ``periodic_interval_s`` apart: PLMs) neither extend nor end that chain.
+  Lying awake *motionless* stays invisible (only the onset rescoring covers
+  it);
 - with two ankles, a moment is still only when both are;
 - the thresholds were tuned on generated nights (seeds 0-9).
 """
@@ -50,7 +58,8 @@ import numpy.typing as npt
 
 from plms.signal.accel._filters import as_rows, block_means, moving_median
 from plms.signal.accel.sleepwake_rules import (
-    anchored_still, angle_deg, covered, lone_breaks, mark_brief_wake, rescore_after_wake,
+    anchored_still, angle_deg, covered, leading_restless_end, lone_breaks, mark_brief_wake,
+    movement_runs, periodic_runs, rescore_after_wake,
 )
 from plms.signal.events import true_runs
 from plms.hypnogram import DEFAULT_EPOCH_S, Hypnogram
@@ -137,6 +146,24 @@ class SleepWakeSettings:
     #: whose sleepers lie still for 1.5-17.5 min before sleep onset; ``None``:
     #: ``rescore_s``, as before).
     onset_rescore_s: float | None = 600.0
+    #: Restless wake at the start of the night: movements (returning ones included)
+    #: that follow lights off (or the record's start) and each other within this,
+    #: s, are wake up to the last of them (lying awake and fidgeting before
+    #: sleep; 0 switches it off; 4 min tuned on generated multi-day recordings,
+    #: seeds 0-3, and single nights, seeds 0-9: 5 min ran into early sleep) ...
+    restless_gap_s: float = 240.0
+    #: ... except the movements of a periodic series (at least ``periodic_count``
+    #: in a row, onsets at most ``periodic_interval_s`` apart: periodic leg
+    #: movements, a sign of sleep), which neither extend nor end the chain
+    #: (``periodic_count`` 0: no movement is periodic; 8, not the 4 of a PLM
+    #: series, as restless wake's random movements often come 4 within 90 s).
+    periodic_interval_s: float = 90.0
+    periodic_count: int = 8
+    #: The first movement of the chain may begin this long after lights off, s
+    #: (``None``: ``restless_gap_s``; ``min_inactive_s`` lets a chain start after
+    #: any stillness too short for sleep: the multi-day windows open 5 min before
+    #: the sleep period, but it cost single nights TST, see docs/ACCEL.md).
+    restless_first_s: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("segment_s", "angle_threshold_deg", "min_inactive_s", "bridge_return_deg",
@@ -145,7 +172,7 @@ class SleepWakeSettings:
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number, got {value}")
         for name in ("bridge_max_s", "isolation_s", "turn_wake_before_s", "turn_wake_after_s",
-                     "rescore_after_s", "rescore_s"):
+                     "rescore_after_s", "rescore_s", "restless_gap_s", "periodic_interval_s"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be zero or positive, got {value}")
@@ -153,6 +180,12 @@ class SleepWakeSettings:
                                                      and self.onset_rescore_s >= 0):
             raise ValueError(f"onset_rescore_s must be None, zero or positive, "
                              f"got {self.onset_rescore_s}")
+        if self.restless_first_s is not None and not (np.isfinite(self.restless_first_s)
+                                                      and self.restless_first_s >= 0):
+            raise ValueError(f"restless_first_s must be None, zero or positive, "
+                             f"got {self.restless_first_s}")
+        if self.periodic_count < 0:
+            raise ValueError(f"periodic_count must be zero or positive, got {self.periodic_count}")
         if not self.rescore_ratio >= 0:  # infinite allowed, NaN refused
             raise ValueError(f"rescore_ratio must be zero or positive, got {self.rescore_ratio}")
 
@@ -169,7 +202,8 @@ class SleepWakeEstimate:
         Largest change between successive segments over the ankles (``params["segment_s"]``).
     still : array of bool
         Per segment: still on every ankle (returning movements and lone
-        posture turns included), before the minimum still period applies.
+        posture turns included, restless wake after lights off not), before
+        the minimum still period applies.
     lone_turns : array of bool
         Per segment: a lone break (posture turn), scored as a brief awakening.
     sleep_onset_s, sleep_end_s : float or None
@@ -250,6 +284,25 @@ def _n_segments(seconds: float, segment_s: float) -> int:
     return int(round(seconds / segment_s))
 
 
+def _restless_start(still: npt.NDArray[np.bool_], change: npt.NDArray[np.float64], first: int,
+                    settings: SleepWakeSettings) -> npt.NDArray[np.bool_]:
+    """``still`` with the restless wake after lights off (segment ``first``) not still."""
+    seg = settings.segment_s
+    starts, stops = movement_runs(change, settings.angle_threshold_deg)
+    keep = ~periodic_runs(starts, _n_segments(settings.periodic_interval_s, seg),
+                          settings.periodic_count)
+    end = leading_restless_end(starts[keep], stops[keep], max(first, 0),
+                               _n_segments(settings.restless_gap_s, seg),
+                               first_gap=_n_segments(settings.restless_gap_s
+                                                     if settings.restless_first_s is None
+                                                     else settings.restless_first_s, seg))
+    if end <= first:
+        return still
+    out = still.copy()
+    out[max(first, 0): end] = False
+    return out
+
+
 def estimate_sleep_wake(
     acc: npt.ArrayLike | Sequence[npt.ArrayLike],
     fs: float,
@@ -324,11 +377,12 @@ def estimate_from_medians(
     turns = lone_breaks(still, _n_segments(settings.isolation_s, seg),
                         int(np.floor(settings.turn_max_s / seg + 1e-9)))
     still = still | turns
+    first = int(np.ceil((lights_off_s or 0.0) / seg - 1e-9))
+    still = _restless_start(still, change, first, settings)
     min_run = int(np.ceil(settings.min_inactive_s / seg - 1e-9))
     starts, stops = true_runs(still)
     long_enough = stops - starts >= min_run
     sleep = covered(n_seg, starts[long_enough], stops[long_enough])
-    first = int(np.ceil((lights_off_s or 0.0) / seg - 1e-9))
     sleep = rescore_after_wake(sleep, first, _n_segments(settings.rescore_after_s, seg),
                                _n_segments(settings.rescore_s, seg), settings.rescore_ratio,
                                onset=_n_segments(settings.rescore_s if settings.onset_rescore_s

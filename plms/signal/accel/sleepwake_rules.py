@@ -237,3 +237,69 @@ def rescore_after_wake(sleep: BoolArray, first: int, after: int, rescore: int,
     length[starts == 0] = onset  # the wake before lights off or the record
     ends -= 1  # index in ``sleep``: the first segment after the bout
     return out & ~covered(out.size, ends, ends + length)
+
+
+def movement_runs(change: FloatArray, threshold_deg: float) -> tuple[npt.NDArray[np.int64],
+                                                                        npt.NDArray[np.int64]]:
+    """Starts and stops of the runs of segments whose change reaches ``threshold_deg``.
+
+    Every movement is a run, bridged or not (a returning leg movement included).
+
+    Examples
+    --------
+    >>> movement_runs(np.array([0.0, 3.0, 4.0, 0.5, 2.5]), 2.0)
+    (array([1, 4]), array([3, 5]))
+    """
+    return true_runs(change >= threshold_deg)
+
+
+def periodic_runs(starts: npt.NDArray[np.int64], longest: int, count: int) -> BoolArray:
+    """Movements in a periodic series: ``count`` or more in a row, onsets at most ``longest`` apart.
+
+    ``count`` 0 switches it off (none is periodic).
+
+    Examples
+    --------
+    >>> periodic_runs(np.array([0, 5, 10, 15, 60, 90]), longest=6, count=4).tolist()
+    [True, True, True, True, False, False]
+    """
+    out = np.zeros(starts.size, dtype=bool)
+    if count <= 0 or starts.size < count:
+        return out
+    close = np.diff(starts) <= longest
+    run_starts, run_stops = true_runs(close)   # runs of close intervals
+    for a, b in zip(run_starts, run_stops, strict=True):
+        if b - a + 1 >= count:   # b - a intervals join b - a + 1 movements
+            out[a: b + 1] = True
+    return out
+
+
+def leading_restless_end(starts: npt.NDArray[np.int64], stops: npt.NDArray[np.int64],
+                         first: int, gap: int, first_gap: int | None = None) -> int:
+    """End of the restless wake at the start of the night: a chain of movements from ``first``.
+
+    Lights off (segment ``first``) starts the chain; the first movement may
+    begin up to ``first_gap`` segments after it (default ``gap``: stillness too
+    short to be sleep), each later one at most ``gap`` segments after the end
+    of the one before extends it, and
+    the first longer gap ends it. Returns the segment after the chain's last
+    movement (``first`` when none follows closely enough; ``gap`` 0: ``first``).
+
+    Examples
+    --------
+    >>> leading_restless_end(np.array([2, 6, 20]), np.array([3, 8, 21]), 0, 4)
+    8
+    >>> leading_restless_end(np.array([9]), np.array([10]), 0, 4)
+    0
+    """
+    end = first
+    if gap <= 0:
+        return end
+    allowed = gap if first_gap is None else max(gap, first_gap)
+    for a, b in zip(starts, stops, strict=True):
+        if b <= end:
+            continue
+        if a - end > allowed:
+            break
+        end, allowed = int(b), gap
+    return end
