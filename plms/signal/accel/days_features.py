@@ -102,8 +102,10 @@ class DaySettings:
     nap_min_s: float = 1200.0
     #: A day is listed when the recording covers at least this much of it, s.
     day_min_cover_s: float = 6.0 * 3600.0
-    #: The night's window (lights off, lights on) is the block widened by this, s.
-    window_margin_s: float = 300.0
+    #: The night's window (lights off, lights on) is the block widened by this, s. Short,
+    #: so that restless wake right after lights off is seen from its start by the
+    #: sleep/wake estimate (``restless_gap_s``): tuned on seeds 0-19 (5 min before).
+    window_margin_s: float = 120.0
     #: Window edges are rounded outwards to multiples of this, s (the hypnogram epoch).
     window_round_s: float = 30.0
 
