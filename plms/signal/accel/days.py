@@ -299,7 +299,8 @@ def night_window(start_s: float, end_s: float, duration_s: float,
 
     >>> night_window(3605.0, 7200.0, 9000.0, DaySettings(window_margin_s=0.0))
     (3600.0, 7200.0)
-    >>> night_window(3600.0, 7200.0, 9000.0, off=[(3000.0, 3500.0)])
+    >>> night_window(3600.0, 7200.0, 9000.0, DaySettings(window_margin_s=300.0),
+    ...              off=[(3000.0, 3500.0)])
     (3510.0, 7500.0)
     """
     r = settings.window_round_s
