@@ -354,3 +354,12 @@ def test_psg_against_a_single_ankle_night_with_estimated_sleep(tmp_path, capsys)
     night = sleep["per_night"][0]
     assert night["reference"]["tst_min"] == pytest.approx(ref_summary["tst_min"])
     assert night["test"]["tst_min"] == pytest.approx(test_summary["tst_min"])
+
+
+def test_the_command_line_matches_events_as_the_python_api_does():
+    """`plms validate`'s --iou and --tolerance defaults are the matcher's own."""
+    from plms.cli import _build_parser
+    from plms.signal.events import DEFAULT_MIN_IOU, DEFAULT_ONSET_TOLERANCE_S
+
+    args = _build_parser().parse_args(["validate", "ref", "test", "--out", "o"])
+    assert (args.iou, args.tolerance) == (DEFAULT_MIN_IOU, DEFAULT_ONSET_TOLERANCE_S)

@@ -237,13 +237,20 @@ def overlap_iou(ref: pd.DataFrame, test: pd.DataFrame) -> npt.NDArray[np.float64
     return np.asarray(np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0))
 
 
+#: Default pairing of two scorings' events (``plms validate --iou``): an intersection
+#: over union above this.
+DEFAULT_MIN_IOU = 0.2
+#: Default onset tolerance of the onset matching (``plms validate --tolerance``), s.
+DEFAULT_ONSET_TOLERANCE_S = 0.5
+
+
 def match_pairs(
     ref: pd.DataFrame,
     test: pd.DataFrame,
     *,
     method: str = "iou",
-    min_iou: float = 0.2,
-    onset_tolerance_s: float = 0.5,
+    min_iou: float = DEFAULT_MIN_IOU,
+    onset_tolerance_s: float = DEFAULT_ONSET_TOLERANCE_S,
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """The one-to-one matched pairs of two scorings of the same events.
 

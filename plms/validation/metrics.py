@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from plms.signal.events import match_pairs
+from plms.signal.events import DEFAULT_MIN_IOU, DEFAULT_ONSET_TOLERANCE_S, match_pairs
 from plms.result import ScoreResult
 from plms.rules import WASM2016, Rules, get_rules
 
@@ -85,7 +85,8 @@ def _summarise(raw: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def compare_events(ref_lms: pd.DataFrame | ScoreResult, test_lms: pd.DataFrame | ScoreResult,
-                   *, min_iou: float = 0.2, onset_tolerance_s: float = 0.5,
+                   *, min_iou: float = DEFAULT_MIN_IOU,
+                   onset_tolerance_s: float = DEFAULT_ONSET_TOLERANCE_S,
                    rules: str | Rules = "wasm2016") -> pd.DataFrame:
     """Event-level agreement, per leg and after bilateral combination.
 

@@ -20,6 +20,7 @@ from plms.io.names import (
     VALIDATION_NIGHTS_CSV,
 )
 from plms.result import ScoreResult
+from plms.signal.events import DEFAULT_MIN_IOU, DEFAULT_ONSET_TOLERANCE_S
 from plms.rules import Rules, get_rules
 from plms.validation.metrics import (
     _raw_rows,
@@ -259,8 +260,8 @@ def _sleep_notes(sleep: SleepAgreement, sides: dict[str, tuple[_Night, _Night]])
 
 
 def validate(reference: Any, test: Any, *, shift_s: float | str | None = None,
-             rules: str | Rules = "wasm2016", min_iou: float = 0.2,
-             onset_tolerance_s: float = 0.5, max_shift_s: float = 120.0,
+             rules: str | Rules = "wasm2016", min_iou: float = DEFAULT_MIN_IOU,
+             onset_tolerance_s: float = DEFAULT_ONSET_TOLERANCE_S, max_shift_s: float = 120.0,
              threshold_per_h: float | None = None) -> Validation:
     """Compare a test scoring with a reference scoring, night by night and overall.
 
