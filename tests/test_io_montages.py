@@ -268,3 +268,28 @@ def test_a_night_with_cohort_labels_scores_like_the_standard_montage(
     if fits_edf:
         assert result.per_leg[cols].equals(standard.per_leg[cols])
         assert result.summary["plms_index"] == standard.summary["plms_index"] > 0
+
+
+def test_an_annotated_copy_of_a_file_with_accented_labels(tmp_path):
+    """pyedflib refuses non-ASCII header text: the copy is made with the labels
+    transliterated, the samples unchanged, and no temporary file left behind."""
+    import pyedflib
+
+    from plms.outputs import write_annotated_copy
+
+    fx = legs_fixture(labels=(UTF8_LEFT, LATIN1_RIGHT))
+    path = write_fixture(tmp_path / "fr.edf", fx)
+    result = plms.score_edf(path, left="Jambe gauche \u00e9", right="Jambe droite \u00e9")
+    out = tmp_path / "out"
+    out.mkdir()
+    copy = write_annotated_copy(result, path, out / "fr.annotated.edf")
+    reader = pyedflib.EdfReader(str(copy))
+    try:
+        labels = reader.getSignalLabels()
+        assert labels[:2] == ["Jambe gauche e", "Jambe droite e"]
+        for k in range(2):
+            np.testing.assert_array_equal(reader.readSignal(k, digital=True),
+                                          fx.signals[k].digital)
+    finally:
+        reader.close()
+    assert sorted(p.name for p in out.iterdir()) == ["fr.annotated.edf"]
