@@ -69,7 +69,9 @@ class EmgArrays:
     fs : float
         Sampling rate of every array, Hz.
     ecg : array of float, optional
-        The ECG, same rate, in volts or any unit (only its beats are used).
+        The ECG, same rate, in volts or any unit (only its beats are used; not
+        used, with a warning, below
+        :data:`~plms.io.ecg_channel.MIN_ECG_RATE_HZ`).
     unit : {"uV", "mV", "V"}
         Unit of the leg arrays.
     labels : (str, str)
@@ -106,6 +108,7 @@ class EmgArrays:
         """The arrays as the :class:`~plms.io.psg.edf.Recording` the EMG pipeline scores."""
         from plms.annotations import COMBINED
         from plms.io.channels import ChannelChoice
+        from plms.io.ecg_channel import ecg_rate_warning
         from plms.io.psg.edf import Channel, Recording, unit_scale
 
         def channel(label: str, values: npt.ArrayLike, scale: float, unit: str) -> Channel:
@@ -127,15 +130,16 @@ class EmgArrays:
             counts = " and ".join(str(ch.data.size) for ch in legs.values())
             raise PlmsInputError(f"the legs' arrays differ in length ({counts} samples)",
                                  path=ARRAYS_NAME)
-        ecg = None if self.ecg is None else channel("ECG", self.ecg, 1.0, "V")
+        slow = None if self.ecg is None else ecg_rate_warning("ECG", float(self.fs))
+        ecg = None if self.ecg is None or slow else channel("ECG", self.ecg, 1.0, "V")
         labels = {side: ch.label for side, ch in legs.items()}
         choice = ChannelChoice(labels.get("left"), labels.get("right"), "given as arrays",
                                combined=labels.get(COMBINED))
         return Recording(
             path=Path(ARRAYS_NAME), start=None,  # type: ignore[arg-type]  # no clock time
             duration_s=sizes.pop() / float(self.fs), legs=legs, ecg=ecg, choice=choice,
-            labels=(*labels.values(), *(("ECG",) if ecg is not None else ())),
-            file_type="arrays")
+            labels=(*labels.values(), *(("ECG",) if self.ecg is not None else ())),
+            file_type="arrays", warnings=(slow,) if slow else ())
 
 
 @dataclass(frozen=True, eq=False)

@@ -333,3 +333,35 @@ def test_channels_tsv_naming_a_channel_the_recording_lacks_says_so(tmp_path, cap
     assert "'NOPE1' (left leg)" in row["error"] and "--left" not in row["error"]
     assert not (tmp_path / "out/sub-01/ses-2").exists() or not any(
         p.is_file() for p in (tmp_path / "out/sub-01/ses-2").rglob("*"))
+
+
+def _one_channel_bids(tmp_path: Path, label: str, tsv_rows: str) -> Path:
+    """A recording with one leg channel ``label`` (header in uV) and its channels.tsv."""
+    from test_io_edfwriter import legs_fixture, write_fixture
+
+    edf = write_fixture(tmp_path / "sub-01_task-sleep_eeg.edf",
+                        legs_fixture(labels=(label, "C3")))
+    (tmp_path / "sub-01_task-sleep_channels.tsv").write_text(
+        "name\ttype\tunits\tdescription\tstatus\n" + tsv_rows + "C3\tEEG\tuV\tn/a\tgood\n")
+    return edf
+
+
+def test_channels_tsv_unit_applies_to_the_one_channel_of_both_legs(tmp_path):
+    """A one-channel night ('Leg', found by its label): channels.tsv's mV wins over the uV."""
+    from plms.batch.bids import bids_options
+    from plms.options import ScoreOptions
+
+    edf = _one_channel_bids(tmp_path, "Leg", "Leg\tEMG\tmV\tboth legs\tgood\n")
+    opts, notes = bids_options(edf, ScoreOptions())
+    assert opts.unit == "mV" and opts.channels.left is None and opts.channels.right is None
+    assert len(notes) == 1 and "'Leg'" in notes[0] and "'mV'" in notes[0]
+
+
+def test_channels_tsv_unit_applies_to_the_legs_channel_the_user_names(tmp_path):
+    """``--legs EMG5``: kept (not mixed with the sidecar's leg), and channels.tsv's unit used."""
+    from plms.batch.bids import bids_options
+    from plms.options import Channels, ScoreOptions
+
+    edf = _one_channel_bids(tmp_path, "EMG5", "EMG5\tEMG\tmV\tleft tibialis\tgood\n")
+    opts, _ = bids_options(edf, ScoreOptions(channels=Channels(legs="EMG5")))
+    assert opts.channels == Channels(legs="EMG5") and opts.unit == "mV"

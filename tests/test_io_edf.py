@@ -204,11 +204,34 @@ def test_a_missing_leg_leaves_the_other_alone(tmp_path):
     assert list(rec.legs) == ["left"] and rec.left.label == "LAT" and rec.right is None
 
 
-def test_unusable_ecg_is_skipped_with_a_warning(tmp_path):
+@pytest.mark.parametrize("lazy", [False, True])
+@pytest.mark.parametrize(("unit", "said"), [
+    ("bpm?", "its unit 'bpm?' is not a voltage"), ("", "the header gives it no unit"),
+])
+def test_ecg_in_a_unit_that_is_no_voltage_is_skipped_naming_it(tmp_path, unit, said, lazy):
+    """The warning names the channel and its unit, and does not point to --unit (legs only)."""
     fx = legs_fixture(labels=("LAT", "RAT", "ECG"))
-    fx.signals[2].unit = "bpm?"
-    rec = read_recording(write_fixture(tmp_path / "e.edf", fx))
-    assert rec.ecg is None and any("ECG channel was not used" in w for w in rec.warnings)
+    fx.signals[2].unit = unit
+    rec = read_recording(write_fixture(tmp_path / "e.edf", fx), lazy=lazy)
+    assert rec.ecg is None and set(rec.legs) == {"left", "right"}
+    (note,) = [w for w in rec.warnings if "ECG" in w]
+    assert note.startswith("the ECG channel 'ECG' was not used") and said in note
+    assert "--unit" not in note and "without an ECG channel" in note
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+@pytest.mark.parametrize(("spr", "used"), [(32, False), (99, False), (100, True), (256, True)])
+def test_ecg_sampled_too_slowly_for_r_peaks_is_skipped(tmp_path, spr, used, lazy):
+    """An ECG below 100 Hz (e.g. ``--ecg Airflow`` at 32 Hz) is not used, with a warning."""
+    fx = legs_fixture(labels=("LAT", "RAT"))
+    fx.signals.append(Sig("Airflow", np.zeros(fx.n_records * spr, dtype=np.int64), spr))
+    rec = read_recording(write_fixture(tmp_path / "slow.edf", fx), ecg="Airflow", lazy=lazy)
+    notes = [w for w in rec.warnings if "Airflow" in w]
+    if used:
+        assert rec.ecg is not None and rec.ecg.fs == spr and notes == []
+        return
+    assert rec.ecg is None and len(notes) == 1
+    assert f"sampled at {spr} Hz" in notes[0] and "at least 100 Hz" in notes[0]
 
 
 def test_eight_hour_night_reads_only_the_legs(tmp_path):

@@ -134,3 +134,17 @@ def test_score_accel_on_a_raw_array_needs_its_unit(ankles):
     pd.testing.assert_frame_equal(in_mg.per_leg, from_file.per_leg, atol=1e-3)
     truth = accel.truth_lms
     assert len(truth) and in_mg.summary["n_lm"] > 0
+
+
+def test_raw_sampled_too_slowly_for_an_ecg_leaves_it_out_with_a_warning():
+    """A Raw at 64 Hz: its ECG cannot give R peaks (100 Hz needed), so it is not used."""
+    from plms.io.psg.mne_raw import recording_from_raw
+
+    fs = 64.0
+    rng = np.random.default_rng(0)
+    raw = _raw({lab: rng.standard_normal(int(60 * fs)) * UV for lab in ("LAT", "RAT", "ECG")},
+               fs, ["emg", "emg", "ecg"])
+    rec = recording_from_raw(raw)
+    assert rec.ecg is None and set(rec.legs) == {"left", "right"}
+    (note,) = [w for w in rec.warnings if "'ECG'" in w]
+    assert "64 Hz" in note and "at least 100 Hz" in note

@@ -315,3 +315,18 @@ def test_resume_reads_outputs_through_the_results_reader(tmp_path):
     assert list(again.status) == ["ok"]
     assert again.n_lm.iloc[0] == first.n_lm.iloc[0] and again.rules.iloc[0] == "wasm2016"
     assert read_summary_json(out / "n6.summary.json")["rules"] == "wasm2016"
+
+
+@pytest.mark.parametrize(("fs", "used"), [(64.0, False), (256.0, True)])
+def test_arrays_ecg_below_the_r_peak_rate_is_not_used(fs, used):
+    """An ECG array at 64 Hz cannot give R peaks (100 Hz needed): left out, with a warning."""
+    n = int(60 * fs)
+    rng = np.random.default_rng(0)
+    rec = EmgArrays(rng.standard_normal(n), rng.standard_normal(n), fs,
+                    ecg=rng.standard_normal(n)).recording()
+    assert (rec.ecg is not None) == used
+    notes = [w for w in rec.warnings if "'ECG'" in w]
+    if used:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and "64 Hz" in notes[0] and "at least 100 Hz" in notes[0]

@@ -61,6 +61,21 @@ def test_low_sampling_rate_is_scored_with_a_warning(tmp_path):
     assert result.summary["n_lm"] > 0
 
 
+def test_ecg_sampled_too_slowly_is_not_used_and_the_warnings_say_so(night, tmp_path):
+    """``--ecg Airflow`` at 32 Hz: not used, and no warning says no ECG channel was found."""
+    ecg = night.signals[night.ecg_label]
+    signals = {lab: ch for lab, ch in night.signals.items() if lab != night.ecg_label}
+    signals["Airflow"] = SimChannel(ecg.data[:: int(ecg.fs) // 32], 32, "uV")
+    slow = dataclasses.replace(night, signals=signals, ecg_label="Airflow")
+    path = write_edf(slow, tmp_path / "airflow.edf", extra_channels=False)
+    result = plms.score_edf(path, ecg="Airflow")
+    (note,) = [w for w in result.warnings if "'Airflow'" in w]
+    assert "32 Hz" in note and "at least 100 Hz" in note
+    assert any(w.startswith("no usable ECG channel") for w in result.warnings)
+    assert not any("no ECG channel found" in w for w in result.warnings)
+    assert result.summary["channels"]["ecg"] is None
+
+
 def test_hypnogram_longer_than_recording_is_cut_with_warning(night, tmp_path):
     extra = np.r_[night.hypnogram.stages, np.full(20, "N2")]
     longer_hypnogram = dataclasses.replace(night.hypnogram, stages=extra)

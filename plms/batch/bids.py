@@ -125,8 +125,9 @@ def bids_options(recording: Path, options: ScoreOptions) -> tuple[ScoreOptions, 
     if channels_tsv is not None:
         found = read_channels_tsv(channels_tsv)
         given = options.channels
-        named = {role: label for role, label in (("left leg", found.left),
-                                                 ("right leg", found.right), ("ECG", found.ecg))
+        sides = (found.left, found.right) if given.legs is None else (None, None)
+        named = {role: label for role, label in (("left leg", sides[0]),
+                                                 ("right leg", sides[1]), ("ECG", found.ecg))
                  if label is not None and getattr(given, role.split()[0].lower()) is None}
         absent = set(absent_channels(recording, list(named.values())))
         if absent:
@@ -134,12 +135,13 @@ def bids_options(recording: Path, options: ScoreOptions) -> tuple[ScoreOptions, 
                               if label in absent)
             raise PlmsInputError(f"names channels the recording does not hold: {which}; "
                                  f"the recording is {recording.name}", path=channels_tsv)
-        chosen = Channels(left=given.left or found.left, right=given.right or found.right,
-                          ecg=given.ecg or found.ecg)
+        chosen = Channels(left=given.left or sides[0], right=given.right or sides[1],
+                          ecg=given.ecg or found.ecg, legs=given.legs)
         options = replace(options, channels=chosen)
         notes += found.notes
         if options.unit is None:
-            unit, unit_notes = leg_unit(recording, found, chosen.left, chosen.right)
+            unit, unit_notes = leg_unit(recording, found, chosen.left, chosen.right,
+                                        legs=chosen.legs)
             options = replace(options, unit=unit)
             notes += unit_notes
     events_tsv = sidecar(recording, BIDS_EVENTS_SIDECAR)

@@ -247,11 +247,13 @@ def absent_channels(recording: str | os.PathLike[str], labels: list[str]) -> lis
 
 
 def leg_unit(recording: str | os.PathLike[str], channels: ChannelSidecar,
-             left: str | None = None, right: str | None = None) -> tuple[str | None, list[str]]:
+             left: str | None = None, right: str | None = None, *, legs: str | None = None
+             ) -> tuple[str | None, list[str]]:
     """The unit ``channels.tsv`` gives the leg channels when it differs from the EDF header's.
 
-    The legs are ``left``/``right`` when given, else the channels the
-    labels choose (:func:`plms.io.channels.choose_leg_channels`). The sidecar
+    The legs are ``left``/``right`` (or the one channel of both, ``legs``)
+    when given, else the channels the labels choose, one channel of both legs
+    included (:func:`plms.io.channels.choose_leg_channels`). The sidecar
     unit is returned (to be passed as the legs' unit) only when both legs
     have the same voltage unit there and the header says otherwise (or
     gives no voltage); the notes say so, or why the header's units stand.
@@ -271,12 +273,12 @@ def leg_unit(recording: str | os.PathLike[str], channels: ChannelSidecar,
     header = read_header(recording)
     signals = {s.label: s for s in header.signals if not s.is_annotation}
     try:
-        choice = choose_leg_channels(list(signals), left=left, right=right)
+        choice = choose_leg_channels(list(signals), left=left, right=right, legs=legs)
     except PlmsInputError:   # the reader says it, with the whole story
         return None, []
-    legs = [label for label in (choice.left, choice.right) if label in signals]
-    given = {label: channels.units[label] for label in legs if label in channels.units}
-    if len(legs) != len(given) or not given:
+    chosen = [label for label in map(choice.label, choice.sides) if label in signals]
+    given = {label: channels.units[label] for label in chosen if label in channels.units}
+    if len(chosen) != len(given) or not given:
         return None, []
     scales = {_voltage_scale(unit) for unit in given.values()}
     if None in scales:   # not a voltage (an accelerometer night): nothing to say
@@ -287,7 +289,7 @@ def leg_unit(recording: str | os.PathLike[str], channels: ChannelSidecar,
                       "header's are used"]
     unit = next(iter(given.values()))
     scale = _voltage_scale(unit)
-    differing = [label for label in legs if _voltage_scale(signals[label].unit) != scale]
+    differing = [label for label in chosen if _voltage_scale(signals[label].unit) != scale]
     if not differing:
         return None, []
     header_units = ", ".join(f"{label!r} in {signals[label].unit.strip() or 'no unit'!r}"

@@ -162,11 +162,11 @@ def _beats_from_legs(legs: dict[str, LegSignal],
                                 legs[side].fs)
     found = heartbeats_from_legs(traces, settings.leg_beats)
     if found.heartbeats is None:
-        warnings.append("no ECG channel found, and no cardiac artifact found in the leg "
+        warnings.append("no usable ECG channel, and no cardiac artifact found in the leg "
                         "channels: nothing was gated out (name an ECG channel with --ecg)")
         return None
     named = " and ".join(f"'{legs[side].label}'" for side in found.sides)
-    warnings.append(f"no ECG channel found: {found.n_beats} heart beats were taken from the "
+    warnings.append(f"no usable ECG channel: {found.n_beats} heart beats were taken from the "
                     f"cardiac artifact in the leg channel{'s' if len(found.sides) > 1 else ''} "
                     f"{named} and gated out of the leg EMG (name an ECG channel with --ecg)")
     return found.heartbeats
@@ -308,7 +308,7 @@ def score_edf(
         ecg_label, ecg_signal = rec.ecg.label, (rec.ecg.data, rec.ecg.fs)
         rec = replace(rec, ecg=None)   # the ECG samples are freed once its beats are found
     elif not settings.leg_beats.enabled:
-        warnings.append("no ECG channel found: cardiac artifact in the leg channels was not "
+        warnings.append("no usable ECG channel: cardiac artifact in the leg channels was not "
                         "removed (name one with --ecg)")
     lms, detections, det_warnings = detect_legs(signals, rules, heartbeats_s=None,
                                                 settings=settings, threads=threads,

@@ -29,8 +29,12 @@ from plms.io._edfformat import (
 )
 from plms.io._readers import LibraryFile
 from plms.io.channels import ChannelChoice, choose_leg_channels
-from plms.io.ecg_channel import choose_ecg_channel
+from plms.io.ecg_channel import (
+    choose_ecg_channel, ecg_not_used, ecg_rate_warning, ecg_unit_warning,
+)
 from plms.io.psg.lazy import LazySamples, SignalColumns
+from plms.io.psg.units import _TO_MICROVOLT, KNOWN_UNITS, _scale_for, unit_scale
+from plms.io.psg.units import to_microvolts as to_microvolts  # re-exported
 from plms.io.annotations.edf_annotations import annotations_from_tal
 
 #: Below this rate a channel cannot hold the 10-100 Hz EMG band at all.
@@ -40,22 +44,6 @@ AASM_MIN_RATE_HZ = 200.0
 #: EDF+D records closer than this to their expected start count as contiguous.
 CONTIGUITY_TOLERANCE_S = 1e-3
 
-#: Factor from each physical dimension to microvolts (keys compared lower-case).
-_TO_MICROVOLT = {
-    unit.lower(): factor
-    for unit, factor in {
-        "uV": 1.0,
-        "\u00b5V": 1.0,  # MICRO SIGN, also what a latin-1 byte 0xB5 decodes to
-        "\u03bcV": 1.0,  # GREEK SMALL LETTER MU
-        "\u00c2\u00b5V": 1.0,  # UTF-8 MICRO SIGN read as latin-1 ('Âµ')
-        "\u00ce\u00bcV": 1.0,  # UTF-8 GREEK MU read as latin-1 ('Î¼')
-        "\ufffdV": 1.0,  # 0xB5 decoded as ASCII by another tool: the only non-ASCII unit seen
-        "mV": 1e3,
-        "V": 1e6,
-        "nV": 1e-3,
-    }.items()
-}
-KNOWN_UNITS = "uV, µV, mV, V, nV"
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,54 +116,6 @@ class Recording:
         return self.legs.get("right")
 
 
-def unit_scale(unit: str) -> float:
-    """Factor that converts values in ``unit`` to microvolts.
-
-    Raises
-    ------
-    PlmsInputError
-        The unit is blank or not a voltage plms knows.
-
-    Examples
-    --------
-    >>> unit_scale("uV"), unit_scale("\u00b5V"), unit_scale("mV"), unit_scale(" v ")
-    (1.0, 1.0, 1000.0, 1000000.0)
-    """
-    key = str(unit).strip().lower()
-    if key not in _TO_MICROVOLT:
-        raise PlmsInputError(f"unknown physical unit {unit!r} (known: {KNOWN_UNITS})")
-    return _TO_MICROVOLT[key]
-
-
-def _scale_for(unit: str, label: str, path: str | PathLike[str] | None) -> float:
-    """Like :func:`unit_scale`, with a message that names the channel."""
-    if not str(unit).strip():
-        raise PlmsInputError(
-            f"channel {label!r} has no physical unit in the header; "
-            "state it with --unit (e.g. --unit uV)",
-            path=path,
-        )
-    try:
-        return unit_scale(unit)
-    except PlmsInputError:
-        raise PlmsInputError(
-            f"channel {label!r} has the physical unit {unit!r}, which is not a voltage "
-            f"plms knows ({KNOWN_UNITS}); state the unit with --unit",
-            path=path,
-        ) from None
-
-
-def to_microvolts(
-    data: npt.ArrayLike, unit: str, *, label: str, path: str | PathLike[str] | None = None
-) -> npt.NDArray[np.float64]:
-    """``data`` in ``unit`` converted to microvolts.
-
-    >>> to_microvolts([0.5, -1.0], "mV", label="LAT").tolist()
-    [500.0, -1000.0]
-    """
-    return np.asarray(data, dtype=np.float64) * _scale_for(unit, label, path)
-
-
 def _check_calibration(header: EdfHeader, sig: SignalHeader) -> None:
     if sig.digital_max <= sig.digital_min or sig.physical_max == sig.physical_min:
         raise PlmsInputError(
@@ -184,6 +124,13 @@ def _check_calibration(header: EdfHeader, sig: SignalHeader) -> None:
             f"{sig.physical_max:g})",
             path=header.path,
         )
+
+
+def _check_given_unit(header: EdfHeader, unit: str | None) -> None:
+    if unit is not None and unit.strip().lower() not in _TO_MICROVOLT:
+        raise PlmsInputError(
+            f"the unit {unit!r} given by --unit is not a voltage plms knows ({KNOWN_UNITS})",
+            path=header.path)
 
 
 def read_channel(
@@ -197,11 +144,7 @@ def read_channel(
     """
     _check_calibration(header, sig)
     used_unit = sig.unit if unit is None else unit
-    if unit is not None and unit.strip().lower() not in _TO_MICROVOLT:
-        raise PlmsInputError(
-            f"the unit {unit!r} given by --unit is not a voltage plms knows ({KNOWN_UNITS})",
-            path=header.path,
-        )
+    _check_given_unit(header, unit)
     scale = _scale_for(used_unit, sig.label, header.path)
     if source is None:
         with LibraryFile(header) as own:
@@ -356,8 +299,10 @@ def read_recording(
     start_offset, time_notes = time_keeping(header)
     notes += time_notes
     with_annotations = read_annotations and bool(header.annotation_signals)
+    ecg_sig, ecg_notes = _usable_ecg(header, ecg_label)
+    notes += ecg_notes
     # read on demand: the legs' and the ECG's bytes copied in one pass over the records
-    ecg_signals = [sig for sig in header.ordinary_signals if sig.label == ecg_label]
+    ecg_signals = [] if ecg_sig is None else [ecg_sig]
     columns = SignalColumns(header, leg_signals + ecg_signals) if lazy else None
     with LibraryFile(header, annotations=with_annotations, prefer_unmapped=lazy) as source:
         channels: dict[str, Channel] = {
@@ -366,7 +311,7 @@ def read_recording(
                    else _read_leg(header, str(choice.label(side)), sources[side], unit, source))
             for side in choice.sides}
         notes += _unit_override_notes(leg_signals, unit)
-        ecg_ch, ecg_notes = _read_ecg(header, ecg_label, source, columns)
+        ecg_ch, ecg_notes = _read_ecg(header, ecg_sig, source, columns)
         notes += ecg_notes
         annotations = Annotations(source=str(path))
         if with_annotations:
@@ -438,11 +383,7 @@ def _lazy_channel(header: EdfHeader, label: str, sigs: list[SignalHeader],
     """A channel (one signal or the difference of two) whose samples are read when asked."""
     for sig in sigs:
         _check_calibration(header, sig)
-    if unit is not None and unit.strip().lower() not in _TO_MICROVOLT:
-        raise PlmsInputError(
-            f"the unit {unit!r} given by --unit is not a voltage plms knows ({KNOWN_UNITS})",
-            path=header.path,
-        )
+    _check_given_unit(header, unit)
     used_unit = sigs[0].unit if unit is None else unit
     scale = _scale_for(used_unit, sigs[0].label, header.path)
     data = LazySamples(header, tuple(sigs), scale, columns)
@@ -486,14 +427,26 @@ def _unit_override_notes(legs: list[SignalHeader], unit: str | None) -> list[str
     return notes
 
 
-def _read_ecg(header: EdfHeader, label: str | None, source: LibraryFile,
+def _usable_ecg(header: EdfHeader, label: str | None
+                ) -> tuple[SignalHeader | None, list[str]]:
+    """The ECG's signal if its unit is a voltage and its rate high enough, else a warning."""
+    if label is None:
+        return None, []
+    sig = _signal(header, label)
+    if sig.unit.strip().lower() not in _TO_MICROVOLT:
+        return None, [ecg_unit_warning(label, sig.unit, KNOWN_UNITS)]
+    slow = ecg_rate_warning(label, header.sampling_rate(sig))
+    return (None, [slow]) if slow is not None else (sig, [])
+
+
+def _read_ecg(header: EdfHeader, sig: SignalHeader | None, source: LibraryFile,
               columns: SignalColumns | None = None) -> tuple[Channel | None, list[str]]:
     """The ECG channel (on demand with ``columns``); an unusable one is skipped with a warning."""
-    if label is None:
+    if sig is None:
         return None, []
     try:
         if columns is not None:
-            return _lazy_channel(header, label, [_signal(header, label)], None, columns), []
-        return read_channel(header, _signal(header, label), source=source), []
+            return _lazy_channel(header, sig.label, [sig], None, columns), []
+        return read_channel(header, sig, source=source), []
     except PlmsInputError as exc:
-        return None, [f"the ECG channel was not used: {exc.problem}"]
+        return None, [ecg_not_used(sig.label, exc.problem)]

@@ -20,7 +20,7 @@ import numpy as np
 from plms.errors import PlmsInputError
 from plms.io.annotations.adapters import annotations_from_mne
 from plms.io.channels import choose_leg_channels
-from plms.io.ecg_channel import choose_ecg_channel
+from plms.io.ecg_channel import choose_ecg_channel, ecg_rate_warning
 from plms.io.psg.edf import Channel, Recording, unit_scale
 
 #: Unit of the arrays ``Raw.get_data()`` returns for voltage channels.
@@ -126,7 +126,9 @@ def recording_from_raw(
     channels: dict[str, Channel] = {
         side: _leg(raw, str(choice.label(side)), choice.pair(side), leg_unit)
         for side in choice.sides}
-    ecg_ch = _channel(raw, ecg_label, MNE_UNIT) if ecg_label is not None else None
+    slow_ecg = None if ecg_label is None else ecg_rate_warning(ecg_label, fs)
+    ecg_ch = (_channel(raw, ecg_label, MNE_UNIT)
+              if ecg_label is not None and slow_ecg is None else None)
     duration_s = raw.n_times / fs
     start = raw_start(raw)
     from plms.annotations import Annotations
@@ -144,5 +146,5 @@ def recording_from_raw(
         start=start,  # type: ignore[arg-type]   # None when MNE has no meas_date
         duration_s=duration_s, legs=channels, ecg=ecg_ch, choice=choice,
         annotations=annotations, labels=labels, file_type="mne.io.Raw",
-        warnings=choice.warnings,
+        warnings=choice.warnings + ((slow_ecg,) if slow_ecg is not None else ()),
     )
