@@ -214,6 +214,17 @@ def test_diary_overrides_detected(two_day_edf: tuple[Path, list], tmp_path: Path
     assert n1.window_source == "detected" and n2.window_source == "diary"
     assert n2.start_s == 34 * H and n2.end_s == 43 * H
     assert n2.lights_off == "2026-01-06T22:00:00"
+    assert not any("diary" in w for w in res.warnings)
+
+
+def test_a_diary_night_outside_the_recording_is_named(two_day_edf: tuple[Path, list],
+                                                      tmp_path: Path) -> None:
+    path, _ = two_day_edf
+    diary = tmp_path / "diary.csv"
+    diary.write_text("night,lights_off,lights_on\n9,2026-01-20T22:00,2026-01-21T06:00\n")
+    res = score_accel_days(path, diary=diary)
+    assert "diary night 9 lies outside the recording: not used" in res.warnings
+    assert (res.nights["window_source"] != "diary").all()
 
 
 def test_one_night_scored_exactly_as_alone(tmp_path: Path) -> None:
@@ -263,6 +274,9 @@ def test_nonwear_excluded_from_night(tmp_path: Path) -> None:
     ("night,lights_off,lights_on\n1,23:00,07:00\n1,23:00,07:00\n", "line 3: night 1 is given"),
     ("night,lights_off,lights_on\n1,late,07:00\n", "line 2: lights_off 'late'"),
     ("night,lights_off,lights_on\n1,2026-01-05T23:00,2026-01-05T22:00\n", "line 2: lights on"),
+    # the columns swapped: clock times read as 06:00 to 05:00 the next day, 23 h
+    ("night,lights_off,lights_on\n1,06:00,05:00\n", "line 2: the night from 06:00 to 05:00 "
+                                                     "lasts over 16 h"),
 ])
 def test_read_diary_errors(tmp_path: Path, text: str, problem: str) -> None:
     path = tmp_path / "diary.csv"

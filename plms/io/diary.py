@@ -27,8 +27,9 @@ from plms.errors import PlmsInputError
 
 #: The columns a diary must have.
 DIARY_COLUMNS = ("night", "lights_off", "lights_on")
-#: Longest night a diary may give, h.
-MAX_NIGHT_H = 24.0
+#: Longest night (lights off to lights on) a diary may give, h: longer is taken for a
+#: mistake (e.g. the two times swapped, which clock times would read as a 23-h night).
+MAX_NIGHT_H = 16.0
 
 
 def clock_offset_s(text: str, reference: dt.datetime) -> float | None:
@@ -83,7 +84,7 @@ def read_diary(path: str | PathLike[str], start: dt.datetime | None) -> pd.DataF
     PlmsInputError
         Missing file or column, a night number that is not a positive whole
         number or comes twice, a time that is not one, lights on not after
-        lights off, a night longer than 24 h; the file and line are named.
+        lights off, a night longer than :data:`MAX_NIGHT_H`; the file and line are named.
     """
     where = Path(path)
     try:

@@ -148,8 +148,11 @@ def _clock(start: dt.datetime | None, seconds: float | None) -> str | None:
 
 
 def _windows(periods: SleepPeriods, diary: pd.DataFrame | None, duration_s: float,
-             settings: DaySettings) -> list[dict[str, Any]]:
-    """One entry per day: its window (or None) and where it comes from."""
+             settings: DaySettings, warnings: list[str]) -> list[dict[str, Any]]:
+    """One entry per day: its window (or None) and where it comes from.
+
+    A diary night outside the recording is not used, with a note in ``warnings``.
+    """
     out = []
     nw = periods.nonwear
     sides = set(periods.nonwear_mask)
@@ -176,6 +179,8 @@ def _windows(periods: SleepPeriods, diary: pd.DataFrame | None, duration_s: floa
                         if r.day_start_s <= mid < r.day_end_s), None)
             window = (max(0.0, float(d.lights_off_s)), min(duration_s, float(d.lights_on_s)))
             if day is None or window[1] <= window[0]:
+                warnings.append(f"diary night {int(d.night)} lies outside the recording: not "
+                                "used")
                 continue
             day.update(window=window, source=WINDOW_DIARY, reason=None, notes=[])
     return out
@@ -233,7 +238,7 @@ def score_accel_days(
     rows: list[dict[str, Any]] = []
     results: dict[int, ScoreResult] = {}
     for number, entry in enumerate(_windows(periods, diary_table, rec.duration_s,
-                                            day_settings), start=1):
+                                            day_settings, warnings), start=1):
         row = _night_row(number, entry, rec, periods, rules, stem=stem, settings=settings,
                          sleep_settings=sleep_settings, keep_excerpt=keep_excerpt,
                          results=results)
