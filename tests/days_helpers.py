@@ -95,7 +95,7 @@ def days_result(folder: Path, stem: str = "week") -> DaysResult:
         "plms_index_mean": mean, "plms_index_median": statistics.median(indices),
         "plms_index_sd": sd, "plms_index_cv": sd / mean,
         "nights_plms_ge_15": sum(i >= 15 for i in indices),
-        "plms_index_pooled": n_plms / tst_h, "nonwear_min": 90.0, "warnings": [],
+        "plms_index_pooled": n_plms / tst_h, "nonwear_min": (NONWEAR_S[1] - NONWEAR_S[0]) / 60.0, "warnings": [],
         "rules": "wasm2016",
     }
     return DaysResult(
