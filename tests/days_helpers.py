@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from plms.result import NIGHT_COLUMNS, NIGHT_NO_SLEEP, NIGHT_OK, DaysResult, ScoreResult
+from plms.rules import WASM2016
 
 START = datetime(2026, 1, 5, 12, 0, 0)
 #: Lights off of night 1 and 2, s from the recording start (23:00 each evening).
@@ -94,8 +95,9 @@ def days_result(folder: Path, stem: str = "week") -> DaysResult:
         "recording_duration_s": DAYS * 86400.0, "n_nights": 3, "nights_scored": 2,
         "plms_index_mean": mean, "plms_index_median": statistics.median(indices),
         "plms_index_sd": sd, "plms_index_cv": sd / mean,
-        "nights_plms_ge_15": sum(i >= 15 for i in indices),
-        "plms_index_pooled": n_plms / tst_h, "nonwear_min": 90.0, "warnings": [],
+        "nights_plms_ge_15": sum(i >= WASM2016.plms_index_threshold_per_h for i in indices),
+        "plms_index_pooled": n_plms / tst_h, "warnings": [],
+        "nonwear_min": (NONWEAR_S[1] - NONWEAR_S[0]) / 60.0,
         "rules": "wasm2016",
     }
     return DaysResult(

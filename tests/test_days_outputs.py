@@ -20,6 +20,7 @@ from days_helpers import NAP_S, NIGHT_H, NONWEAR_S, WINDOWS_S, clock, days_resul
 from plms.io.names import days_files
 from plms.outputs.days import NIGHTS_CSV_COLUMNS, nights_to_csv
 from plms.result import NIGHT_COLUMNS, NIGHT_NO_SLEEP, DaysResult
+from plms.rules import WASM2016
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,7 @@ def test_summary_frame_and_key_figures(days):
     assert pd.isna(frame.loc[3, "n_clm"])
     figures = days.key_figures()
     assert figures.loc["Nights scored", "value"] == "2"
-    assert figures.loc["Non-wear", "value"] == "90.0"
+    assert figures.loc["Non-wear", "value"] == "90.0"      # 14:00-15:30 of day 2
 
 
 def test_nights_csv_text_of_an_empty_table():
@@ -138,7 +139,7 @@ def test_index_by_night_draws_the_threshold(days):
 
     ax = plot_index_by_night(days).axes[0]
     levels = [line.get_ydata()[0] for line in ax.get_lines()]
-    assert 15.0 in levels
+    assert WASM2016.plms_index_threshold_per_h in levels
     assert len(ax.patches) == 2                   # a bar per scored night
 
 

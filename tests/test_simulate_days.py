@@ -15,7 +15,7 @@ from plms.simulate import (
     write_accel_days_truth,
 )
 from plms.simulate.accel import NOISE_G
-from plms.simulate.accel_days_plan import NONWEAR_H, plan_days
+from plms.simulate.accel_days_plan import BED_WAKE_MIN, NAP_MIN, NIGHT_H, NONWEAR_H, plan_days
 from plms.simulate.accel_daytime import HANDLING_S, NONWEAR_TILT_DEG, STEP_HZ
 from plms.stages import SLEEP_STAGES
 
@@ -46,7 +46,9 @@ def test_nights_inside_the_recording_and_consistent(days):
     n = nights.iloc[0]
     assert 0 <= n.lights_off_s < n.sleep_onset_s < n.sleep_offset_s <= n.lights_on_s
     assert n.lights_on_s <= days.duration_s
-    assert 6 * 60 <= (n.lights_on_s - n.lights_off_s) / 60 <= 9 * 60 + 45
+    # lights off at bedtime, on before the night's end; each edge snapped to 30 s
+    in_bed_min = (n.lights_on_s - n.lights_off_s) / 60
+    assert NIGHT_H[0] * 60 <= in_bed_min <= NIGHT_H[1] * 60 + BED_WAKE_MIN[1] + 1
     assert n.tst_min <= (n.sleep_offset_s - n.sleep_onset_s) / 60 - n.waso_min + 1e-9
     assert n.sol_min == pytest.approx((n.sleep_onset_s - n.lights_off_s) / 60)
     # the hypnogram spans the recording; sleep only in nights and naps
@@ -73,7 +75,7 @@ def test_naps_and_nonwear_outside_nights(days):
     n = days.truth_nights.iloc[0]
     for nap in days.naps.itertuples():
         assert nap.end_s <= n.lights_off_s or nap.start_s >= n.lights_on_s
-        assert 20 <= (nap.end_s - nap.start_s) / 60 <= 90
+        assert NAP_MIN[0] <= (nap.end_s - nap.start_s) / 60 <= NAP_MIN[1]
         assert not _in_nonwear(days, nap.start_s, nap.end_s)
     kinds = days.nonwear["kind"].tolist()
     assert kinds.count("bedtime") == 1

@@ -68,7 +68,7 @@ from plms.simulate.accel_days_plan import (
     stage_array,
 )
 from plms.simulate.movements import SIDES
-from plms.simulate.spec import S_PER_H
+from plms.simulate.spec import S_PER_H, S_PER_MIN
 from plms.stages import SLEEP_STAGES
 
 #: Columns of the truth tables.
@@ -86,7 +86,6 @@ RESTLESS_PER_H = dt.RESTLESS_PER_H
 NAP_MOVES_PER_H = dt.NAP_MOVES_PER_H
 #: Stream numbers under DAYS_SPAWN_KEY (the plan uses none of them).
 _SENSOR, _WEARER, _SEGMENT, _NOISE, _NONWEAR = 1, 2, 3, 4, 5
-S_PER_MIN = 60.0
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,11 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from plms.simulate.accel import RANGE_CHOICES_G, AccelSpec
-from plms.simulate.spec import S_PER_H, NightSpec
+from plms.simulate.sleep import EPOCH_S
+from plms.simulate.spec import S_PER_H, S_PER_MIN, NightSpec
 
-#: Truth epoch, s; every segment starts on this grid of the recording.
-EPOCH_S = 30.0
-S_PER_MIN = 60.0
 S_PER_DAY = 86400.0
 #: Default recording start: Monday 5 January 2026, noon.
 DEFAULT_DAYS_START = datetime(2026, 1, 5, 12, 0, 0)
