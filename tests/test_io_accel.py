@@ -482,3 +482,6 @@ def test_csv_span_is_told_from_the_first_and_last_lines_or_the_line_count(tmp_pa
     assert csv_span_s(bare, fs=10.0) == pytest.approx(30.1)
     assert csv_span_s(bare) is None                           # no time column, no rate
     assert csv_span_s(tmp_path / "missing.csv") is None
+    blank = tmp_path / "blank.csv"                          # an empty first time cell
+    blank.write_text("timestamp,x,y,z\n,0,0,1\n2026-01-05T22:00:01,0,0,1\n")
+    assert csv_span_s(blank) is None

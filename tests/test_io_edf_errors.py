@@ -152,12 +152,24 @@ def test_unparseable_annotation_record_in_edf_plus_c(tmp_path):
 
 @pytest.mark.parametrize("copied", [False, True])
 @pytest.mark.parametrize("damage", ["cut", "deleted"])
-def test_a_file_cut_or_gone_after_its_header_was_read_lazily(tmp_path, damage, copied):
+def test_a_file_cut_or_gone_after_its_header_was_read_lazily(tmp_path, damage, copied,
+                                                             monkeypatch):
     """A channel read on demand meets the damage only when read: still one clear sentence
-    (read from the records, or in the pass that copies its bytes, SignalColumns).
-    ``read_recording(lazy=True)`` makes that copy at once, so its channels are built here."""
+    (read from the records, or in the pass that copies its bytes, SignalColumns, whose
+    temporary files are then closed). ``read_recording(lazy=True)`` makes that copy at
+    once, so its channels are built here."""
+    from plms.io import psg
     from plms.io._edfformat import read_header
     from plms.io.psg.lazy import LazySamples, SignalColumns
+
+    scratch = []
+    made = psg.lazy._scratch_file
+
+    def kept_scratch_file():
+        scratch.append(made())
+        return scratch[-1]
+
+    monkeypatch.setattr(psg.lazy, "_scratch_file", kept_scratch_file)
 
     path = tmp_path / "night.edf"
     write_fixture(path, legs_fixture(n_records=N_RECORDS, spr=SPR))
@@ -174,3 +186,4 @@ def test_a_file_cut_or_gone_after_its_header_was_read_lazily(tmp_path, damage, c
     with pytest.raises(PlmsInputError, match=pattern) as info:
         leg[0:leg.size]
     assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
+    assert len(scratch) == copied and all(fh.closed for fh in scratch)

@@ -293,3 +293,44 @@ def test_an_annotated_copy_of_a_file_with_accented_labels(tmp_path):
     finally:
         reader.close()
     assert sorted(p.name for p in out.iterdir()) == ["fr.annotated.edf"]
+
+
+def _bdf_header(label: bytes) -> bytes:
+    """A one-signal BDF header (version ``\\xffBIOSEMI``), blank but for ``label``."""
+    main = bytearray(b"\xffBIOSEMI" + b" " * 248)
+    main[252:256] = b"1   "
+    signal = bytearray(b" " * 256)
+    signal[:len(label)] = label
+    return bytes(main + signal)
+
+
+def test_an_ascii_bdf_is_not_copied_for_pyedflib(tmp_path):
+    """The BDF version byte 0xFF is no header text: an all-ASCII BDF is read as it is."""
+    from plms.outputs.edf_plus import _readable_copy
+
+    path = tmp_path / "a.bdf"
+    path.write_bytes(_bdf_header(b"Tib-L"))
+    assert _readable_copy(path, tmp_path) is None
+    path.write_bytes(_bdf_header("Tib-L \u00e9".encode()))
+    copy = _readable_copy(path, tmp_path)
+    assert copy is not None
+    assert copy.read_bytes() == _bdf_header(b"Tib-L e")   # version kept, label ASCII
+
+
+def test_a_failed_ascii_copy_leaves_no_file(tmp_path, monkeypatch):
+    import shutil
+
+    from plms.outputs.edf_plus import _readable_copy
+
+    path = tmp_path / "a.bdf"
+    path.write_bytes(_bdf_header("Tib-L \u00e9".encode()))
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", full_disk)
+    with pytest.raises(OSError):
+        _readable_copy(path, out)
+    assert list(out.iterdir()) == []

@@ -77,6 +77,29 @@ _SIGNAL_NUMBERS = (
     ("digital_min", "digital minimum", int),
     ("digital_max", "digital maximum", int),
 )
+#: Header fields of free text (the others are the version, numbers, dates and times).
+TEXT_FIELDS = ("patient", "recording", "label", "transducer", "unit", "prefiltering")
+
+
+def text_field_spans(n_signals: int) -> list[tuple[int, int]]:
+    """``(offset, width)`` in the header of every :data:`TEXT_FIELDS` field of a file.
+
+    >>> text_field_spans(2)[:3], text_field_spans(2)[-1]
+    ([(8, 80), (88, 80), (256, 16)], (608, 80))
+    """
+    spans = []
+    pos = 0
+    for name, width in _FIXED_FIELDS:
+        if name in TEXT_FIELDS:
+            spans.append((pos, width))
+        pos += width
+    for name, width in _SIGNAL_FIELDS:
+        if name in TEXT_FIELDS:
+            spans.extend((pos + k * width, width) for k in range(n_signals))
+        pos += width * n_signals
+    return spans
+
+
 _DATE_OR_TIME = re.compile(r"\s*(\d{1,2})[.:'/ -](\d{1,2})[.:'/ -](\d{1,2})\s*")
 _EDFPLUS_STARTDATE = re.compile(r"Startdate \d{2}-[A-Z]{3}-(\d{4})\b")
 

@@ -263,41 +263,25 @@ def _ascii(text: str) -> str:
     return "".join(c if 32 <= ord(c) < 127 else "_" for c in text)
 
 
-#: Text fields of an EDF signal header that may hold non-ASCII text, with their widths,
-#: in the order of the header (after the 256-byte main header); numbers are ASCII.
-_SIGNAL_TEXT_FIELDS = (("label", 16), ("transducer", 80), ("dimension", 8))
-#: Widths of the signal header fields between the unit and the prefilter.
-_SIGNAL_NUMBER_WIDTHS = (8, 8, 8, 8)
-#: Text fields of the main header: patient and recording identification (offset, width).
-_MAIN_TEXT_FIELDS = ((8, 80), (88, 80))
-
-
 def _ascii_header(head: bytes) -> bytes:
     """The header ``head`` (main + signal headers) with every text field in printable ASCII.
 
     Each field is decoded as plms reads it (UTF-8, else latin-1) and
     transliterated (``é`` -> ``e``, ``µ`` -> ``u``), padded to its width.
     """
-    from plms.io._edfformat import decode_header_text
+    from plms.io._edfformat import decode_header_text, text_field_spans
 
     out = bytearray(head)
-
-    def put(at: int, width: int) -> None:
+    for at, width in text_field_spans(_n_signals(head)):
         text = _ascii(decode_header_text(bytes(head[at:at + width])).strip())
         out[at:at + width] = text[:width].ljust(width).encode("ascii")
-
-    for at, width in _MAIN_TEXT_FIELDS:
-        put(at, width)
-    ns = int(head[252:256].decode("ascii", "replace").strip() or 0)
-    at = 256
-    for _, width in _SIGNAL_TEXT_FIELDS:
-        for k in range(ns):
-            put(at + k * width, width)
-        at += ns * width
-    at += ns * sum(_SIGNAL_NUMBER_WIDTHS)
-    for k in range(ns):   # prefilter
-        put(at + k * 80, 80)
     return bytes(out)
+
+
+def _n_signals(main: bytes) -> int:
+    """The number of signals in a main header (0 when it is no number)."""
+    field = main[252:256].decode("ascii", "replace").strip()
+    return int(field) if field.isdigit() else 0
 
 
 def _readable_copy(source: Path, folder: Path) -> Path | None:
@@ -305,23 +289,43 @@ def _readable_copy(source: Path, folder: Path) -> Path | None:
 
     pyedflib refuses a header with non-ASCII text (an accented label, as some
     recorders write); plms reads such files, so the annotated copy is made from
-    a copy with the text transliterated. The caller removes it.
+    a copy with the text transliterated. The caller removes it; a copy that
+    fails half-way is removed here.
     """
     import shutil
     import tempfile
 
     with open(source, "rb") as fh:
         main = fh.read(256)
-        ns = int(main[252:256].decode("ascii", "replace").strip() or 0)
-        head = main + fh.read(256 * ns)
-    if all(32 <= b < 127 for b in head):
+        head = main + fh.read(256 * _n_signals(main))
+    if all(32 <= b < 127 for b in head[8:]):   # the version is b"\xffBIOSEMI" in a BDF
         return None
     fd, name = tempfile.mkstemp(suffix=source.suffix, prefix=".plms-ascii-", dir=folder)
     os.close(fd)
-    shutil.copyfile(source, name)
-    with open(name, "r+b") as fh:
-        fh.write(_ascii_header(head))
+    try:
+        shutil.copyfile(source, name)
+        with open(name, "r+b") as fh:
+            fh.write(_ascii_header(head))
+    except BaseException:   # a full disk or an interrupt: no half-made copy left
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name)
+
+
+def _open_reader(source: Path, folder: Path) -> tuple[pyedflib.EdfReader, Path | None]:
+    """pyedflib's reader of ``source``, or of its ASCII copy in ``folder`` (:func:`_readable_copy`)
+    and that copy, for the caller to remove."""
+    from plms.errors import PlmsInputError
+
+    ascii_copy = _readable_copy(source, folder)
+    try:
+        return pyedflib.EdfReader(str(ascii_copy or source)), ascii_copy
+    except BaseException as exc:   # not read, or interrupted: the ASCII copy goes too
+        if ascii_copy is not None:
+            ascii_copy.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise PlmsInputError(f"the EDF file cannot be read ({exc})", path=source) from None
+        raise
 
 
 def _reserved_field(path: Path) -> str:
@@ -408,13 +412,7 @@ def write_annotated_copy(result: ScoreResult, source_edf: str | os.PathLike[str]
         raise PlmsInputError("discontinuous recordings (EDF+D/BDF+D) cannot be copied with "
                              "annotations; convert them to a continuous file first", path=source)
     final = Path(path)
-    ascii_copy = _readable_copy(source, final.parent)
-    try:
-        reader = pyedflib.EdfReader(str(ascii_copy or source))
-    except OSError as exc:
-        if ascii_copy is not None:
-            ascii_copy.unlink(missing_ok=True)
-        raise PlmsInputError(f"the EDF file cannot be read ({exc})", path=source) from None
+    reader, ascii_copy = _open_reader(source, final.parent)
     try:
         bdf = reader.filetype in (pyedflib.FILETYPE_BDF, pyedflib.FILETYPE_BDFPLUS)
         n_signals = reader.signals_in_file

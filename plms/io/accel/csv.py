@@ -442,9 +442,10 @@ def _seconds(text: str) -> float | None:
     except ValueError:
         pass
     try:
-        return float(pd.Timestamp(text).value) / 1e9
+        when = pd.Timestamp(text)
     except (ValueError, TypeError):
         return None
+    return None if pd.isna(when) else float(when.value) / 1e9   # an empty cell is NaT
 
 
 def csv_span_s(path: str | PathLike[str], *, fs: float | None = None) -> float | None:

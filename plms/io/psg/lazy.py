@@ -81,15 +81,22 @@ class SignalColumns:
 
     def _copy(self) -> dict[int, IO[bytes]]:
         header = self._header
-        files: dict[int, IO[bytes]] = {offset: _scratch_file() for offset in self._signals}
+        files: dict[int, IO[bytes]] = {}
         step = max(1, READ_CHUNK_BYTES // max(1, header.record_bytes))   # records at a time
-        for first in range(0, header.n_records, step):
-            rows = read_records(header, first, min(header.n_records, first + step))
-            for offset, sig in self._signals.items():
-                n_bytes = sig.samples_per_record * header.sample_bytes
-                np.ascontiguousarray(rows[:, offset: offset + n_bytes]).tofile(files[offset])
-        for fh in files.values():
-            fh.flush()
+        try:
+            for offset in self._signals:
+                files[offset] = _scratch_file()
+            for first in range(0, header.n_records, step):
+                rows = read_records(header, first, min(header.n_records, first + step))
+                for offset, sig in self._signals.items():
+                    n_bytes = sig.samples_per_record * header.sample_bytes
+                    np.ascontiguousarray(rows[:, offset: offset + n_bytes]).tofile(files[offset])
+            for fh in files.values():
+                fh.flush()
+        except BaseException:   # a cut file, a full disk, an interrupt: close what was made
+            for fh in files.values():
+                fh.close()
+            raise
         return files
 
     def digital(self, signal: SignalHeader, start: int, stop: int) -> npt.NDArray[np.int32]:
