@@ -39,8 +39,6 @@ FEATURE_CHUNK_S = 3600.0
 #: ``window_source`` of a night window.
 WINDOW_DIARY = "diary"
 WINDOW_DETECTED = "detected"
-#: The PLMS index from which a night counts as high, /h (RULES: 15/h).
-PLMS_INDEX_HIGH_PER_H = 15.0
 #: Seconds per minute.
 S_PER_MIN = 60.0
 
@@ -322,7 +320,7 @@ def days_summary(nights: pd.DataFrame, results: dict[int, ScoreResult], rules: R
     notes = list(warnings)
     scored = nights[nights["status"] == NIGHT_OK]
     idx = np.array([v for v in scored["plms_index"] if v is not None], dtype=float)
-    high = float(getattr(rules, "plms_index_threshold_per_h", PLMS_INDEX_HIGH_PER_H))
+    high = rules.plms_index_threshold_per_h   # nights at or above it (RULES.md section 5)
     out: dict[str, Any] = {
         "file": str(rec.path),
         "recording_start": rec.start.isoformat() if rec.start is not None else None,
