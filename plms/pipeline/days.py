@@ -39,8 +39,6 @@ FEATURE_CHUNK_S = 3600.0
 #: ``window_source`` of a night window.
 WINDOW_DIARY = "diary"
 WINDOW_DETECTED = "detected"
-#: The PLMS index from which a night counts as high, /h (RULES: 15/h).
-PLMS_INDEX_HIGH_PER_H = 15.0
 #: Seconds per minute.
 S_PER_MIN = 60.0
 
@@ -131,14 +129,6 @@ def shifted(result: ScoreResult, offset_s: float, stem: str) -> ScoreResult:
         if "onset" in table:
             table["onset"] = table["onset"] + offset_s
     return replace(result, events=events, per_leg=per_leg, stem=stem)
-
-
-def sleep_offset_s(hyp: Any) -> float | None:
-    """End of the last sleep epoch in bed (s into the hypnogram's recording); None: no sleep."""
-    from plms.stages import SLEEP_STAGES
-
-    sleep = np.flatnonzero(np.isin(hyp.stages, SLEEP_STAGES) & hyp.tib_mask())
-    return float(hyp.epoch_onsets[sleep[-1]] + hyp.epoch_s) if sleep.size else None
 
 
 def _clock(start: dt.datetime | None, seconds: float | None) -> str | None:
@@ -273,7 +263,7 @@ def _night_row(number: int, entry: dict[str, Any], rec: Any, periods: SleepPerio
     s = result.summary
     hyp = result.hypnogram
     onset = None if hyp is None else hyp.sleep_onset_s
-    offset = None if hyp is None else sleep_offset_s(hyp)
+    offset = None if hyp is None else hyp.sleep_offset_s
     row.update(
         lights_off=_clock(rec.start, a), lights_on=_clock(rec.start, b),
         sleep_onset=_clock(rec.start, None if onset is None else a + onset),
@@ -317,7 +307,7 @@ def days_summary(nights: pd.DataFrame, results: dict[int, ScoreResult], rules: R
     notes = list(warnings)
     scored = nights[nights["status"] == NIGHT_OK]
     idx = np.array([v for v in scored["plms_index"] if v is not None], dtype=float)
-    high = float(getattr(rules, "plms_index_threshold_per_h", PLMS_INDEX_HIGH_PER_H))
+    high = rules.plms_index_threshold_per_h
     out: dict[str, Any] = {
         "file": str(rec.path),
         "recording_start": rec.start.isoformat() if rec.start is not None else None,
