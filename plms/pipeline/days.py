@@ -41,6 +41,8 @@ WINDOW_DIARY = "diary"
 WINDOW_DETECTED = "detected"
 #: Seconds per minute.
 S_PER_MIN = 60.0
+#: A minute of the activity table is non-wear when at least this share of its segments is.
+MINUTE_NONWEAR_SHARE = 0.5
 
 
 def open_days_recording(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
@@ -297,7 +299,8 @@ def minute_activity(feats: dict[str, SegmentFeatures], periods: SleepPeriods) ->
     table["activity_mg"] = np.nanmax(np.vstack([table[f"activity_mg_{s}"] for s in feats]),
                                      axis=0) if n else np.zeros(0)
     off = np.logical_and.reduce([m[: n * per_min] for m in periods.nonwear_mask.values()])
-    table["nonwear"] = off.reshape(n, per_min).mean(axis=1) >= 0.5 if n else np.zeros(0, bool)
+    table["nonwear"] = (off.reshape(n, per_min).mean(axis=1) >= MINUTE_NONWEAR_SHARE if n
+                        else np.zeros(0, bool))
     return pd.DataFrame(table)
 
 
