@@ -218,6 +218,20 @@ class Hypnogram:
         return float(self.epoch_onsets[sleep[0]]) if sleep.size else None
 
     @property
+    def sleep_offset_s(self) -> float | None:
+        """End of the last sleep epoch in bed (s from the recording start); None: no sleep.
+
+        Examples
+        --------
+        >>> Hypnogram.from_labels(["W", "N1", "W", "N2", "W"], lights_on_s=120.0).sleep_offset_s
+        120.0
+        >>> Hypnogram.from_labels(["W", "N1", "W", "N2", "W"], lights_on_s=90.0).sleep_offset_s
+        60.0
+        """
+        sleep = self._sleep_epochs_in_bed()
+        return float(self.epoch_onsets[sleep[-1]] + self.epoch_s) if sleep.size else None
+
+    @property
     def sol_min(self) -> float | None:
         """Sleep onset latency: lights off (else the first epoch) to the first sleep epoch.
 

@@ -301,3 +301,27 @@ def test_day_settings_validated() -> None:
     with pytest.raises(ValueError, match="nonwear_axes"):
         DaySettings(nonwear_axes=4)
     assert dataclasses.replace(DaySettings(), night_min_s=60.0).night_min_s == 60.0
+
+
+def _segments(rng: np.random.Generator, hours: float, off: bool) -> tuple[np.ndarray, np.ndarray]:
+    """5-s segment features: on a table (still, 1 mg) or awake (wandering orientation, 50 mg)."""
+    n = int(hours * H / 5.0)
+    if off:
+        return np.tile(TABLE, (n, 1)), np.full((n, 3), 1.0)
+    orient = UP + rng.normal(0, 0.2, (n, 3))
+    return orient / np.linalg.norm(orient, axis=1, keepdims=True), np.full((n, 3), 50.0)
+
+
+def test_no_sleep_day_mostly_off_the_ankle_follows_night_off_share() -> None:
+    rng = np.random.default_rng(5)
+    # noon to 20:00 awake, 20:00-06:00 on a table (10 of the 12 night hours), then awake
+    parts = [_segments(rng, 8, False), _segments(rng, 10, True), _segments(rng, 6, False)]
+    feats = {"left": SegmentFeatures(5.0, np.vstack([p[0] for p in parts]),
+                                     np.vstack([p[1] for p in parts]))}
+    default = find_sleep_periods(feats, START, 24 * H, DaySettings()).days
+    assert default["status"].tolist() == [NIGHT_NO_SLEEP]
+    assert "off the ankle" in default["reason"][0]
+    strict = find_sleep_periods(feats, START, 24 * H, DaySettings(night_off_share=0.9)).days
+    assert "off the ankle" not in strict["reason"][0]   # 10/12 of the night is not above 0.9
+    with pytest.raises(ValueError, match="night_off_share"):
+        DaySettings(night_off_share=1.5)

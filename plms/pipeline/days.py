@@ -41,6 +41,8 @@ WINDOW_DIARY = "diary"
 WINDOW_DETECTED = "detected"
 #: Seconds per minute.
 S_PER_MIN = 60.0
+#: A minute of the activity table is non-wear when at least this share of its segments is.
+MINUTE_NONWEAR_SHARE = 0.5
 
 
 def open_days_recording(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
@@ -129,14 +131,6 @@ def shifted(result: ScoreResult, offset_s: float, stem: str) -> ScoreResult:
         if "onset" in table:
             table["onset"] = table["onset"] + offset_s
     return replace(result, events=events, per_leg=per_leg, stem=stem)
-
-
-def sleep_offset_s(hyp: Any) -> float | None:
-    """End of the last sleep epoch in bed (s into the hypnogram's recording); None: no sleep."""
-    from plms.stages import SLEEP_STAGES
-
-    sleep = np.flatnonzero(np.isin(hyp.stages, SLEEP_STAGES) & hyp.tib_mask())
-    return float(hyp.epoch_onsets[sleep[-1]] + hyp.epoch_s) if sleep.size else None
 
 
 def _clock(start: dt.datetime | None, seconds: float | None) -> str | None:
@@ -276,7 +270,7 @@ def _night_row(number: int, entry: dict[str, Any], rec: Any, periods: SleepPerio
     s = result.summary
     hyp = result.hypnogram
     onset = None if hyp is None else hyp.sleep_onset_s
-    offset = None if hyp is None else sleep_offset_s(hyp)
+    offset = None if hyp is None else hyp.sleep_offset_s
     row.update(
         lights_off=_clock(rec.start, a), lights_on=_clock(rec.start, b),
         sleep_onset=_clock(rec.start, None if onset is None else a + onset),
@@ -310,7 +304,8 @@ def minute_activity(feats: dict[str, SegmentFeatures], periods: SleepPeriods) ->
     table["activity_mg"] = np.nanmax(np.vstack([table[f"activity_mg_{s}"] for s in feats]),
                                      axis=0) if n else np.zeros(0)
     off = np.logical_and.reduce([m[: n * per_min] for m in periods.nonwear_mask.values()])
-    table["nonwear"] = off.reshape(n, per_min).mean(axis=1) >= 0.5 if n else np.zeros(0, bool)
+    table["nonwear"] = (off.reshape(n, per_min).mean(axis=1) >= MINUTE_NONWEAR_SHARE if n
+                        else np.zeros(0, bool))
     return pd.DataFrame(table)
 
 

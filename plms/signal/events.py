@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["MATCH_METHODS", "hysteresis_events", "match_pairs", "overlap_iou",
+__all__ = ["MATCH_METHODS", "covered", "hysteresis_events", "match_pairs", "overlap_iou",
            "quiet_run_starts", "true_runs"]
 
 IntArray = npt.NDArray[np.int64]
@@ -71,6 +71,25 @@ def true_runs(mask: npt.ArrayLike) -> tuple[IntArray, IntArray]:
     edges = np.diff(np.concatenate(([0], arr.astype(np.int8), [0])))
     return (np.flatnonzero(edges == 1).astype(np.int64),
             np.flatnonzero(edges == -1).astype(np.int64))
+
+
+def covered(n: int, starts: npt.ArrayLike, stops: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Mask of length ``n``, True inside any of the intervals ``[starts, stops)``.
+
+    The intervals may overlap and reach beyond ``[0, n)`` (they are clipped).
+
+    Examples
+    --------
+    >>> covered(8, [1, 2, 6], [3, 4, 20]).astype(int).tolist()
+    [0, 1, 1, 1, 0, 0, 1, 1]
+    """
+    lo = np.clip(np.asarray(starts, dtype=np.int64), 0, n)
+    hi = np.clip(np.asarray(stops, dtype=np.int64), 0, n)
+    keep = hi > lo
+    edges = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(edges, lo[keep], 1)
+    np.add.at(edges, hi[keep], -1)
+    return np.cumsum(edges[:n]) > 0
 
 
 def quiet_run_starts(quiet: npt.ArrayLike, q: int) -> npt.NDArray[np.bool_]:

@@ -273,7 +273,7 @@ def find_sleep_periods(features: Mapping[str, SegmentFeatures], start: dt.dateti
         if best is not None and (best[1] - best[0]) * seg >= settings.night_min_s:
             row.update(status=DAY_SLEEP, start_s=best[0] * seg, end_s=best[1] * seg)
             used.add(best)
-        elif night_off.size and night_off.mean() > 0.5:
+        elif night_off.size and night_off.mean() > settings.night_off_share:
             row["reason"] = "the sensor was off the ankle for most of the night"
         elif best is None:
             row["reason"] = "no still period overlapping the night"

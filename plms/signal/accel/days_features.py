@@ -98,6 +98,9 @@ class DaySettings:
     night_to_h: float = 8.0
     #: Shortest main sleep period, s; a day whose longest block is shorter has none.
     night_min_s: float = 3.0 * 3600.0
+    #: A day without a main sleep period is said to have had the sensor off the ankle
+    #: when more than this share of its night hours is non-wear (on every ankle).
+    night_off_share: float = 0.5
     #: Shortest nap, s.
     nap_min_s: float = 1200.0
     #: A day is listed when the recording covers at least this much of it, s.
@@ -124,8 +127,9 @@ class DaySettings:
                 raise ValueError(f"{name} must be zero or positive, got {value}")
         if self.nonwear_axes not in (1, 2, 3):
             raise ValueError(f"nonwear_axes must be 1, 2 or 3, got {self.nonwear_axes}")
-        if not 0 <= self.micro_share <= 1:
-            raise ValueError(f"micro_share must lie in [0, 1], got {self.micro_share}")
+        for name in ("micro_share", "night_off_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         if not 0 < self.threshold_percentile < 100:
             raise ValueError("threshold_percentile must lie in (0, 100), got "
                              f"{self.threshold_percentile}")

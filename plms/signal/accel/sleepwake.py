@@ -395,8 +395,6 @@ def estimate_from_medians(
     stages = np.where(share >= SLEEP_EPOCH_SHARE, SLEEP_LABEL, WAKE_LABEL)
     hyp = Hypnogram(stages, epoch_s=per_epoch * seg, source=METHOD,
                     lights_off_s=lights_off_s, lights_on_s=lights_on_s)
-    idx = np.flatnonzero((stages == SLEEP_LABEL) & hyp.tib_mask())
-    onset = float(idx[0] * hyp.epoch_s) if idx.size else None
-    end = float((idx[-1] + 1) * hyp.epoch_s) if idx.size else None
+    onset, end = hyp.sleep_onset_s, hyp.sleep_offset_s
     params = {**asdict(settings), "epoch_s": hyp.epoch_s, "n_ankles": float(len(medians))}
     return SleepWakeEstimate(hyp, change, still, turns, onset, end, METHOD, params)

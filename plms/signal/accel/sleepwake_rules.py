@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from plms.signal.events import true_runs
+from plms.signal.events import covered, true_runs
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
@@ -127,25 +127,6 @@ def _return(orient: FloatArray, medians: FloatArray | None, start: int, stop: in
         near = angle_deg(medians[start:stop], anchor[None, None, :]) < tolerance_deg
         back |= near.sum(axis=1) >= min_back
     return start + int(np.argmax(back)) if back.any() else -1
-
-
-def covered(n: int, starts: npt.ArrayLike, stops: npt.ArrayLike) -> BoolArray:
-    """Mask of length ``n``, True inside any of the intervals ``[starts, stops)``.
-
-    The intervals may overlap and reach beyond ``[0, n)`` (they are clipped).
-
-    Examples
-    --------
-    >>> covered(8, [1, 2, 6], [3, 4, 20]).astype(int).tolist()
-    [0, 1, 1, 1, 0, 0, 1, 1]
-    """
-    lo = np.clip(np.asarray(starts, dtype=np.int64), 0, n)
-    hi = np.clip(np.asarray(stops, dtype=np.int64), 0, n)
-    keep = hi > lo
-    edges = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(edges, lo[keep], 1)
-    np.add.at(edges, hi[keep], -1)
-    return np.cumsum(edges[:n]) > 0
 
 
 def lone_breaks(still: BoolArray, isolation: int, longest: int) -> BoolArray:

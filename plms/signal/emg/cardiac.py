@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from plms.signal.emg.conditioning import Samples, moving_sum
 from plms.signal.emg.rpeaks import RPeakSettings, find_heartbeats
+from plms.signal.events import covered
 
 #: Integration window of the squared ECG slope (about one QRS width).
 QRS_INTEGRATION_S = 0.08
@@ -249,19 +250,14 @@ def qrs_valid_mask(
     ``before_s`` and ``after_s`` are one value for every beat or one per beat.
     The mask covers samples ``start:start + n_samples`` of the record.
     """
-    valid = np.ones(n_samples, dtype=bool)
     beats = np.asarray(beats_s, dtype=float)
     if beats.size == 0:
-        return valid
+        return np.ones(n_samples, dtype=bool)
     before = np.asarray(before_s, dtype=float)
     after = np.asarray(after_s, dtype=float)
     lo = np.clip(np.floor((beats - before) * fs).astype(np.int64) - start, 0, n_samples)
     hi = np.clip(np.ceil((beats + after) * fs).astype(np.int64) + 1 - start, 0, n_samples)
-    mark = np.zeros(n_samples + 1, dtype=np.int32)
-    np.add.at(mark, lo, 1)
-    np.add.at(mark, hi, -1)
-    valid &= np.cumsum(mark[:-1]) == 0
-    return valid
+    return ~covered(n_samples, lo, hi)
 
 
 def gate_widths(heartbeats: npt.ArrayLike | Heartbeats, before_s: float, after_s: float,
