@@ -41,7 +41,7 @@ from plms.errors import PlmsInputError
 from plms.summary import Summary
 
 __all__ = [
-    "REQUIRED_SUMMARY_KEYS", "SUMMARY_CSV_COLUMNS", "SUMMARY_CSV_COUNT_COLUMNS",
+    "DAYS_KIND", "REQUIRED_SUMMARY_KEYS", "SUMMARY_CSV_COLUMNS", "SUMMARY_CSV_COUNT_COLUMNS",
     "SUMMARY_CSV_FLOAT_COLUMNS", "SUMMARY_CSV_TEXT_FILLED", "read_events_tsv",
     "read_summary_csv", "read_summary_json",
 ]
@@ -61,6 +61,8 @@ NA: Final = "n/a"
 # ---------------------------------------------------------------- summary.json
 #: Keys every ``STEM.summary.json`` plms writes holds.
 REQUIRED_SUMMARY_KEYS: Final = ("plms_version", "rules")
+#: ``summary["kind"]`` of a multi-day recording's ``STEM.summary.json`` (a night's has none).
+DAYS_KIND: Final = "days"
 
 # ---------------------------------------------------------------- summary.csv
 #: Columns of a batch run's ``summary.csv``, in order; names carry their units.

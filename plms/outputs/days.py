@@ -34,13 +34,12 @@ import pandas as pd
 
 from plms._version import __version__
 from plms.io.names import days_files
+from plms.io.results import DAYS_KIND
 from plms.outputs.files import events_sidecar, events_to_tsv, summary_to_json, write_all_or_nothing
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.result import DaysResult
 
-#: ``summary["kind"]`` of a multi-day recording's ``STEM.summary.json`` (a night's has none).
-DAYS_KIND = "days"
 #: Columns of ``STEM.nights.csv``, in order: every column of ``DaysResult.nights``
 #: (:data:`plms.result.NIGHT_COLUMNS`; ``start_s``/``end_s`` locate the night's
 #: window among the event onsets, ``window_source`` says diary or detected).
