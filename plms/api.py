@@ -431,14 +431,15 @@ def score_night(source: Any, out_dir: PathLike, options: ScoreOptions | None = N
     """
     opts = score_options(options, **overrides)
     opts = replace(opts, keep_excerpt=opts.outputs.report)
-    if opts.outputs.write and is_multi_day(source, opts):
+    multi = is_multi_day(source, opts)   # once: it may read the recording's length
+    if opts.outputs.write and multi:
         raise PlmsInputError(f"--write {','.join(opts.outputs.write)} is not available for a "
                              "multi-day recording (its nights are written as "
                              "STEM/nightNN.events.tsv): nothing written for it; drop --write "
                              "or score it as one night with --days off",
                              path=_display(source))
     edf = _source_edf(source, opts.outputs.write)
-    result = score(source, opts)
+    result = score_days(source, opts) if multi else score_single(source, opts)
     return _written(result, out_dir, opts.outputs.write, edf, opts.outputs.report)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from plms.hypnogram import Hypnogram
 from plms.io.names import night_files
+from plms.io.results import NIGHTS_CSV_COLUMNS
 from plms.outputs import events_sidecar, events_to_tsv, summary_to_json, write_all_or_nothing
 from plms.summary import Summary
 
@@ -143,13 +144,9 @@ def _figure_rows(summary: dict[str, Any],
 
 
 #: Columns of :attr:`DaysResult.nights`, one row per night of a multi-day recording
-#: (``STEM.nights.csv``, issue 16); clock times are ISO text, ``None`` when unknown.
-NIGHT_COLUMNS: tuple[str, ...] = (
-    "night", "date", "lights_off", "lights_on", "sleep_onset", "sleep_offset",
-    "tib_min", "tst_min", "waso_min", "sol_min", "sleep_efficiency",
-    "n_lm", "n_plms", "plms_index", "plmw_index", "nonwear_min", "status", "warnings",
-    "start_s", "end_s", "window_source",
-)
+#: (``STEM.nights.csv``, issue 16, :data:`plms.io.results.NIGHTS_CSV_COLUMNS`); clock
+#: times are ISO text, ``None`` when unknown.
+NIGHT_COLUMNS: tuple[str, ...] = NIGHTS_CSV_COLUMNS
 #: ``status`` of a night that was scored.
 NIGHT_OK = "ok"
 #: ``status`` of a day whose main sleep period was not found (sensor off, awake all night).

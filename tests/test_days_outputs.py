@@ -195,3 +195,49 @@ def test_a_night_report_sees_the_night_as_if_recorded_alone(days):
     assert night.summary["recording_start"] == clock(WINDOWS_S[2])
     assert night.stem == "week night 2"
     assert days.results[2].events["onset"].min() >= WINDOWS_S[2]     # the input untouched
+
+
+@pytest.mark.parametrize("stage", ["writing", "renaming"])
+def test_a_write_failing_midway_leaves_nothing_behind(days, tmp_path, monkeypatch, stage):
+    import plms.outputs.atomic as atomic
+
+    calls = {"n": 0}
+
+    def fail_third(real):
+        def wrapped(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise KeyboardInterrupt   # an interruption, not only an error
+            return real(*args, **kwargs)
+        return wrapped
+
+    if stage == "writing":
+        monkeypatch.setattr("plms.outputs.files._text_writer",
+                            lambda text: fail_third(lambda path: path.write_text(text)))
+    else:
+        monkeypatch.setattr(atomic.os, "replace", fail_third(atomic.os.replace))
+    with pytest.raises(KeyboardInterrupt):
+        days.write(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_rewrite_failing_while_renaming_keeps_the_earlier_run(days, tmp_path, monkeypatch):
+    import plms.outputs.atomic as atomic
+
+    days.write(tmp_path)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    (tmp_path / "week.nights.csv").write_text("earlier run")
+    before[tmp_path / "week.nights.csv"] = b"earlier run"
+    real, calls = atomic.os.replace, {"n": 0}
+
+    def fail_third(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk gone")
+        real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", fail_third)
+    with pytest.raises(OSError, match="disk gone"):
+        days.write(tmp_path)
+    monkeypatch.undo()
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

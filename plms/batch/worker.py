@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from plms.annotations import LEG_SIDES
 from plms.io.names import EXTRA_SUFFIXES, LAYOUTS, days_files, night_files
 from plms.io.results import (
+    DAYS_KIND,
     SUMMARY_CSV_COLUMNS,
     SUMMARY_CSV_COUNT_COLUMNS,
     SUMMARY_CSV_FLOAT_COLUMNS,
@@ -206,13 +207,13 @@ def summary_row(task: NightTask, out_root: str | os.PathLike[str]) -> dict[str, 
     nights pooled, ``events_tsv`` empty and ``STEM.nights.csv`` first among the
     ``extra_outputs``; its nights are in ``STEM.nights.csv``.
     """
-    from plms.outputs.days import DAYS_KIND, days_totals
-
     root = Path(out_root)
     paths = expected_outputs(task)
     summary: dict[str, Any] = dict(read_summary_json(paths["summary_json"]))
     days = summary.get("kind") == DAYS_KIND
     if days:
+        from plms.outputs.days import days_totals   # pandas-level: only for a multi-day recording
+
         summary.update(days_totals(summary), modality="accel")
     row: dict[str, Any] = {"input": task.path, "night": task.stem, "status": "ok", "error": ""}
     for column, key in _FIGURES.items():

@@ -41,6 +41,7 @@ from plms.errors import PlmsInputError
 from plms.summary import Summary
 
 __all__ = [
+    "DAYS_KIND", "NIGHTS_CSV_COLUMNS",
     "REQUIRED_SUMMARY_KEYS", "SUMMARY_CSV_COLUMNS", "SUMMARY_CSV_COUNT_COLUMNS",
     "SUMMARY_CSV_FLOAT_COLUMNS", "SUMMARY_CSV_TEXT_FILLED", "read_events_tsv",
     "read_summary_csv", "read_summary_json",
@@ -61,6 +62,17 @@ NA: Final = "n/a"
 # ---------------------------------------------------------------- summary.json
 #: Keys every ``STEM.summary.json`` plms writes holds.
 REQUIRED_SUMMARY_KEYS: Final = ("plms_version", "rules")
+#: ``summary["kind"]`` of a multi-day recording's ``STEM.summary.json`` (a night's has none).
+DAYS_KIND: Final = "days"
+#: Columns of a multi-day recording's ``STEM.nights.csv`` (and of
+#: ``plms.result.DaysResult.nights``), in order; ``start_s``/``end_s`` locate the
+#: night's window among the event onsets, ``window_source`` says diary or detected.
+NIGHTS_CSV_COLUMNS: Final[tuple[str, ...]] = (
+    "night", "date", "lights_off", "lights_on", "sleep_onset", "sleep_offset",
+    "tib_min", "tst_min", "waso_min", "sol_min", "sleep_efficiency",
+    "n_lm", "n_plms", "plms_index", "plmw_index", "nonwear_min", "status", "warnings",
+    "start_s", "end_s", "window_source",
+)
 
 # ---------------------------------------------------------------- summary.csv
 #: Columns of a batch run's ``summary.csv``, in order; names carry their units.

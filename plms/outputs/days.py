@@ -34,22 +34,12 @@ import pandas as pd
 
 from plms._version import __version__
 from plms.io.names import days_files
+from plms.io.results import DAYS_KIND, NIGHTS_CSV_COLUMNS
 from plms.outputs.files import events_sidecar, events_to_tsv, summary_to_json, write_all_or_nothing
 
 if TYPE_CHECKING:  # pragma: no cover
     from plms.result import DaysResult
 
-#: ``summary["kind"]`` of a multi-day recording's ``STEM.summary.json`` (a night's has none).
-DAYS_KIND = "days"
-#: Columns of ``STEM.nights.csv``, in order: every column of ``DaysResult.nights``
-#: (:data:`plms.result.NIGHT_COLUMNS`; ``start_s``/``end_s`` locate the night's
-#: window among the event onsets, ``window_source`` says diary or detected).
-NIGHTS_CSV_COLUMNS: tuple[str, ...] = (
-    "night", "date", "lights_off", "lights_on", "sleep_onset", "sleep_offset",
-    "tib_min", "tst_min", "waso_min", "sol_min", "sleep_efficiency",
-    "n_lm", "n_plms", "plms_index", "plmw_index", "nonwear_min", "status", "warnings",
-    "start_s", "end_s", "window_source",
-)
 #: Decimals of the figures in ``STEM.nights.csv`` (the per-night summaries keep them all).
 NIGHTS_CSV_DECIMALS: dict[str, int] = {
     "tib_min": 1, "tst_min": 1, "waso_min": 1, "sol_min": 1, "sleep_efficiency": 3,

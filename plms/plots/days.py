@@ -22,6 +22,7 @@ from plms.plots._common import (
     _note, _style, legend_outside,
 )
 from plms.rules import WASM2016  # the clinical PLMS-index threshold (same in every preset)
+from plms.stages import SLEEP_STAGES  # counted as sleep for the PLMS ticks
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -44,8 +45,6 @@ WINDOW_COLOR = "#cfe0f1"
 SLEEP_COLOR = "#3a78b5"
 NAP_COLOR = "#e8a33d"
 PLMS_COLOR = "#c0392b"
-#: Sleep stages counted as sleep for the PLMS ticks.
-_SLEEP = ("N1", "N2", "N3", "R", "S")
 
 
 def _start(result: DaysResult) -> datetime | None:
@@ -120,7 +119,7 @@ def _plms_onsets(result: DaysResult) -> np.ndarray:
         ev = night.events
         if ev is None or len(ev) == 0 or "plm" not in ev:
             continue
-        in_sleep = ev["stage"].astype(str).isin(_SLEEP) if "stage" in ev else True
+        in_sleep = ev["stage"].astype(str).isin(SLEEP_STAGES) if "stage" in ev else True
         onsets.append(ev.loc[ev["plm"].astype(bool) & in_sleep, "onset"].to_numpy(float))
     return np.concatenate(onsets) if onsets else np.zeros(0)
 

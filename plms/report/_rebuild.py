@@ -203,7 +203,7 @@ def days_from_outputs(summary_json_path: str | os.PathLike[str]) -> DaysResult:
         Not a multi-day summary, or a night's files missing or unreadable.
     """
     from plms.errors import PlmsInputError
-    from plms.outputs.days import DAYS_KIND
+    from plms.io.results import DAYS_KIND
     from plms.result import NIGHT_COLUMNS, DaysResult, ScoreResult
 
     path = Path(summary_json_path)
