@@ -103,8 +103,6 @@ def text_field_spans(n_signals: int) -> list[tuple[int, int]]:
 _DATE_OR_TIME = re.compile(r"\s*(\d{1,2})[.:'/ -](\d{1,2})[.:'/ -](\d{1,2})\s*")
 _EDFPLUS_STARTDATE = re.compile(r"Startdate \d{2}-[A-Z]{3}-(\d{4})\b")
 
-#: The time-keeping TAL that opens every data record: onset and an empty text.
-_TIMEKEEPING = re.compile(rb"([+-]\d+(?:\.\d*)?)\x14\x14")
 
 
 @dataclass(frozen=True)
@@ -416,59 +414,6 @@ def _check_sizes(header: EdfHeader) -> None:
             f"{header.record_bytes} bytes make {expected} bytes, the file has {size}",
             path=path,
         )
-
-
-def read_annotation_bytes(
-    header: EdfHeader, signal: SignalHeader, n_records: int | None = None
-) -> npt.NDArray[np.uint8]:
-    """The raw bytes of an annotation signal, one row per data record.
-
-    Only the first ``n_records`` records are read when given.
-    """
-    rows = header.n_records if n_records is None else min(n_records, header.n_records)
-    n_bytes = signal.samples_per_record * header.sample_bytes
-    cols = np.empty((rows, n_bytes), dtype=np.uint8)
-    step = max(1, READ_CHUNK_BYTES // header.record_bytes)   # records read at a time
-    with open(header.path, "rb") as fh:
-        fh.seek(header.header_bytes)
-        for first in range(0, rows, step):
-            count = min(step, rows - first)
-            raw = np.fromfile(fh, dtype=np.uint8, count=count * header.record_bytes)
-            if raw.size != count * header.record_bytes:
-                raise PlmsInputError(f"the file ends inside data record {first + count}",
-                                     path=header.path)
-            cols[first: first + count] = raw.reshape(count, header.record_bytes)[
-                :, signal.byte_offset: signal.byte_offset + n_bytes]
-    return cols
-
-
-def record_onsets(rows: npt.NDArray[np.uint8], header: EdfHeader) -> npt.NDArray[np.float64]:
-    """Start time of every data record from the time-keeping annotation signal.
-
-    Raises
-    ------
-    PlmsInputError
-        A data record does not begin with a time-keeping TAL.
-    """
-    blob = rows.tobytes()
-    width = rows.shape[1]
-    onsets = np.empty(rows.shape[0], dtype=float)
-    for k in range(rows.shape[0]):
-        match = _TIMEKEEPING.match(blob, k * width)
-        if match is None:
-            raise PlmsInputError(
-                f"the {header.file_type} annotation signal is corrupt: data record {k + 1} "
-                "does not start with its time-keeping annotation",
-                path=header.path,
-            )
-        onsets[k] = float(match.group(1))
-    return onsets
-
-
-def first_record_onset(rows: npt.NDArray[np.uint8]) -> float | None:
-    """Start of the first data record (the sub-second start), None if unreadable."""
-    match = _TIMEKEEPING.match(rows[0].tobytes())
-    return float(match.group(1)) if match else None
 
 
 def read_records(header: EdfHeader, first: int, last: int) -> npt.NDArray[np.uint8]:

@@ -19,14 +19,8 @@ import numpy.typing as npt
 
 from plms.annotations import Annotations
 from plms.errors import PlmsInputError
-from plms.io._edfformat import (
-    EdfHeader,
-    SignalHeader,
-    first_record_onset,
-    read_annotation_bytes,
-    read_header,
-    record_onsets,
-)
+from plms.io._edfformat import EdfHeader, SignalHeader, read_header
+from plms.io._edftal import first_record_onset, read_annotation_bytes, record_onsets
 from plms.io._readers import LibraryFile
 from plms.io.channels import ChannelChoice, choose_leg_channels
 from plms.io.ecg_channel import (
